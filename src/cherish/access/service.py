@@ -1,0 +1,137 @@
+"""Keys, users and the audit trail: who may do what, checked the same way for the API and the dashboard."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from cherish.access.models import KEY_ROLES, ROLES, ApiKey, AuditRecord, InstanceSetting, User
+from cherish.db.base import utcnow
+from cherish.errors import Conflict, InvalidInput, NotFound
+
+_hasher = PasswordHasher()
+RANK = {"viewer": 1, "agent": 2, "manager": 3, "admin": 4}
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: a key or a dashboard user, with one role."""
+
+    kind: str  # key or user
+    name: str
+    role: str
+
+    def can(self, role: str) -> bool:
+        if role == "write":
+            return self.role == "write"
+        return RANK.get(self.role, 0) >= RANK[role]
+
+    @property
+    def label(self) -> str:
+        return f"{self.kind}:{self.name}"
+
+
+def hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def create_key(session: Session, *, role: str, name: str | None = None) -> tuple[ApiKey, str]:
+    """A new key; the secret is returned once and only its SHA-256 is kept."""
+    if role not in KEY_ROLES:
+        raise InvalidInput(f"unknown role {role!r}; choose one of {', '.join(KEY_ROLES)}")
+    secret = ("wk_" if role == "write" else "ck_") + secrets.token_urlsafe(32)
+    key = ApiKey(name=name or f"{role} key", role=role, key_hash=hash_key(secret), prefix=secret[:10], created_at=utcnow())
+    session.add(key)
+    session.flush()
+    return key, secret
+
+
+def list_keys(session: Session) -> list[ApiKey]:
+    return list(session.scalars(select(ApiKey).order_by(ApiKey.id)))
+
+
+def revoke_key(session: Session, *, key_id: int) -> ApiKey:
+    key = session.get(ApiKey, key_id)
+    if key is None:
+        raise NotFound(f"no key with id {key_id}")
+    if key.revoked_at is None:
+        key.revoked_at = utcnow()
+    return key
+
+
+def principal_for_key(session: Session, secret: str) -> Principal | None:
+    row = session.execute(
+        select(ApiKey.name, ApiKey.role, ApiKey.revoked_at).where(ApiKey.key_hash == hash_key(secret))
+    ).first()
+    if row is None or row.revoked_at is not None:
+        return None
+    return Principal("key", row.name, row.role)
+
+
+def _check_password(password: str) -> None:
+    if len(password) < 8:
+        raise InvalidInput("a password needs at least 8 characters")
+
+
+def create_user(session: Session, *, username: str, password: str, role: str) -> User:
+    if role not in ROLES:
+        raise InvalidInput(f"unknown role {role!r}; choose one of {', '.join(ROLES)}")
+    username = username.strip()
+    if not username:
+        raise InvalidInput("a user needs a name")
+    _check_password(password)
+    if session.scalar(select(User).where(User.username == username)) is not None:
+        raise Conflict(f"user {username!r} already exists")
+    user = User(username=username, password_hash=_hasher.hash(password), role=role, created_at=utcnow())
+    session.add(user)
+    session.flush()
+    return user
+
+
+def set_password(session: Session, *, username: str, password: str) -> User:
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise NotFound(f"no user named {username!r}")
+    _check_password(password)
+    user.password_hash = _hasher.hash(password)
+    return user
+
+
+def authenticate(session: Session, *, username: str, password: str) -> Principal | None:
+    user = session.scalar(select(User).where(User.username == username, User.disabled_at.is_(None)))
+    if user is None:
+        _hasher.hash(password)  # same cost whether or not the user exists
+        return None
+    try:
+        _hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return None
+    return Principal("user", user.username, user.role)
+
+
+def principal_for_user(session: Session, username: str) -> Principal | None:
+    user = session.scalar(select(User).where(User.username == username, User.disabled_at.is_(None)))
+    return Principal("user", user.username, user.role) if user else None
+
+
+def audit(session: Session, *, actor: str, action: str, subject: str | None = None,
+          details: dict[str, Any] | None = None) -> None:
+    """Record an action; ``details`` must never hold personal data."""
+    session.add(AuditRecord(actor=actor, action=action, subject=subject, details=details or {}, at=utcnow()))
+
+
+def instance_secret(session: Session) -> str:
+    """The key that signs dashboard sessions, generated on first use and kept in the store."""
+    row = session.get(InstanceSetting, "secret_key")
+    if row is None:
+        row = InstanceSetting(name="secret_key", value=secrets.token_urlsafe(48))
+        session.add(row)
+        session.flush()
+    return row.value

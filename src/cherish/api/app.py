@@ -1,0 +1,71 @@
+"""Assembles the service: intake, REST API, dashboard and static assets, on one store."""
+
+from __future__ import annotations
+
+import logging
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.staticfiles import StaticFiles
+from starlette.middleware.sessions import SessionMiddleware
+
+from cherish import __version__
+from cherish.access.service import instance_secret
+from cherish.access.views import router as keys_router
+from cherish.api import errors
+from cherish.config import Settings, get_settings
+from cherish.customers.views import router as customers_router
+from cherish.db.engine import Store, check_connection, open_store
+from cherish.db.migrate import is_current
+from cherish.errors import EngineError
+from cherish.events.views import router as intake_router
+from cherish.identity.views import router as identity_router
+from cherish.web.pages import router as pages_router
+
+STATIC = Path(__file__).resolve().parent.parent / "web" / "static"
+
+
+def create_app(settings: Settings | None = None, store: Store | None = None) -> FastAPI:
+    """The ASGI app for ``settings`` (read from the environment when not given)."""
+    settings = settings or get_settings()
+    store = store or open_store(settings.database_url)
+    check_connection(store)
+    if not is_current(store):
+        raise EngineError("the database schema is not up to date: run `cherish db upgrade` first")
+    with store.write() as session:
+        secret = settings.secret_key or instance_secret(session)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):  # type: ignore[no-untyped-def]
+        yield
+        store.dispose()
+
+    app = FastAPI(
+        title="cherish",
+        version=__version__,
+        description="Customer-experience engine: Segment-compatible intake, identity, customer 360.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.store = store
+    app.add_middleware(
+        SessionMiddleware, secret_key=secret, session_cookie="cherish_session", max_age=settings.session_max_age,
+        same_site="lax", https_only=False,
+    )
+    errors.install(app)
+
+    @app.get("/health", tags=["service"], summary="Answers when the service is ready")
+    def health(request: Request) -> dict[str, Any]:
+        check_connection(request.app.state.store)
+        return {"status": "ok", "version": __version__, "database": request.app.state.store.dialect}
+
+    app.include_router(intake_router)
+    app.include_router(identity_router)  # before customers: /api/customers/merge is not a customer id
+    app.include_router(customers_router)
+    app.include_router(keys_router)
+    app.include_router(pages_router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    logging.getLogger("cherish").setLevel(settings.log_level.upper())
+    return app

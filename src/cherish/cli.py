@@ -1,0 +1,250 @@
+"""The `cherish` command line."""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import typer
+from rich.console import Console
+
+from cherish.config import Settings, get_settings, reset_settings
+from cherish.errors import CherishError
+
+app = typer.Typer(help="cherish: remember every customer across every channel.", no_args_is_help=True,
+                  pretty_exceptions_enable=False)
+db_app = typer.Typer(help="The operational database.", no_args_is_help=True)
+keys_app = typer.Typer(help="Write keys and API keys.", no_args_is_help=True)
+users_app = typer.Typer(help="Dashboard users.", no_args_is_help=True)
+identity_app = typer.Typer(help="Identity: unmerge, probabilistic matching, file deduplication.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(keys_app, name="keys")
+app.add_typer(users_app, name="users")
+app.add_typer(identity_app, name="identity")
+
+err = Console(stderr=True)
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def friendly(func: F) -> F:
+    """Turn cherish's own errors into one red line and exit code 1, never a traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except CherishError as exc:
+            err.print(f"[red]error:[/red] {exc.message}", highlight=False, soft_wrap=True)
+            raise typer.Exit(1) from None
+        except (OSError, ValueError) as exc:
+            from pydantic import ValidationError
+
+            if isinstance(exc, ValidationError):
+                first = exc.errors()[0]
+                name = "CHERISH_" + str(first["loc"][0]).upper() if first.get("loc") else "setting"
+                err.print(f"[red]error:[/red] {name}: {first['msg']}", highlight=False, soft_wrap=True)
+            else:
+                err.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
+            raise typer.Exit(1) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def settings_for(db: str | None = None) -> Settings:
+    if db:
+        os.environ["CHERISH_DATABASE_URL"] = db
+    reset_settings()
+    return get_settings()
+
+
+def store_for(settings: Settings, *, migrate: bool = False):  # type: ignore[no-untyped-def]
+    from cherish.db.engine import check_connection, open_store
+    from cherish.db.migrate import is_current, upgrade
+
+    store = open_store(settings.database_url)
+    check_connection(store)
+    if migrate:
+        upgrade(store)
+    elif not is_current(store):
+        raise CherishError("the database schema is not up to date: run `cherish db upgrade` first")
+    return store
+
+
+DbOption = typer.Option(None, "--db", help="Database URL (default: CHERISH_DATABASE_URL).")
+
+
+@db_app.command("upgrade")
+@friendly
+def db_upgrade(db: str | None = DbOption) -> None:
+    """Create or migrate the schema to the newest revision."""
+    settings = settings_for(db)
+    store_for(settings, migrate=True)
+    err.print(f"database is up to date ({settings.database_url.split('@')[-1]})")
+
+
+@app.command()
+@friendly
+def serve(host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
+          port: int = typer.Option(8000, help="Port to listen on."),
+          workers: int = typer.Option(1, help="Worker processes (PostgreSQL only; SQLite takes one writer)."),
+          db: str | None = DbOption) -> None:
+    """Serve intake, API and dashboard from the database CHERISH_DATABASE_URL names."""
+    import uvicorn
+
+    settings = settings_for(db)
+    store_for(settings, migrate=True).dispose()
+    err.print(f"cherish is serving on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
+    if workers > 1:
+        uvicorn.run("cherish.api.asgi:app", host=host, port=port, workers=workers, log_level="warning")
+    else:
+        from cherish.api.app import create_app
+
+        uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+
+
+@keys_app.command("create")
+@friendly
+def keys_create(role: str = typer.Option(..., help="write, viewer, agent, manager or admin."),
+                name: str | None = typer.Option(None, help="A name to recognise the key by."),
+                db: str | None = DbOption) -> None:
+    """Create a key and print it, alone on standard output, once."""
+    from cherish.access.service import audit, create_key
+
+    store = store_for(settings_for(db))
+    with store.write() as session:
+        key, secret = create_key(session, role=role, name=name)
+        audit(session, actor="cli", action="key_create", subject=str(key.id), details={"role": role})
+    err.print(f"created {role} key {key.id} ({key.name}); it is shown only this once:")
+    print(secret)
+
+
+@keys_app.command("list")
+@friendly
+def keys_list(db: str | None = DbOption) -> None:
+    """List keys (never their secrets)."""
+    from rich.table import Table
+
+    from cherish.access.service import list_keys
+
+    store = store_for(settings_for(db))
+    table = Table("id", "name", "role", "prefix", "created", "revoked")
+    with store.read() as session:
+        for key in list_keys(session):
+            table.add_row(str(key.id), key.name, key.role, key.prefix + "…", key.created_at.strftime("%Y-%m-%d %H:%M"),
+                          key.revoked_at.strftime("%Y-%m-%d %H:%M") if key.revoked_at else "")
+    Console().print(table)
+
+
+@keys_app.command("revoke")
+@friendly
+def keys_revoke(key_id: int = typer.Argument(..., help="The key's id, from `cherish keys list`."),
+                db: str | None = DbOption) -> None:
+    """Revoke a key: it stops working at once."""
+    from cherish.access.service import audit, revoke_key
+
+    store = store_for(settings_for(db))
+    with store.write() as session:
+        revoke_key(session, key_id=key_id)
+        audit(session, actor="cli", action="key_revoke", subject=str(key_id))
+    err.print(f"key {key_id} revoked")
+
+
+def _password(password: str | None) -> str:
+    if password is not None:
+        return password
+    if not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\n")
+    return typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+
+@users_app.command("create")
+@friendly
+def users_create(username: str = typer.Argument(...), role: str = typer.Option("viewer", help="viewer, agent, manager or admin."),
+                 password: str | None = typer.Option(None, help="Read from standard input or a prompt when not given."),
+                 db: str | None = DbOption) -> None:
+    """Create a dashboard user."""
+    from cherish.access.service import audit, create_user
+
+    store = store_for(settings_for(db))
+    with store.write() as session:
+        create_user(session, username=username, password=_password(password), role=role)
+        audit(session, actor="cli", action="user_create", details={"role": role})
+    err.print(f"user {username} created with role {role}")
+
+
+@users_app.command("set-password")
+@friendly
+def users_set_password(username: str = typer.Argument(...),
+                       password: str | None = typer.Option(None, help="Read from standard input or a prompt when not given."),
+                       db: str | None = DbOption) -> None:
+    """Set a new password for a dashboard user."""
+    from cherish.access.service import set_password
+
+    store = store_for(settings_for(db))
+    with store.write() as session:
+        set_password(session, username=username, password=_password(password))
+    err.print(f"password of {username} changed")
+
+
+@app.command()
+@friendly
+def erase(customer: str = typer.Option(..., "--customer", help="The customer's id."), db: str | None = DbOption) -> None:
+    """Erase a customer's personal data from every table (privacy request)."""
+    from cherish.customers.privacy import erase as erase_customer
+
+    store = store_for(settings_for(db))
+    with store.write() as session:
+        counts = erase_customer(session, customer, actor="cli")
+    err.print(f"erased {customer}: " + ", ".join(f"{v} {k}" for k, v in counts.items()))
+
+
+@app.command()
+@friendly
+def export(customer: str = typer.Option(..., "--customer", help="The customer's id."),
+           output: Path | None = typer.Option(None, "--output", "-o", help="File to write (default: standard output)."),
+           db: str | None = DbOption) -> None:
+    """Export everything held about a customer as JSON (privacy request)."""
+    from cherish.customers.privacy import export as export_customer
+    from cherish.customers.service import find
+    from cherish.errors import NotFound
+
+    store = store_for(settings_for(db))
+    with store.read() as session:
+        found, survivor = find(session, customer)
+        if survivor:
+            found, _ = find(session, survivor)
+        if found is None:
+            raise NotFound(f"no customer {customer}")
+        text = json.dumps(export_customer(session, found), indent=2, default=str, ensure_ascii=False)
+    if output:
+        output.write_text(text + "\n")
+    else:
+        print(text)
+
+
+@identity_app.command("unmerge")
+@friendly
+def identity_unmerge(customer: str = typer.Option(..., "--customer", help="The customer's id."),
+                     identifier: str = typer.Option(..., "--identifier", help="TYPE:VALUE to split off."),
+                     db: str | None = DbOption) -> None:
+    """Split an identifier, and the events that carried it, into a customer of its own."""
+    from cherish.identity.service import unmerge
+
+    settings = settings_for(db)
+    store = store_for(settings)
+    with store.write() as session:
+        new_id = unmerge(session, settings, customer_id=customer, identifier=identifier, actor="cli")
+    err.print(f"{identifier.partition(':')[0]} split off {customer} into a new customer:")
+    print(new_id)
+
+
+from cherish import cli_data  # noqa: E402,F401  (registers demo, import, identity match/dedupe)
+
+
+def main() -> None:  # pragma: no cover
+    app()

@@ -1,0 +1,92 @@
+"""CLI commands that move data: the demo company, file import, identity matching and file deduplication."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from cherish.cli import DbOption, app, err, friendly, settings_for, store_for
+from cherish.config import DEFAULT_DATABASE_URL
+
+out = Console()
+
+
+def progress_bar() -> Progress:
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                    console=err, transient=False)
+
+
+def _reset(store) -> None:  # type: ignore[no-untyped-def]
+    from alembic import command
+
+    from cherish.db.migrate import alembic_config
+
+    with store.engine.begin() as conn:
+        config = alembic_config(store)
+        config.attributes["connection"] = conn
+        command.downgrade(config, "base")
+
+
+@app.command()
+@friendly
+def demo(
+    customers: int = typer.Option(20_000, "--customers", help="How many people the demo company has."),
+    seed: int = typer.Option(7, "--seed", help="Same seed, same company (relative to today)."),
+    db: str | None = DbOption,
+    serve: bool = typer.Option(True, "--serve/--no-serve", help="Serve the dashboard and API afterwards."),
+    rebuild: bool = typer.Option(False, "--rebuild", help="Throw the existing demo away and build it again."),
+    host: str = typer.Option("127.0.0.1", help="Interface to serve on."),
+    port: int = typer.Option(8000, help="Port to serve on."),
+    truth: Path = typer.Option(Path("cherish-data/demo-truth.csv"), help="Where to keep who-is-who (ground truth)."),
+) -> None:
+    """Build the demo company (once; --rebuild to start over), print how to log in, and serve it."""
+    from sqlalchemy import func, select
+
+    from cherish.access.models import User
+    from cherish.access.service import create_key, create_user
+    from cherish.customers.models import Customer
+    from cherish.demo.build import build_demo
+
+    settings = settings_for(db or None)
+    if db is None and settings.database_url == DEFAULT_DATABASE_URL:
+        Path("cherish-data").mkdir(exist_ok=True)
+    store = store_for(settings, migrate=True)
+    if rebuild:
+        _reset(store)
+        store = store_for(settings, migrate=True)
+    with store.read() as session:
+        existing = session.scalar(select(func.count()).select_from(Customer))
+    if existing and not rebuild:
+        err.print(f"the demo company is already built ({existing} customer records); --rebuild to start over")
+    else:
+        with progress_bar() as bar:
+            task = bar.add_task("building the demo company", total=customers)
+            summary = build_demo(store, settings, people=customers, seed=seed, truth_path=truth,
+                                 progress=lambda n: bar.advance(task, n))
+        err.print(f"built {summary.people} people, {summary.messages} events; ground truth in {truth}")
+    password = None
+    with store.write() as session:
+        if session.scalar(select(User).where(User.username == "admin")) is None:
+            password = secrets.token_urlsafe(12)
+            create_user(session, username="admin", password=password, role="admin")
+        _, write_key = create_key(session, role="write", name="demo write key")
+    url = f"http://{host}:{port}"
+    out.print(f"\n[bold]cherish demo[/bold] at [link={url}]{url}[/link]")
+    if password:
+        out.print(f"  login:     admin / {password}   (shown once; reset with `cherish users set-password admin`)")
+    else:
+        out.print("  login:     admin / the password shown on the first run (`cherish users set-password admin` resets it)")
+    out.print(f"  write key: {write_key}")
+    out.print(f"  try:       curl -u {write_key}: {url}/v1/track -H 'Content-Type: application/json' "
+              "-d '{\"userId\": \"u1\", \"event\": \"Hello\"}'\n")
+    store.dispose()
+    if serve:
+        import uvicorn
+
+        from cherish.api.app import create_app
+
+        uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")

@@ -1,0 +1,211 @@
+"""The customer 360: profile, identifiers, traits, consent, order stats and the cross-channel timeline."""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import Session
+
+from cherish.config import Settings
+from cherish.customers.models import CHANNELS, PURPOSES, Consent, Customer, Note, Trait
+from cherish.db.base import utcnow
+from cherish.db.dialects import upsert
+from cherish.errors import InvalidInput
+from cherish.events.models import Event, Order
+from cherish.identity.models import Identifier
+from cherish.identity.normalize import known_types, normalize
+
+LOOKUP_FIELDS = ("email", "phone", "user_id", "anonymous_id", "loyalty_id", "order_id")
+
+
+def find(session: Session, customer_id: str) -> tuple[Customer | None, str | None]:
+    """The customer with this id, or (None, survivor id) when it was merged, or (None, None)."""
+    customer = session.get(Customer, customer_id)
+    if customer is None or customer.erased_at is not None:
+        return None, None
+    if customer.merged_into:
+        return None, customer.merged_into
+    return customer, None
+
+
+def profile(session: Session, customer: Customer) -> dict[str, Any]:
+    """The customer-360 JSON of one (surviving) customer."""
+    identifiers = session.scalars(
+        select(Identifier).where(Identifier.customer_id == customer.id).order_by(Identifier.type, Identifier.first_seen)
+    )
+    traits = session.scalars(select(Trait).where(Trait.customer_id == customer.id).order_by(Trait.name))
+    consent = session.scalars(
+        select(Consent).where(Consent.customer_id == customer.id).order_by(Consent.purpose, Consent.channel)
+    )
+    purchases = and_(Order.customer_id == customer.id, Order.status.in_(("completed", "partially_refunded")))
+    orders, revenue, first, last = session.execute(
+        select(func.count(), func.coalesce(func.sum(Order.value - Order.refunded), 0.0), func.min(Order.placed_at),
+               func.max(Order.placed_at)).where(purchases)
+    ).one()
+    last_seen = session.scalar(select(func.max(Event.timestamp)).where(Event.customer_id == customer.id))
+    from cherish.db.base import UTCDateTime
+
+    as_time = UTCDateTime().process_result_value
+    return {
+        "id": customer.id,
+        "created_at": customer.created_at,
+        "name": customer.name,
+        "identifiers": [
+            {"type": i.type, "value": i.value, "first_seen": i.first_seen, "last_seen": i.last_seen} for i in identifiers
+        ],
+        "traits": {t.name: t.value for t in traits},
+        "consent": [
+            {"purpose": c.purpose, "channel": c.channel, "status": c.status, "at": c.at, "source": c.source}
+            for c in consent
+        ],
+        "stats": {
+            "orders": orders, "revenue": round(float(revenue or 0.0), 2),
+            "first_order_at": as_time(first, None), "last_order_at": as_time(last, None),
+            "last_seen_at": as_time(last_seen, None),
+        },
+    }
+
+
+def lookup(session: Session, settings: Settings, *, kind: str, value: str) -> str | None:
+    """The surviving customer id that an identifier (normalised as intake does) or order number points to."""
+    if kind == "order_id":
+        owner = session.scalar(select(Order.customer_id).where(Order.order_id == value.strip()))
+    else:
+        if kind not in known_types(settings):
+            raise InvalidInput(f"unknown identifier type {kind!r}; known: {', '.join(known_types(settings))}")
+        normalized = normalize(kind, value, settings)
+        if normalized is None:
+            raise InvalidInput(f"{value!r} is not a valid {kind}")
+        owner = session.scalar(
+            select(Identifier.customer_id).where(Identifier.type == kind, Identifier.value == normalized)
+        )
+    if owner is None:
+        return None
+    customer, survivor = find(session, owner)
+    return customer.id if customer else survivor
+
+
+def search(session: Session, settings: Settings, query: str, *, limit: int = 25) -> list[dict[str, Any]]:
+    """Customers whose name, email, phone, any identifier or order number matches ``query``."""
+    text = query.strip()
+    if not text:
+        return []
+    ids: list[str] = []
+    for kind in ("email", "phone"):
+        normalized = normalize(kind, text, settings)
+        if normalized:
+            ids += session.scalars(
+                select(Identifier.customer_id).where(Identifier.type == kind, Identifier.value == normalized)
+            ).all()
+    ids += session.scalars(select(Identifier.customer_id).where(Identifier.value == text).limit(limit)).all()
+    ids += session.scalars(select(Order.customer_id).where(Order.order_id == text)).all()
+    pattern = "%" + text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    ids += session.scalars(
+        select(Customer.id)
+        .where(func.lower(Customer.name).like(pattern, escape="\\"), Customer.merged_into.is_(None),
+               Customer.erased_at.is_(None))
+        .order_by(Customer.name)
+        .limit(limit)
+    ).all()
+    if "@" in text:
+        ids += session.scalars(
+            select(Identifier.customer_id)
+            .where(Identifier.type == "email", Identifier.value.like(text.lower() + "%"))
+            .limit(limit)
+        ).all()
+    ids = list(dict.fromkeys(ids))[:limit]
+    if not ids:
+        return []
+    customers = {c.id: c for c in session.scalars(select(Customer).where(Customer.id.in_(ids)))}
+    contact: dict[str, dict[str, str]] = {}
+    for cid, kind, value in session.execute(
+        select(Identifier.customer_id, Identifier.type, Identifier.value)
+        .where(Identifier.customer_id.in_(ids), Identifier.type.in_(("email", "phone")))
+        .order_by(Identifier.last_seen)
+    ):
+        contact.setdefault(cid, {})[kind] = value
+    return [
+        {"id": c.id, "name": c.name, "email": contact.get(c.id, {}).get("email"),
+         "phone": contact.get(c.id, {}).get("phone"), "created_at": c.created_at}
+        for cid in ids
+        if (c := customers.get(cid)) is not None and c.merged_into is None and c.erased_at is None
+    ]
+
+
+def _cursor(timestamp: datetime, event_id: int) -> str:
+    raw = json.dumps([timestamp.isoformat(), event_id]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _read_cursor(cursor: str) -> tuple[datetime, int]:
+    try:
+        stamp, event_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        return datetime.fromisoformat(stamp), int(event_id)
+    except (ValueError, TypeError):
+        raise InvalidInput("before is not a cursor returned by an earlier page") from None
+
+
+def timeline(session: Session, customer_id: str, *, channel: str | None = None, before: str | None = None,
+             limit: int = 50) -> dict[str, Any]:
+    """Everything that happened with this customer, newest first, on every channel, a page at a time."""
+    if not 1 <= limit <= 500:
+        raise InvalidInput("limit must be between 1 and 500")
+    query = select(Event).where(Event.customer_id == customer_id)
+    if channel:
+        query = query.where(Event.channel == channel.lower())
+    if before:
+        stamp, event_id = _read_cursor(before)
+        query = query.where(or_(Event.timestamp < stamp, and_(Event.timestamp == stamp, Event.id < event_id)))
+    rows = session.scalars(query.order_by(Event.timestamp.desc(), Event.id.desc()).limit(limit + 1)).all()
+    items = []
+    for event in rows[:limit]:
+        payload = event.payload if isinstance(event.payload, dict) else {}
+        properties = payload.get("properties") if event.type != "identify" else payload.get("traits")
+        kind = "order" if event.event and event.event.startswith("Order ") else event.type
+        items.append({
+            "id": event.id, "kind": kind, "event": event.event, "channel": event.channel,
+            "timestamp": event.timestamp, "properties": properties if isinstance(properties, dict) else {},
+        })
+    next_cursor = _cursor(rows[limit - 1].timestamp, rows[limit - 1].id) if len(rows) > limit else None
+    return {"items": items, "next": next_cursor}
+
+
+def set_consent(session: Session, customer_id: str, changes: list[dict[str, Any]], *, source: str) -> None:
+    """Record consent per purpose and channel, now, from ``source``."""
+    rows = []
+    now = utcnow()
+    for change in changes:
+        purpose, channel, status = change.get("purpose"), change.get("channel") or "any", change.get("status")
+        if purpose not in PURPOSES:
+            raise InvalidInput(f"unknown purpose {purpose!r}; choose one of {', '.join(PURPOSES)}")
+        if channel not in CHANNELS:
+            raise InvalidInput(f"unknown channel {channel!r}; choose one of {', '.join(CHANNELS)}")
+        if status not in ("granted", "denied"):
+            raise InvalidInput("status must be 'granted' or 'denied'")
+        rows.append({"customer_id": customer_id, "purpose": purpose, "channel": channel, "status": status,
+                     "at": now, "source": (change.get("source") or source)[:80]})
+    upsert(session, Consent, rows, index=("customer_id", "purpose", "channel"), update=("status", "source", "at"))
+
+
+def orders_of(session: Session, customer_id: str, *, limit: int = 100) -> list[Order]:
+    return list(session.scalars(
+        select(Order).where(Order.customer_id == customer_id).order_by(Order.placed_at.desc()).limit(limit)
+    ))
+
+
+def add_note(session: Session, customer_id: str, *, author: str, body: str) -> Note:
+    body = body.strip()
+    if not body:
+        raise InvalidInput("a note needs some text")
+    note = Note(customer_id=customer_id, author=author, body=body[:10000], created_at=utcnow())
+    session.add(note)
+    session.flush()
+    return note
+
+
+def notes_of(session: Session, customer_id: str) -> list[Note]:
+    return list(session.scalars(select(Note).where(Note.customer_id == customer_id).order_by(Note.created_at.desc())))

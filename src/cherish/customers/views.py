@@ -1,0 +1,125 @@
+"""Customer-360 routes: lookup, search, profile, timeline, consent, notes, export and erasure."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import RedirectResponse
+from pydantic import BaseModel
+
+from cherish.access.service import Principal
+from cherish.api.auth import require
+from cherish.customers import privacy, service
+from cherish.customers.models import ConsentUpdate, CustomerPage, CustomerRead, TimelinePage
+from cherish.errors import InvalidInput, NotFound
+
+router = APIRouter(prefix="/api/customers", tags=["customers"])
+
+
+def _redirect(request: Request, survivor: str, old: str) -> RedirectResponse:
+    path = request.url.path.replace(f"/api/customers/{old}", f"/api/customers/{survivor}", 1)
+    query = f"?{request.url.query}" if request.url.query else ""
+    return RedirectResponse(path + query, status_code=308)
+
+
+def _customer_or_redirect(request: Request, session: Any, customer_id: str):  # type: ignore[no-untyped-def]
+    customer, survivor = service.find(session, customer_id)
+    if customer is None and survivor is None:
+        raise NotFound(f"no customer {customer_id}")
+    return customer, (_redirect(request, survivor, customer_id) if survivor else None)
+
+
+@router.get("", response_model=CustomerPage, summary="Search customers by name, email, phone or order number")
+def search(request: Request, q: str = Query(..., min_length=1, max_length=300),
+           limit: int = Query(25, ge=1, le=100), _: Principal = Depends(require("viewer"))) -> dict[str, Any]:
+    with request.app.state.store.read() as session:
+        return {"items": service.search(session, request.app.state.settings, q, limit=limit)}
+
+
+@router.get("/lookup", response_model=CustomerRead, summary="Find a customer by any identifier or order number")
+def lookup(
+    request: Request,
+    email: str | None = None, phone: str | None = None, user_id: str | None = None,
+    anonymous_id: str | None = None, loyalty_id: str | None = None, order_id: str | None = None,
+    type: str | None = Query(None, description="custom identifier type, with value"),
+    value: str | None = None,
+    _: Principal = Depends(require("viewer")),
+) -> Any:
+    given = {k: v for k, v in {"email": email, "phone": phone, "user_id": user_id, "anonymous_id": anonymous_id,
+                               "loyalty_id": loyalty_id, "order_id": order_id}.items() if v is not None}
+    if type is not None or value is not None:
+        if not type or value is None:
+            raise InvalidInput("type and value go together, e.g. ?type=member_no&value=123")
+        given[type] = value
+    if len(given) != 1:
+        raise InvalidInput(f"give exactly one of {', '.join(service.LOOKUP_FIELDS)} (or type and value)")
+    (kind, text), = given.items()
+    with request.app.state.store.read() as session:
+        customer_id = service.lookup(session, request.app.state.settings, kind=kind, value=text)
+        if customer_id is None:
+            raise NotFound(f"no customer with that {kind}")
+        customer, _ = service.find(session, customer_id)
+        return service.profile(session, customer)
+
+
+@router.get("/{customer_id}", response_model=CustomerRead, summary="The customer 360")
+def read(request: Request, customer_id: str, _: Principal = Depends(require("viewer"))) -> Any:
+    with request.app.state.store.read() as session:
+        customer, redirect = _customer_or_redirect(request, session, customer_id)
+        return redirect or service.profile(session, customer)
+
+
+@router.get("/{customer_id}/timeline", response_model=TimelinePage, summary="Everything that happened, newest first")
+def timeline(
+    request: Request, customer_id: str, channel: str | None = None, before: str | None = None,
+    limit: int = Query(50, ge=1, le=500), _: Principal = Depends(require("viewer")),
+) -> Any:
+    with request.app.state.store.read() as session:
+        customer, redirect = _customer_or_redirect(request, session, customer_id)
+        return redirect or service.timeline(session, customer.id, channel=channel, before=before, limit=limit)
+
+
+class ConsentChanges(BaseModel):
+    consent: list[ConsentUpdate]
+
+
+@router.put("/{customer_id}/consent", response_model=CustomerRead, summary="Record consent per purpose and channel")
+def put_consent(request: Request, customer_id: str, body: ConsentChanges,
+                principal: Principal = Depends(require("agent"))) -> Any:
+    with request.app.state.store.write() as session:
+        customer, redirect = _customer_or_redirect(request, session, customer_id)
+        if redirect:
+            return redirect
+        service.set_consent(session, customer.id, [c.model_dump() for c in body.consent], source="api")
+        session.flush()
+        return service.profile(session, customer)
+
+
+class NoteCreate(BaseModel):
+    body: str
+
+
+@router.post("/{customer_id}/notes", status_code=201, summary="Add an agent's note")
+def add_note(request: Request, customer_id: str, body: NoteCreate,
+             principal: Principal = Depends(require("agent"))) -> Any:
+    with request.app.state.store.write() as session:
+        customer, redirect = _customer_or_redirect(request, session, customer_id)
+        if redirect:
+            return redirect
+        note = service.add_note(session, customer.id, author=principal.name, body=body.body)
+        return {"id": note.id, "author": note.author, "body": note.body, "created_at": note.created_at}
+
+
+@router.get("/{customer_id}/export", summary="Everything held about the customer (privacy request)")
+def export(request: Request, customer_id: str, _: Principal = Depends(require("admin"))) -> Any:
+    with request.app.state.store.read() as session:
+        customer, redirect = _customer_or_redirect(request, session, customer_id)
+        return redirect or privacy.export(session, customer)
+
+
+@router.delete("/{customer_id}", summary="Erase the customer's personal data (privacy request)")
+def erase(request: Request, customer_id: str, principal: Principal = Depends(require("admin"))) -> Any:
+    with request.app.state.store.write() as session:
+        counts = privacy.erase(session, customer_id, actor=principal.label)
+    return {"erased": True, "counts": counts}

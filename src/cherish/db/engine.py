@@ -1,0 +1,101 @@
+"""Opening the store: one engine per URL, SQLite tuned for WAL with write transactions taken up front."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from cherish.errors import EngineError, InvalidInput
+
+
+@dataclass
+class Store:
+    """The operational database of one instance: read sessions and write sessions."""
+
+    engine: Engine
+    _reader: sessionmaker[Session]
+    _writer: sessionmaker[Session]
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A session for reading; nothing it changes is committed."""
+        with self._reader() as session:
+            yield session
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        """A transaction that commits on success and rolls back on any error (SQLite: BEGIN IMMEDIATE)."""
+        with self._writer() as session, session.begin():
+            yield session
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _sqlite_setup(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+        dbapi_conn.isolation_level = None  # we issue BEGIN ourselves (pysqlite's own is broken)
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):  # type: ignore[no-untyped-def]
+        # Writers take the lock at BEGIN, so a read-then-write transaction never fails half-way on upgrade.
+        immediate = conn.get_execution_options().get("cherish_write", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def open_store(url: str, *, echo: bool = False) -> Store:
+    """Open (without migrating) the store at ``url``; SQLite folders are created as needed."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise InvalidInput(f"not a database URL: {url!r}") from exc
+    kwargs: dict = {"echo": echo, "future": True}
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database or ""
+        if database and database != ":memory:":
+            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
+    elif parsed.get_backend_name() == "postgresql":
+        kwargs.update(pool_size=int(os.environ.get("CHERISH_POOL_SIZE", "10")), max_overflow=10, pool_pre_ping=True)
+    else:
+        raise InvalidInput(f"unsupported database {parsed.get_backend_name()!r}: use sqlite or postgresql+psycopg")
+    try:
+        engine = create_engine(parsed, **kwargs)
+    except Exception as exc:  # a missing driver, a bad option
+        raise EngineError(f"cannot open the database: {exc}") from exc
+    if engine.dialect.name == "sqlite":
+        _sqlite_setup(engine)
+    writer_engine = engine.execution_options(cherish_write=True)
+    return Store(
+        engine=engine,
+        _reader=sessionmaker(engine, expire_on_commit=False),
+        _writer=sessionmaker(writer_engine, expire_on_commit=False),
+    )
+
+
+def check_connection(store: Store) -> None:
+    """Fail with a clear message when the database cannot be reached."""
+    try:
+        with store.engine.connect() as conn:
+            conn.exec_driver_sql("SELECT 1")
+    except OperationalError as exc:
+        raise EngineError(f"cannot reach the database: {str(exc.orig).splitlines()[0]}") from exc

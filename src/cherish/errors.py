@@ -1,0 +1,55 @@
+"""One exception hierarchy for cherish; the API and the CLI translate it into one error shape each."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class CherishError(Exception):
+    """Base of every error cherish raises on purpose."""
+
+    code = "error"
+    status = 500
+
+    def __init__(self, message: str, *, details: list[Any] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details or []
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"error": {"code": self.code, "message": self.message, "details": self.details}}
+
+
+class InvalidInput(CherishError):
+    code = "invalid_input"
+    status = 400
+
+
+class PayloadTooLarge(InvalidInput):
+    code = "payload_too_large"
+    status = 413
+
+
+class Unauthorized(CherishError):
+    code = "unauthorized"
+    status = 401
+
+
+class Forbidden(CherishError):
+    code = "forbidden"
+    status = 403
+
+
+class NotFound(CherishError):
+    code = "not_found"
+    status = 404
+
+
+class Conflict(CherishError):
+    code = "conflict"
+    status = 409
+
+
+class EngineError(CherishError):
+    code = "engine_error"
+    status = 500

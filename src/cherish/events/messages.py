@@ -1,0 +1,147 @@
+"""Reading one Segment-spec message: validation, event time, channel and the identifiers it carries."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from cherish.config import Settings
+from cherish.events.orders import InvalidOrder, OrderFacts, read_order
+from cherish.identity.normalize import Key, identifiers_from_traits, normalize_plain
+
+TYPES = ("track", "identify", "alias", "page", "screen", "group")
+KNOWN_CHANNELS = ("web", "app", "store", "phone", "email", "chat", "social")
+ORDER_EVENTS = ("Order Completed", "Order Refunded", "Order Cancelled", "Order Shipped", "Order Delivered")
+
+
+class InvalidMessage(ValueError):
+    """One message of a batch that cannot be stored; the text says why."""
+
+
+@dataclass(slots=True)
+class Message:
+    """A valid message, ready to store."""
+
+    message_id: str
+    type: str
+    event: str | None
+    channel: str | None
+    timestamp: datetime
+    keys: list[Key]
+    traits: dict[str, Any]
+    properties: dict[str, Any]
+    payload: dict[str, Any]
+    alias: bool = False
+    trait_source: str = "identify"
+    order: OrderFacts | None = None
+
+
+def parse_time(value: Any, what: str) -> datetime:
+    if not isinstance(value, str) or not value:
+        raise InvalidMessage(f"{what} must be an ISO 8601 date-time string")
+    try:
+        moment = datetime.fromisoformat(value.strip().replace("z", "Z"))
+    except ValueError:
+        raise InvalidMessage(f"{what} {value[:40]!r} is not an ISO 8601 date-time") from None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def event_time(raw: dict[str, Any], received_at: datetime, batch_sent_at: Any) -> datetime:
+    """Segment's rule: an explicit timestamp is used as sent; otherwise the client clock is corrected by sentAt."""
+    if raw.get("timestamp") is not None:
+        return parse_time(raw["timestamp"], "timestamp")
+    original = raw.get("originalTimestamp")
+    if original is None:
+        return received_at
+    original_at = parse_time(original, "originalTimestamp")
+    sent = raw.get("sentAt", batch_sent_at)
+    if sent is None:
+        return original_at
+    return received_at - (parse_time(sent, "sentAt") - original_at)
+
+
+def _object(raw: dict[str, Any], name: str) -> dict[str, Any]:
+    value = raw.get(name)
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise InvalidMessage(f"{name} must be an object")
+    return value
+
+
+def _channel(context: dict[str, Any], properties: dict[str, Any]) -> str | None:
+    value = properties.get("channel") if isinstance(properties.get("channel"), str) else None
+    if value is None and isinstance(context.get("channel"), str):
+        value = context["channel"]
+    return value.strip().lower()[:40] or None if value else None
+
+
+def parse_message(
+    raw: Any, *, settings: Settings, received_at: datetime, batch_sent_at: Any = None, forced_type: str | None = None
+) -> Message:
+    """Validate one raw message; raises InvalidMessage with a reason a sender can act on."""
+    if not isinstance(raw, dict):
+        raise InvalidMessage("a message must be a JSON object")
+    kind = forced_type or raw.get("type")
+    if kind not in TYPES:
+        raise InvalidMessage(f"unknown type {kind!r}; expected one of {', '.join(TYPES)}")
+    context = _object(raw, "context")
+    properties = _object(raw, "properties")
+    traits = _object(raw, "traits")
+    user_id = normalize_plain(raw.get("userId"))
+    anonymous_id = normalize_plain(raw.get("anonymousId"))
+    if user_id is None and anonymous_id is None:
+        raise InvalidMessage("a message needs a userId or an anonymousId")
+    keys: list[Key] = []
+    if user_id is not None:
+        keys.append(("user_id", user_id))
+    if anonymous_id is not None:
+        keys.append(("anonymous_id", anonymous_id))
+    person_traits = dict(_object(context, "traits"))
+    if kind == "identify":
+        person_traits.update(traits)
+    keys.extend(identifiers_from_traits(person_traits, settings))
+    event = None
+    alias = False
+    order = None
+    if kind == "track":
+        event = raw.get("event")
+        if not isinstance(event, str) or not event.strip():
+            raise InvalidMessage("a track message needs an event name")
+        event = event.strip()[:200]
+        if event in ORDER_EVENTS:
+            if normalize_plain(properties.get("order_id")) is None:
+                raise InvalidMessage(f"{event} needs properties.order_id")
+            try:
+                order = read_order(event, properties)
+            except InvalidOrder as exc:
+                raise InvalidMessage(str(exc)) from None
+    elif kind in ("page", "screen"):
+        name = raw.get("name")
+        event = name.strip()[:200] if isinstance(name, str) and name.strip() else None
+    elif kind == "alias":
+        previous = normalize_plain(raw.get("previousId"))
+        if previous is None or user_id is None:
+            raise InvalidMessage("an alias message needs a userId and a previousId")
+        alias = True
+        keys.append(("previous_id", previous))
+    elif kind == "group":
+        event = normalize_plain(raw.get("groupId"))
+    timestamp = event_time(raw, received_at, batch_sent_at)
+    message_id = normalize_plain(raw.get("messageId")) or f"gen-{uuid.uuid4()}"
+    return Message(
+        message_id=message_id[:200],
+        type=kind,
+        event=event,
+        channel=_channel(context, properties),
+        timestamp=timestamp,
+        keys=keys,
+        traits=person_traits,
+        properties=properties,
+        payload=raw,
+        alias=alias,
+        trait_source="identify" if kind == "identify" else kind,
+        order=order,
+    )

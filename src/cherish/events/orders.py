@@ -1,0 +1,181 @@
+"""Orders from Segment's e-commerce events: one order per order_id, updated by later events, never duplicated."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy.orm import Session
+
+from cherish.events.models import Order, OrderLine
+
+
+class InvalidOrder(ValueError):
+    pass
+
+
+def _number(properties: dict[str, Any], name: str) -> float | None:
+    value = properties.get(name)
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        raise InvalidOrder(f"properties.{name} must be a number")
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise InvalidOrder(f"properties.{name} must be a number, not {str(value)[:30]!r}") from None
+    if number != number or number in (float("inf"), float("-inf")):
+        raise InvalidOrder(f"properties.{name} must be a finite number")
+    return number
+
+
+def _text(value: Any, size: int = 200) -> str | None:
+    if value is None or isinstance(value, dict | list):
+        return None
+    text = str(value).strip()
+    return text[:size] or None
+
+
+@dataclass(slots=True)
+class OrderFacts:
+    """What one order event says about its order, validated."""
+
+    event: str
+    order_id: str
+    amount: float | None  # total, else revenue, else the sum of the products
+    currency: str | None
+    discount: float | None
+    coupon: str | None
+    lines: list[dict[str, Any]] | None
+    promised: date | None
+    branch: str | None
+    employee: str | None
+
+
+def read_order(event: str, properties: dict[str, Any]) -> OrderFacts:
+    """Validate the properties of an order event."""
+    lines = None
+    products = properties.get("products")
+    if products is not None:
+        if not isinstance(products, list) or not all(isinstance(p, dict) for p in products):
+            raise InvalidOrder("properties.products must be a list of objects")
+        lines = []
+        for i, product in enumerate(products):
+            try:
+                price = _number(product, "price")
+                quantity = _number(product, "quantity")
+            except InvalidOrder as exc:
+                raise InvalidOrder(f"properties.products[{i}]: {str(exc).removeprefix('properties.')}") from None
+            lines.append({
+                "product_id": _text(product.get("product_id")), "sku": _text(product.get("sku")),
+                "name": _text(product.get("name"), 300), "category": _text(product.get("category")),
+                "price": price, "quantity": 1.0 if quantity is None else quantity,
+            })
+    amount = _number(properties, "total")
+    if amount is None:
+        amount = _number(properties, "revenue")
+    if amount is None and event == "Order Refunded":
+        amount = _number(properties, "value")
+    if amount is None and lines:
+        amount = sum((line["price"] or 0.0) * line["quantity"] for line in lines)
+    promised = None
+    raw_promise = properties.get("promised_delivery_date")
+    if raw_promise is not None:
+        try:
+            promised = date.fromisoformat(str(raw_promise)[:10])
+        except ValueError:
+            raise InvalidOrder("properties.promised_delivery_date must be a date (YYYY-MM-DD)") from None
+    currency = _text(properties.get("currency"), 3)
+    return OrderFacts(
+        event=event, order_id=str(properties["order_id"]).strip()[:200], amount=amount,
+        currency=currency.upper() if currency else None, discount=_number(properties, "discount"),
+        coupon=_text(properties.get("coupon")), lines=lines, promised=promised,
+        branch=_text(properties.get("branch")), employee=_text(properties.get("employee")),
+    )
+
+
+@dataclass(slots=True)
+class OrderEvent:
+    facts: OrderFacts
+    customer_id: str
+    timestamp: datetime
+    channel: str | None
+
+
+def _apply(order: dict[str, Any], op: OrderEvent, currency: str) -> None:
+    facts, when = op.facts, op.timestamp
+    if facts.event == "Order Completed":
+        order.update(customer_id=op.customer_id, placed_at=when, channel=op.channel or order.get("channel"))
+        if order.get("status") in (None, "completed"):
+            order["status"] = "completed"
+        if facts.amount is not None:
+            order["value"] = facts.amount
+        order["currency"] = facts.currency or order.get("currency") or currency
+        for name in ("discount", "coupon", "branch", "employee"):
+            if getattr(facts, name) is not None:
+                order[name] = getattr(facts, name)
+        if facts.promised is not None:
+            order["promised_delivery_date"] = facts.promised
+    elif facts.event == "Order Refunded":
+        value = order.get("value") or 0.0
+        refunded = (order.get("refunded") or 0.0) + (facts.amount if facts.amount is not None else value)
+        order["refunded"] = min(refunded, value) if value else refunded
+        order["status"] = "refunded" if facts.amount is None or order["refunded"] >= value else "partially_refunded"
+    elif facts.event == "Order Cancelled":
+        order["status"] = "cancelled"
+    elif facts.event == "Order Shipped":
+        order["shipped_at"] = when
+    elif facts.event == "Order Delivered":
+        order["delivered_at"] = when
+    order["updated_at"] = max(order.get("updated_at") or when, when)
+
+
+_FIELDS = ("customer_id", "status", "value", "refunded", "currency", "discount", "coupon", "channel", "branch",
+           "employee", "placed_at", "promised_delivery_date", "shipped_at", "delivered_at", "updated_at")
+
+
+def apply_order_events(session: Session, ops: list[OrderEvent], *, currency: str) -> None:
+    """Create or update the orders that ``ops`` speak of, in the order the events came."""
+    if not ops:
+        return
+    wanted = list({op.facts.order_id for op in ops})
+    existing: dict[str, dict[str, Any]] = {}
+    for start in range(0, len(wanted), 500):
+        for row in session.execute(select(Order).where(Order.order_id.in_(wanted[start : start + 500]))).scalars():
+            existing[row.order_id] = {"id": row.id, **{f: getattr(row, f) for f in _FIELDS}}
+    fresh: dict[str, dict[str, Any]] = {}
+    new_lines: dict[str, list[dict[str, Any]]] = {}
+    for op in ops:
+        order_id = op.facts.order_id
+        order = existing.get(order_id) or fresh.get(order_id)
+        if order is None:
+            order = fresh[order_id] = {
+                "order_id": order_id, "customer_id": op.customer_id, "status": None, "value": 0.0, "refunded": 0.0,
+                "currency": currency, "placed_at": op.timestamp, "channel": op.channel,
+            }
+        _apply(order, op, currency)
+        if order["status"] is None:  # a shipment or delivery before the order itself
+            order["status"] = "pending"
+        if op.facts.event == "Order Completed" and op.facts.lines is not None:
+            new_lines[order_id] = op.facts.lines
+    if fresh:
+        rows = [{"order_id": k, **{f: v.get(f) for f in _FIELDS}} for k, v in fresh.items()]
+        result = session.execute(insert(Order).returning(Order.id, Order.order_id), rows)
+        for pk, order_id in result:
+            fresh[order_id]["id"] = pk
+    if existing:
+        changed = [{"pk": v["id"], **{f"b_{f}": v[f] for f in _FIELDS}} for v in existing.values()]
+        table = Order.__table__
+        session.execute(
+            update(table).where(table.c.id == bindparam("pk")).values({f: bindparam(f"b_{f}") for f in _FIELDS}), changed
+        )
+    if new_lines:
+        pks = {k: (existing.get(k) or fresh[k])["id"] for k in new_lines}
+        replaced = [pks[k] for k in new_lines if k in existing]
+        if replaced:
+            session.execute(delete(OrderLine).where(OrderLine.order_pk.in_(replaced)))
+        session.execute(
+            insert(OrderLine), [{"order_pk": pks[k], **line} for k, lines in new_lines.items() for line in lines]
+        )

@@ -1,0 +1,173 @@
+"""Intake: a batch of messages is validated, deduplicated, resolved to customers and stored in one transaction."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.orm import Session
+
+from cherish.config import Settings
+from cherish.customers.models import Consent, Customer, Trait
+from cherish.customers.traits import consent_from_traits, display_name
+from cherish.db.base import utcnow
+from cherish.db.dialects import upsert
+from cherish.events.messages import InvalidMessage, Message, parse_message
+from cherish.events.models import Event, RejectedEvent
+from cherish.events.orders import OrderEvent, apply_order_events
+from cherish.identity.normalize import Key, identifiers_from_traits, normalize_plain
+from cherish.identity.resolve import IdentityResolver
+
+_NOT_TRAITS = {"email", "phone", "loyalty_id", "loyaltyId", "consent"}
+
+
+@dataclass
+class IngestResult:
+    stored: int = 0
+    duplicates: int = 0
+    rejected: list[dict[str, Any]] = field(default_factory=list)
+    customers: list[str] = field(default_factory=list)
+
+
+def identifier_keys_of(raw: Any, settings: Settings) -> list[str]:
+    """Best-effort identifier keys of a raw (possibly invalid) message, so an erasure can find it."""
+    if not isinstance(raw, dict):
+        return []
+    keys: list[Key] = []
+    for name, kind in (("userId", "user_id"), ("anonymousId", "anonymous_id"), ("previousId", "user_id")):
+        value = normalize_plain(raw.get(name))
+        if value:
+            keys.append((kind, value))
+    for holder in (raw.get("traits"), (raw.get("context") or {}).get("traits") if isinstance(raw.get("context"), dict) else None):
+        if isinstance(holder, dict):
+            keys.extend(identifiers_from_traits(holder, settings))
+    return sorted({f"{k}:{v}" for k, v in keys})
+
+
+class _Batch:
+    """Rows decided for one batch, written in bulk before any merge and at the end."""
+
+    def __init__(self, session: Session, settings: Settings, received_at: datetime) -> None:
+        self.session, self.settings, self.received_at = session, settings, received_at
+        self.events: list[dict[str, Any]] = []
+        self.traits: dict[tuple[str, str], dict[str, Any]] = {}
+        self.consent: dict[tuple[str, str, str], dict[str, Any]] = {}
+        self.names: dict[str, str] = {}
+        self.orders: list[OrderEvent] = []
+
+    def add(self, message: Message, customer_id: str, keys: list[Key]) -> None:
+        self.events.append({
+            "message_id": message.message_id, "customer_id": customer_id, "type": message.type,
+            "event": message.event, "channel": message.channel, "timestamp": message.timestamp,
+            "received_at": self.received_at, "identifiers": [f"{k}:{v}" for k, v in keys], "payload": message.payload,
+        })
+        for name, value in message.traits.items():
+            if name in _NOT_TRAITS or not isinstance(name, str) or not name:
+                continue
+            key = (customer_id, name[:200])
+            current = self.traits.get(key)
+            if current is None or current["updated_at"] <= message.timestamp:
+                self.traits[key] = {"customer_id": customer_id, "name": name[:200], "value": value,
+                                    "source": message.trait_source, "updated_at": message.timestamp}
+        for purpose, channel, status in consent_from_traits(message.traits):
+            self.consent[(customer_id, purpose, channel)] = {
+                "customer_id": customer_id, "purpose": purpose, "channel": channel, "status": status,
+                "at": message.timestamp, "source": message.type,
+            }
+        name = display_name(message.traits)
+        if name:
+            self.names[customer_id] = name
+        if message.order is not None:
+            self.orders.append(OrderEvent(message.order, customer_id, message.timestamp, message.channel))
+
+    def flush(self) -> None:
+        session = self.session
+        if self.events:
+            session.execute(insert(Event), self.events)
+            self.events = []
+        upsert(session, Trait, list(self.traits.values()), index=("customer_id", "name"),
+               update=("value", "source", "updated_at"), newer_than="updated_at")
+        self.traits = {}
+        upsert(session, Consent, list(self.consent.values()), index=("customer_id", "purpose", "channel"),
+               update=("status", "source", "at"), newer_than="at")
+        self.consent = {}
+        if self.names:
+            table = Customer.__table__
+            session.execute(
+                update(table).where(table.c.id == bindparam("cid")).values(name=bindparam("cname")),
+                [{"cid": k, "cname": v} for k, v in self.names.items()],
+            )
+            self.names = {}
+        apply_order_events(session, self.orders, currency=self.settings.currency)
+        self.orders = []
+
+
+def _alias_keys(message: Message, resolver: IdentityResolver) -> list[Key]:
+    """An alias names the previous id without its kind: it is the user id or anonymous id already known."""
+    keys = []
+    for key in message.keys:
+        if key[0] != "previous_id":
+            keys.append(key)
+            continue
+        as_user, as_anonymous = ("user_id", key[1]), ("anonymous_id", key[1])
+        resolver.prefetch([as_user, as_anonymous])
+        keys.append(as_user if resolver.owner.get(as_user) is not None else as_anonymous)
+    return keys
+
+
+def ingest(
+    session: Session,
+    raws: list[Any],
+    *,
+    settings: Settings,
+    received_at: datetime | None = None,
+    batch_sent_at: Any = None,
+    forced_type: str | None = None,
+    keep_rejected: bool = True,
+) -> IngestResult:
+    """Store every valid message of ``raws`` and set the invalid ones aside, in the caller's transaction."""
+    received_at = received_at or utcnow()
+    if forced_type:
+        raws = [{**raw, "type": forced_type} if isinstance(raw, dict) else raw for raw in raws]
+    result = IngestResult()
+    messages: list[tuple[int, Message]] = []
+    rejected_rows = []
+    for index, raw in enumerate(raws):
+        try:
+            messages.append((index, parse_message(raw, settings=settings, received_at=received_at,
+                                                  batch_sent_at=batch_sent_at, forced_type=forced_type)))
+        except InvalidMessage as exc:
+            result.rejected.append({"index": index, "message": str(exc)})
+            rejected_rows.append({
+                "received_at": received_at, "batch_index": index, "reason": str(exc), "payload": raw,
+                "identifier_keys": identifier_keys_of(raw, settings), "status": "rejected",
+            })
+    seen: set[str] = set()
+    ids = [m.message_id for _, m in messages]
+    for start in range(0, len(ids), 500):
+        seen.update(session.scalars(select(Event.message_id).where(Event.message_id.in_(ids[start : start + 500]))))
+    batch = _Batch(session, settings, received_at)
+    resolver = IdentityResolver(session, settings, flush_pending=batch.flush)
+    resolver.prefetch(k for _, m in messages for k in m.keys if k[0] != "previous_id")
+    for _, message in messages:
+        if message.message_id in seen:
+            result.duplicates += 1
+            continue
+        seen.add(message.message_id)
+        keys = _alias_keys(message, resolver) if message.alias else message.keys
+        customer_id = resolver.resolve(keys, when=message.timestamp, message_id=message.message_id,
+                                       alias=message.alias)
+        batch.add(message, customer_id, keys)
+        result.customers.append(customer_id)
+        result.stored += 1
+    resolver.flush()
+    if rejected_rows and keep_rejected:
+        session.execute(insert(RejectedEvent), rejected_rows)
+    return result
+
+
+def message_size(raw: Any) -> int:
+    return len(json.dumps(raw, separators=(",", ":"), ensure_ascii=False).encode())

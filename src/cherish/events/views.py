@@ -1,0 +1,132 @@
+"""Intake routes compatible with Segment's HTTP Tracking API, and the rejected-events list for managers."""
+
+from __future__ import annotations
+
+import json
+import logging
+import zlib
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from sqlalchemy.exc import IntegrityError
+from starlette.concurrency import run_in_threadpool
+
+from cherish.access.service import Principal
+from cherish.api.auth import require
+from cherish.db.base import utcnow
+from cherish.errors import InvalidInput, PayloadTooLarge
+from cherish.events import rejected as rejected_service
+from cherish.events.models import RejectedPage, ReplayResult
+from cherish.events.service import ingest, message_size
+
+log = logging.getLogger("cherish.intake")
+router = APIRouter(tags=["intake"])
+
+
+def _decompress(body: bytes, limit: int) -> bytes:
+    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    try:
+        data = inflater.decompress(body, limit + 1)
+    except zlib.error:
+        raise InvalidInput("the body says Content-Encoding: gzip but is not valid gzip") from None
+    if len(data) > limit or inflater.unconsumed_tail:
+        raise PayloadTooLarge(f"the request is larger than {limit} bytes after decompression")
+    return data
+
+
+async def _read_json(request: Request) -> Any:
+    settings = request.app.state.settings
+    limit = settings.max_request_bytes
+    body = await request.body()
+    if request.headers.get("content-encoding", "").lower() == "gzip":
+        body = _decompress(body, limit)
+    elif len(body) > limit:
+        raise PayloadTooLarge(f"the request is larger than {limit} bytes")
+    try:
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidInput("the body is not valid JSON") from None
+
+
+def _check_sizes(messages: list[Any], limit: int) -> None:
+    for index, message in enumerate(messages):
+        if message_size(message) > limit:
+            raise PayloadTooLarge(f"message {index} is larger than {limit} bytes", details=[{"index": index}])
+
+
+def _store(request: Request, messages: list[Any], sent_at: Any, forced_type: str | None) -> dict[str, Any]:
+    store, settings = request.app.state.store, request.app.state.settings
+    received_at = utcnow()
+    for attempt in range(5):
+        try:
+            with store.write() as session:
+                result = ingest(session, messages, settings=settings, received_at=received_at,
+                                batch_sent_at=sent_at, forced_type=forced_type)
+            break
+        except IntegrityError:
+            # A concurrent request stored the same message or identifier first: retry, now deduplicated.
+            if attempt == 4:
+                raise
+    answer: dict[str, Any] = {"success": True}
+    if result.rejected:
+        answer["rejected"] = result.rejected
+        log.info("intake: %d stored, %d rejected", result.stored, len(result.rejected))
+    return answer
+
+
+@router.post("/v1/batch", summary="Send a batch of messages (Segment HTTP Tracking API)")
+async def batch(request: Request, _: Principal = Depends(require("write"))) -> dict[str, Any]:
+    body = await _read_json(request)
+    if not isinstance(body, dict) or not isinstance(body.get("batch"), list):
+        raise InvalidInput('a batch request is a JSON object with a "batch" list of messages')
+    _check_sizes(body["batch"], request.app.state.settings.max_message_bytes)
+    return await run_in_threadpool(_store, request, body["batch"], body.get("sentAt"), None)
+
+
+def _single(kind: str):  # type: ignore[no-untyped-def]
+    async def receive(request: Request, _: Principal = Depends(require("write"))) -> dict[str, Any]:
+        body = await _read_json(request)
+        if not isinstance(body, dict):
+            raise InvalidInput(f"a {kind} request is a JSON object")
+        _check_sizes([body], request.app.state.settings.max_message_bytes)
+        return await run_in_threadpool(_store, request, [body], body.get("sentAt"), kind)
+
+    receive.__name__ = f"receive_{kind}"
+    return receive
+
+
+for _kind in ("track", "identify", "alias", "page", "screen", "group"):
+    router.add_api_route(f"/v1/{_kind}", _single(_kind), methods=["POST"], summary=f"Send one {_kind} message")
+
+
+@router.get("/api/intake/rejected", response_model=RejectedPage, tags=["intake"])
+def list_rejected(
+    request: Request,
+    status: str | None = Query("rejected", description="rejected, replayed, or empty for all"),
+    limit: int = Query(100, ge=1, le=1000),
+    _: Principal = Depends(require("manager")),
+) -> dict[str, Any]:
+    with request.app.state.store.read() as session:
+        return {"items": rejected_service.listing(session, status=status or None, limit=limit)}
+
+
+@router.post("/api/intake/rejected/replay", response_model=ReplayResult, tags=["intake"])
+def replay_rejected(
+    request: Request, body: dict[str, Any] | None = None, principal: Principal = Depends(require("manager"))
+) -> dict[str, Any]:
+    """Replay rejected events: all, those in ``ids``, or corrected payloads given as ``{"corrections": {id: msg}}``."""
+    ids = (body or {}).get("ids")
+    if ids is not None and (not isinstance(ids, list) or not all(isinstance(i, int) for i in ids)):
+        raise InvalidInput('"ids" must be a list of rejected-event ids')
+    raw_corrections = (body or {}).get("corrections") or {}
+    if not isinstance(raw_corrections, dict):
+        raise InvalidInput('"corrections" must map rejected-event ids to corrected messages')
+    try:
+        corrections = {int(k): v for k, v in raw_corrections.items()}
+    except ValueError:
+        raise InvalidInput('"corrections" keys must be rejected-event ids') from None
+    if corrections and ids is None:
+        ids = list(corrections)
+    with request.app.state.store.write() as session:
+        return rejected_service.replay(session, request.app.state.settings, ids=ids, actor=principal.label,
+                                       corrections=corrections)

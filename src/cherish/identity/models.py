@@ -1,0 +1,95 @@
+"""Identifiers, the merges they cause, the pairs that must never merge, and proposed merges awaiting review."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from cherish.db.base import Base, JSONType, utcnow
+
+# Strongest first: when a guardrail stops a merge, the event goes to the customer of the strongest identifier.
+STRENGTH = ("user_id", "loyalty_id", "email", "phone", "anonymous_id")
+
+
+class Identifier(Base):
+    __tablename__ = "identifiers"
+    __table_args__ = (UniqueConstraint("type", "value"), Index("ix_identifiers_customer", "customer_id"))
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    type: Mapped[str] = mapped_column(String(40))
+    value: Mapped[str] = mapped_column(String(300))
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
+    first_seen: Mapped[datetime]
+    last_seen: Mapped[datetime]
+
+
+class Merge(Base):
+    """One merge: which customer survived, which was folded in, and what joined them."""
+
+    __tablename__ = "merges"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    survivor_id: Mapped[str] = mapped_column(String(40), index=True)
+    merged_id: Mapped[str] = mapped_column(String(40), index=True)
+    identifier_type: Mapped[str | None] = mapped_column(String(40))
+    identifier_value: Mapped[str | None] = mapped_column(String(300))
+    message_id: Mapped[str | None] = mapped_column(String(200))
+    reason: Mapped[str] = mapped_column(String(40))  # event, alias, manual, review, match
+    actor: Mapped[str | None] = mapped_column(String(200))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class NeverMerge(Base):
+    """Two customers that were split apart by hand and must stay apart, whatever events say."""
+
+    __tablename__ = "never_merge"
+
+    customer_a: Mapped[str] = mapped_column(String(40), primary_key=True)
+    customer_b: Mapped[str] = mapped_column(String(40), primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class IdentityReview(Base):
+    __tablename__ = "identity_reviews"
+    __table_args__ = (Index("ix_identity_reviews_status", "status", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    customer_a: Mapped[str] = mapped_column(String(40))
+    customer_b: Mapped[str] = mapped_column(String(40))
+    reason: Mapped[str] = mapped_column(String(40))  # guardrail, never_merge, match
+    probability: Mapped[float | None]
+    evidence: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    decided_at: Mapped[datetime | None]
+    decided_by: Mapped[str | None] = mapped_column(String(200))
+
+
+class ReviewRead(BaseModel):
+    id: int
+    customer_a: str
+    customer_b: str
+    reason: str
+    probability: float | None
+    evidence: dict[str, Any]
+    status: str
+    created_at: datetime
+    decided_at: datetime | None
+    decided_by: str | None
+
+
+class ReviewPage(BaseModel):
+    items: list[ReviewRead]
+
+
+class MergeRequest(BaseModel):
+    survivor_id: str
+    merged_id: str
+
+
+class UnmergeRequest(BaseModel):
+    identifier: str  # TYPE:VALUE

@@ -1,0 +1,245 @@
+"""Stitching: the identifiers of each message are linked to one customer, merging customers where they meet.
+
+The resolver works on a whole batch inside the caller's transaction: it looks identifiers up in bulk, keeps
+what it learns in memory, and writes new customers and identifiers in bulk when the caller flushes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import bindparam, select, tuple_, update
+from sqlalchemy.orm import Session
+
+from cherish.config import Settings
+from cherish.customers.models import Customer
+from cherish.db.base import new_id, utcnow
+from cherish.identity.merge import merge_customers, never_merge_pairs, propose_review
+from cherish.identity.models import STRENGTH, Identifier
+from cherish.identity.normalize import Key, normalize
+
+_CHUNK = 400
+
+
+def _strength(key: Key) -> int:
+    try:
+        return STRENGTH.index(key[0])
+    except ValueError:  # custom identifier types rank after the loyalty id, before email
+        return 2
+
+
+@dataclass
+class IdentityResolver:
+    """Resolves messages' identifiers to customer ids within one transaction."""
+
+    session: Session
+    settings: Settings
+    flush_pending: Callable[[], None] = lambda: None
+    owner: dict[Key, str | None] = field(default_factory=dict)
+    created: dict[str, datetime] = field(default_factory=dict)
+    _limited: dict[str, dict[str, set[str]]] = field(default_factory=dict)
+    _new_customers: list[dict[str, Any]] = field(default_factory=list)
+    _new_identifiers: dict[Key, dict[str, Any]] = field(default_factory=dict)
+    _seen: dict[Key, tuple[datetime, datetime]] = field(default_factory=dict)
+    merged: list[tuple[str, str]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.shared: set[Key] = set()
+        for text in self.settings.shared_identifiers:
+            kind, _, value = text.partition(":")
+            normalized = normalize(kind, value, self.settings)
+            if normalized:
+                self.shared.add((kind, normalized))
+
+    # -- lookups ----------------------------------------------------------------------------------------
+    def prefetch(self, keys: Iterable[Key]) -> None:
+        """Look up, in bulk, the owners of identifiers not seen yet in this transaction."""
+        missing = list({k for k in keys if k not in self.owner})
+        owners: set[str] = set()
+        for start in range(0, len(missing), _CHUNK):
+            chunk = missing[start : start + _CHUNK]
+            rows = self.session.execute(
+                select(Identifier.type, Identifier.value, Identifier.customer_id).where(
+                    tuple_(Identifier.type, Identifier.value).in_(chunk)
+                )
+            )
+            for kind, value, customer_id in rows:
+                self.owner[(kind, value)] = customer_id
+                owners.add(customer_id)
+        for key in missing:
+            self.owner.setdefault(key, None)
+        unknown = [c for c in owners if c not in self.created]
+        for start in range(0, len(unknown), _CHUNK):
+            rows = self.session.execute(
+                select(Customer.id, Customer.created_at).where(Customer.id.in_(unknown[start : start + _CHUNK]))
+            )
+            self.created.update(dict(rows.all()))
+
+    def _limited_values(self, customer_id: str, kind: str) -> set[str]:
+        per_type = self._limited.get(customer_id)
+        if per_type is None:
+            per_type = {t: set() for t in self.settings.identifier_limits}
+            rows = self.session.execute(
+                select(Identifier.type, Identifier.value).where(
+                    Identifier.customer_id == customer_id, Identifier.type.in_(list(per_type))
+                )
+            )
+            for t, v in rows:
+                per_type[t].add(v)
+            for (t, v), row in self._new_identifiers.items():
+                if row["customer_id"] == customer_id and t in per_type:
+                    per_type[t].add(v)
+            self._limited[customer_id] = per_type
+        return per_type.setdefault(kind, set())
+
+    def _fits(self, customer_id: str, key: Key, alias: bool) -> bool:
+        limit = self.settings.identifier_limit(key[0])
+        if limit is None or (alias and key[0] == "user_id"):
+            return True
+        values = self._limited_values(customer_id, key[0])
+        return key[1] in values or len(values) < limit
+
+    # -- the decision ---------------------------------------------------------------------------------
+    def resolve(
+        self, keys: Sequence[Key], *, when: datetime, message_id: str | None = None, alias: bool = False
+    ) -> str:
+        """The customer these identifiers belong to, creating or merging customers as the rules allow."""
+        keys = list(dict.fromkeys(k for k in keys if k not in self.shared))
+        self.prefetch(keys)
+        owners = list(dict.fromkeys(o for k in keys if (o := self.owner[k]) is not None))
+        if len(owners) > 1:
+            reason = self._merge_blocker(owners, keys, alias)
+            if reason is None:
+                via = next(k for k in keys if self.owner[k] is not None and self.owner[k] != owners[0])
+                owners = [self.merge(owners, via=via, message_id=message_id, reason="alias" if alias else "event")]
+            else:
+                target = self._strongest_target(keys, when)
+                for other in owners:
+                    if other != target:
+                        shared = [f"{k[0]}:{k[1]}" for k in keys if self.owner[k] in (target, other)]
+                        self._flush_own()
+                        propose_review(
+                            self.session, target, other, reason=reason,
+                            evidence={"identifiers": shared, "message_id": message_id},
+                        )
+                self._attach(target, keys, when, alias)
+                return target
+        if owners:
+            target = owners[0]
+            unfit = [k for k in keys if self.owner[k] is None and not self._fits(target, k, alias)]
+            if unfit:
+                strongest = min(keys, key=_strength)
+                if strongest in unfit:
+                    newcomer = self._create(when)
+                    self._attach(newcomer, [k for k in keys if self.owner[k] is None], when, alias)
+                    self._flush_own()
+                    propose_review(
+                        self.session, target, newcomer, reason=f"guardrail:{strongest[0]}",
+                        evidence={"identifiers": [f"{k[0]}:{k[1]}" for k in keys], "message_id": message_id},
+                    )
+                    return newcomer
+            self._attach(target, keys, when, alias)
+            return target
+        customer_id = self._create(when)
+        self._attach(customer_id, keys, when, alias)
+        return customer_id
+
+    def _merge_blocker(self, owners: list[str], keys: Sequence[Key], alias: bool) -> str | None:
+        for kind, limit in self.settings.identifier_limits.items():
+            if alias and kind == "user_id":
+                continue
+            values: set[str] = set()
+            for owner in owners:
+                values |= self._limited_values(owner, kind)
+            values |= {v for t, v in keys if t == kind}
+            if len(values) > limit:
+                return f"guardrail:{kind}"
+        if never_merge_pairs(self.session, owners):
+            return "never_merge"
+        return None
+
+    def _strongest_target(self, keys: Sequence[Key], when: datetime) -> str:
+        strongest = min(keys, key=_strength)
+        owner = self.owner[strongest]
+        return owner if owner is not None else self._create(when)
+
+    # -- writes ---------------------------------------------------------------------------------------
+    def _create(self, when: datetime) -> str:
+        customer_id = new_id("cus")
+        created_at = min(when, utcnow())
+        self._new_customers.append({"id": customer_id, "created_at": created_at})
+        self.created[customer_id] = created_at
+        self._limited[customer_id] = {t: set() for t in self.settings.identifier_limits}
+        return customer_id
+
+    def _attach(self, customer_id: str, keys: Sequence[Key], when: datetime, alias: bool) -> None:
+        for key in keys:
+            owner = self.owner.get(key)
+            if owner is None:
+                if not self._fits(customer_id, key, alias):
+                    continue
+                self.owner[key] = customer_id
+                self._new_identifiers[key] = {
+                    "type": key[0], "value": key[1], "customer_id": customer_id, "first_seen": when, "last_seen": when,
+                }
+                if key[0] in self.settings.identifier_limits:
+                    self._limited_values(customer_id, key[0]).add(key[1])
+            elif owner == customer_id:
+                pending = self._new_identifiers.get(key)
+                if pending is not None:
+                    pending["first_seen"] = min(pending["first_seen"], when)
+                    pending["last_seen"] = max(pending["last_seen"], when)
+                else:
+                    first, last = self._seen.get(key, (when, when))
+                    self._seen[key] = (min(first, when), max(last, when))
+
+    def merge(self, customers: Sequence[str], *, via: Key | None, message_id: str | None, reason: str,
+              actor: str | None = None) -> str:
+        """Fold ``customers`` into the one created first; returns the survivor's id."""
+        self.prefetch([])
+        missing = [c for c in customers if c not in self.created]
+        if missing:
+            rows = self.session.execute(select(Customer.id, Customer.created_at).where(Customer.id.in_(missing)))
+            self.created.update(dict(rows.all()))
+        survivor = min(customers, key=lambda c: (self.created[c], c))
+        self.flush()
+        for loser in customers:
+            if loser == survivor:
+                continue
+            merge_customers(self.session, survivor, loser, via=via, message_id=message_id, reason=reason, actor=actor)
+            self.merged.append((survivor, loser))
+            for key, owner in self.owner.items():
+                if owner == loser:
+                    self.owner[key] = survivor
+            self._limited.pop(loser, None)
+        self._limited.pop(survivor, None)
+        return survivor
+
+    def _flush_own(self) -> None:
+        if self._new_customers:
+            self.session.execute(Customer.__table__.insert(), self._new_customers)
+            self._new_customers = []
+        if self._new_identifiers:
+            self.session.execute(Identifier.__table__.insert(), list(self._new_identifiers.values()))
+            self._new_identifiers = {}
+
+    def flush(self) -> None:
+        """Write what was decided so far: new customers and identifiers, then the caller's pending rows."""
+        self._flush_own()
+        if self._seen:
+            table = Identifier.__table__
+            self.session.execute(
+                update(table)
+                .where(
+                    table.c.type == bindparam("k_type"),
+                    table.c.value == bindparam("k_value"),
+                    table.c.last_seen < bindparam("k_last"),
+                )
+                .values(last_seen=bindparam("k_last")),
+                [{"k_type": k[0], "k_value": k[1], "k_last": last} for k, (_, last) in self._seen.items()],
+            )
+            self._seen = {}
+        self.flush_pending()

@@ -1,0 +1,147 @@
+"""Decisions people make about identity: merge by hand, split an identifier off, accept or reject a review."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from cherish.access.service import audit
+from cherish.config import Settings
+from cherish.customers.models import Consent, Customer, Trait
+from cherish.customers.service import find
+from cherish.customers.traits import consent_from_traits, display_name
+from cherish.db.base import new_id, utcnow
+from cherish.errors import Conflict, InvalidInput, NotFound
+from cherish.events.models import Event, Order
+from cherish.identity.merge import forbid_merge
+from cherish.identity.models import Identifier, IdentityReview
+from cherish.identity.normalize import parse_key
+from cherish.identity.resolve import IdentityResolver
+
+_NOT_TRAITS = {"email", "phone", "loyalty_id", "loyaltyId", "consent"}
+
+
+def _alive(session: Session, customer_id: str) -> str:
+    customer, survivor = find(session, customer_id)
+    if customer is None and survivor is None:
+        raise NotFound(f"no customer {customer_id}")
+    return customer.id if customer else survivor  # type: ignore[return-value]
+
+
+def merge_by_hand(session: Session, settings: Settings, *, survivor_id: str, merged_id: str, actor: str) -> str:
+    """Merge two customers a person decided are one; the one created first survives."""
+    a, b = _alive(session, survivor_id), _alive(session, merged_id)
+    if a == b:
+        raise Conflict("these two ids are already the same customer")
+    from cherish.identity.models import NeverMerge
+
+    for pair in ((a, b), (b, a)):
+        row = session.get(NeverMerge, pair)
+        if row is not None:
+            session.delete(row)  # a person's decision overrides an earlier split
+    survivor = IdentityResolver(session, settings).merge([a, b], via=None, message_id=None, reason="manual", actor=actor)
+    audit(session, actor=actor, action="merge", subject=survivor, details={"merged": b if survivor == a else a})
+    return survivor
+
+
+def _rebuild_profile(session: Session, customer_id: str) -> None:
+    """Traits, consent and name of a customer replayed from its own events (latest wins)."""
+    session.query(Trait).filter(Trait.customer_id == customer_id).delete()
+    session.query(Consent).filter(Consent.customer_id == customer_id, Consent.source != "api").delete()
+    traits: dict[str, dict[str, Any]] = {}
+    consent: dict[tuple[str, str], dict[str, Any]] = {}
+    name = None
+    events = session.scalars(select(Event).where(Event.customer_id == customer_id).order_by(Event.timestamp, Event.id))
+    for event in events:
+        payload = event.payload if isinstance(event.payload, dict) else {}
+        given = dict((payload.get("context") or {}).get("traits") or {}) if isinstance(payload.get("context"), dict) else {}
+        if event.type == "identify" and isinstance(payload.get("traits"), dict):
+            given.update(payload["traits"])
+        for key, value in given.items():
+            if key not in _NOT_TRAITS:
+                traits[key] = {"customer_id": customer_id, "name": key[:200], "value": value, "source": event.type,
+                               "updated_at": event.timestamp}
+        for purpose, channel, status in consent_from_traits(given):
+            consent[(purpose, channel)] = {"customer_id": customer_id, "purpose": purpose, "channel": channel,
+                                           "status": status, "at": event.timestamp, "source": event.type}
+        name = display_name(given) or name
+    for row in traits.values():
+        session.add(Trait(**row))
+    existing = {(c.purpose, c.channel) for c in session.scalars(select(Consent).where(Consent.customer_id == customer_id))}
+    for key, row in consent.items():
+        if key not in existing:
+            session.add(Consent(**row))
+    session.execute(update(Customer).where(Customer.id == customer_id).values(name=name))
+    session.flush()
+
+
+def unmerge(session: Session, settings: Settings, *, customer_id: str, identifier: str, actor: str) -> str:
+    """Split ``identifier`` and the events that carried it into a customer of its own; returns the new id."""
+    owner_id = _alive(session, customer_id)
+    key = parse_key(identifier, settings)
+    row = session.scalar(select(Identifier).where(Identifier.type == key[0], Identifier.value == key[1]))
+    if row is None or row.customer_id != owner_id:
+        raise NotFound(f"customer {owner_id} has no identifier {key[0]}:{key[1]}")
+    text = f"{key[0]}:{key[1]}"
+    events = session.execute(select(Event.id, Event.identifiers, Event.payload, Event.event)
+                             .where(Event.customer_id == owner_id)).all()
+    moving = [e for e in events if text in (e.identifiers or [])]
+    staying = [e for e in events if text not in (e.identifiers or [])]
+    if not staying:
+        raise Conflict(f"every event of {owner_id} carries {text}: there is nothing to split it from")
+    kept_keys = {k for e in staying for k in (e.identifiers or [])}
+    moved_keys = {k for e in moving for k in (e.identifiers or [])} - kept_keys
+    moved_keys.add(text)
+    newcomer = new_id("cus")
+    session.add(Customer(id=newcomer, created_at=row.first_seen))
+    session.flush()
+    for moved in moved_keys:
+        kind, _, value = moved.partition(":")
+        session.execute(update(Identifier).where(Identifier.type == kind, Identifier.value == value,
+                                                 Identifier.customer_id == owner_id).values(customer_id=newcomer))
+    ids = [e.id for e in moving]
+    for start in range(0, len(ids), 500):
+        session.execute(update(Event).where(Event.id.in_(ids[start : start + 500])).values(customer_id=newcomer))
+    order_ids = {str((e.payload or {}).get("properties", {}).get("order_id")) for e in moving
+                 if (e.event or "").startswith("Order ") and isinstance((e.payload or {}).get("properties"), dict)}
+    if order_ids:
+        session.execute(update(Order).where(Order.order_id.in_(order_ids), Order.customer_id == owner_id)
+                        .values(customer_id=newcomer))
+    _rebuild_profile(session, owner_id)
+    _rebuild_profile(session, newcomer)
+    forbid_merge(session, owner_id, newcomer)
+    audit(session, actor=actor, action="unmerge", subject=owner_id,
+          details={"new_customer": newcomer, "identifier_type": key[0], "events": len(ids)})
+    return newcomer
+
+
+def reviews(session: Session, *, status: str | None = "pending", limit: int = 100) -> list[IdentityReview]:
+    query = select(IdentityReview).order_by(IdentityReview.created_at.desc()).limit(limit)
+    if status:
+        query = query.where(IdentityReview.status == status)
+    return list(session.scalars(query))
+
+
+def decide_review(session: Session, settings: Settings, *, review_id: int, accept: bool, actor: str) -> IdentityReview:
+    """Accept (merge the two customers) or reject (keep them apart for good) a proposed merge."""
+    review = session.get(IdentityReview, review_id)
+    if review is None:
+        raise NotFound(f"no identity review {review_id}")
+    if review.status != "pending":
+        raise Conflict(f"review {review_id} was already decided ({review.status})")
+    if accept:
+        a, b = _alive(session, review.customer_a), _alive(session, review.customer_b)
+        if a != b:
+            IdentityResolver(session, settings).merge([a, b], via=None, message_id=None, reason="review", actor=actor)
+        session.refresh(review)
+        review.status = "accepted"
+    else:
+        forbid_merge(session, review.customer_a, review.customer_b)
+        review.status = "rejected"
+    review.decided_at, review.decided_by = utcnow(), actor
+    audit(session, actor=actor, action=f"review_{review.status}", subject=str(review_id))
+    return review
+
+

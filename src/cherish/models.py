@@ -1,0 +1,11 @@
+"""Imports every table so that metadata (and Alembic) sees the whole schema."""
+
+from cherish.access.models import ApiKey, AuditRecord, InstanceSetting, User
+from cherish.customers.models import Consent, Customer, Note, Trait
+from cherish.events.models import Event, Order, OrderLine, RejectedEvent
+from cherish.identity.models import Identifier, IdentityReview, Merge, NeverMerge
+
+__all__ = [
+    "ApiKey", "AuditRecord", "Consent", "Customer", "Event", "Identifier", "IdentityReview", "InstanceSetting",
+    "Merge", "NeverMerge", "Note", "Order", "OrderLine", "RejectedEvent", "Trait", "User",
+]

@@ -1,0 +1,149 @@
+"""Dashboard pages: login, customer search, the customer 360, identity reviews and rejected events."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from starlette.concurrency import run_in_threadpool
+
+from cherish.access.service import Principal, authenticate
+from cherish.api.auth import check_csrf, csrf_token, require
+from cherish.customers import service as customers
+from cherish.errors import CherishError, NotFound
+from cherish.events import rejected as rejected_service
+from cherish.identity import service as identity
+
+templates = Jinja2Templates(directory=Path(__file__).with_name("templates"))
+templates.env.filters["pretty"] = lambda value: json.dumps(value, indent=2, ensure_ascii=False, default=str)
+router = APIRouter(include_in_schema=False)
+
+
+def _render(request: Request, name: str, principal: Principal | None, **context: Any) -> HTMLResponse:
+    return templates.TemplateResponse(
+        request, name, {"principal": principal, "csrf": csrf_token(request), **context}
+    )
+
+
+def _safe_next(target: str | None) -> str:
+    if not target:
+        return "/customers"
+    parts = urlsplit(target)
+    return target if not parts.scheme and not parts.netloc and target.startswith("/") else "/customers"
+
+
+@router.get("/", response_class=RedirectResponse)
+def home() -> RedirectResponse:
+    return RedirectResponse("/customers", status_code=303)
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_form(request: Request, next: str | None = None) -> HTMLResponse:
+    return _render(request, "login.html", None, next=_safe_next(next), error=None)
+
+
+@router.post("/login", response_class=HTMLResponse)
+async def login(request: Request, username: str = Form(...), password: str = Form(...),
+                next: str | None = Form(None)) -> Response:
+    await check_csrf(request)
+
+    def _check() -> Principal | None:
+        with request.app.state.store.read() as session:
+            return authenticate(session, username=username, password=password)
+
+    principal = await run_in_threadpool(_check)
+    if principal is None:
+        response = _render(request, "login.html", None, next=_safe_next(next), error="Wrong user name or password.")
+        response.status_code = 401
+        return response
+    request.session.clear()
+    request.session["user"] = principal.name
+    return RedirectResponse(_safe_next(next), status_code=303)
+
+
+@router.post("/logout")
+async def logout(request: Request) -> RedirectResponse:
+    await check_csrf(request)
+    request.session.clear()
+    return RedirectResponse("/login", status_code=303)
+
+
+@router.get("/customers", response_class=HTMLResponse)
+def customer_search(request: Request, q: str = "", principal: Principal = Depends(require("viewer"))) -> HTMLResponse:
+    results = None
+    if q.strip():
+        with request.app.state.store.read() as session:
+            results = customers.search(session, request.app.state.settings, q)
+    template = "customer_results.html" if request.headers.get("hx-request") else "customers.html"
+    return _render(request, template, principal, q=q, results=results)
+
+
+@router.get("/customers/{customer_id}", response_class=HTMLResponse)
+def customer_page(request: Request, customer_id: str, channel: str | None = None, before: str | None = None,
+                  principal: Principal = Depends(require("viewer"))) -> Response:
+    with request.app.state.store.read() as session:
+        customer, survivor = customers.find(session, customer_id)
+        if survivor:
+            return RedirectResponse(f"/customers/{survivor}", status_code=308)
+        if customer is None:
+            raise NotFound(f"no customer {customer_id}")
+        page = customers.timeline(session, customer.id, channel=channel or None, before=before, limit=50)
+        if request.headers.get("hx-request") and before:
+            return _render(request, "timeline_rows.html", principal, customer={"id": customer.id}, page=page,
+                           channel=channel)
+        return _render(
+            request, "customer.html", principal, customer=customers.profile(session, customer), page=page,
+            channel=channel, orders=customers.orders_of(session, customer.id, limit=50),
+            notes=customers.notes_of(session, customer.id),
+        )
+
+
+@router.get("/identity/reviews", response_class=HTMLResponse)
+def review_page(request: Request, status: str = Query("pending"),
+                principal: Principal = Depends(require("manager"))) -> HTMLResponse:
+    with request.app.state.store.read() as session:
+        rows = []
+        for review in identity.reviews(session, status=status or None):
+            sides = []
+            for cid in (review.customer_a, review.customer_b):
+                customer, survivor = customers.find(session, cid)
+                if customer is None and survivor:
+                    customer, _ = customers.find(session, survivor)
+                sides.append(customers.profile(session, customer) if customer else {"id": cid, "identifiers": [],
+                                                                                   "traits": {}, "stats": {}})
+            rows.append({"review": review, "sides": sides})
+    return _render(request, "reviews.html", principal, rows=rows, status=status)
+
+
+@router.post("/identity/reviews/{review_id}/{decision}")
+def decide(request: Request, review_id: int, decision: str,
+           principal: Principal = Depends(require("manager"))) -> Response:
+    if decision not in ("accept", "reject"):
+        raise NotFound("unknown decision")
+    try:
+        with request.app.state.store.write() as session:
+            identity.decide_review(session, request.app.state.settings, review_id=review_id,
+                                   accept=decision == "accept", actor=principal.label)
+    except CherishError as exc:
+        if exc.status >= 500:
+            raise
+    return RedirectResponse("/identity/reviews", status_code=303)
+
+
+@router.get("/intake/rejected", response_class=HTMLResponse)
+def rejected_page(request: Request, principal: Principal = Depends(require("manager"))) -> HTMLResponse:
+    with request.app.state.store.read() as session:
+        rows = rejected_service.listing(session, status="rejected", limit=200)
+    return _render(request, "rejected.html", principal, rows=rows)
+
+
+@router.post("/intake/rejected/replay")
+def replay(request: Request, principal: Principal = Depends(require("manager"))) -> Response:
+    with request.app.state.store.write() as session:
+        rejected_service.replay(session, request.app.state.settings, ids=None, actor=principal.label)
+    return RedirectResponse("/intake/rejected", status_code=303)

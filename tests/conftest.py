@@ -1,0 +1,111 @@
+"""Fixtures: real stores on a temporary SQLite file and on the PostgreSQL server, the app through a test client."""
+
+from __future__ import annotations
+
+import base64
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
+
+from cherish.access.service import create_key, create_user
+from cherish.api.app import create_app
+from cherish.config import Settings
+from cherish.db.engine import Store, open_store
+from cherish.db.migrate import upgrade
+
+PG_URL = os.environ.get("CHERISH_TEST_DATABASE_URL")
+PG_SKIP = "CHERISH_TEST_DATABASE_URL is not set: PostgreSQL tests need a server (.ci/run sets it)"
+
+
+def _postgres_schema_url(base: str) -> tuple[str, str]:
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    engine = create_engine(base)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    except Exception as exc:  # the variable is set, so the server must be there: fail loudly
+        pytest.fail(f"PostgreSQL at CHERISH_TEST_DATABASE_URL is unreachable: {exc}")
+    finally:
+        engine.dispose()
+    sep = "&" if "?" in base else "?"
+    return f"{base}{sep}options=-csearch_path%3D{schema}", schema
+
+
+def _drop_schema(base: str, schema: str) -> None:
+    engine = create_engine(base)
+    with engine.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database URL: a temporary SQLite file, or a new schema on the PostgreSQL server."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'cherish.db'}"
+        return
+    if not PG_URL:
+        pytest.skip(PG_SKIP)
+    url, schema = _postgres_schema_url(PG_URL)
+    yield url
+    _drop_schema(PG_URL, schema)
+
+
+@pytest.fixture
+def settings(db_url: str) -> Settings:
+    return Settings(database_url=db_url, _env_file=None)  # type: ignore[call-arg]
+
+
+@pytest.fixture
+def store(settings: Settings) -> Iterator[Store]:
+    store = open_store(settings.database_url)
+    upgrade(store)
+    yield store
+    store.dispose()
+
+
+@pytest.fixture
+def app(settings: Settings, store: Store):  # type: ignore[no-untyped-def]
+    return create_app(settings, store)
+
+
+@pytest.fixture
+def client(app) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+def _key(store: Store, role: str) -> str:
+    with store.write() as session:
+        return create_key(session, role=role, name=f"test {role}")[1]
+
+
+@pytest.fixture
+def write_key(store: Store) -> str:
+    return _key(store, "write")
+
+
+@pytest.fixture
+def keys(store: Store) -> dict[str, str]:
+    """One key per role."""
+    return {role: _key(store, role) for role in ("write", "viewer", "agent", "manager", "admin")}
+
+
+def basic(key: str) -> dict[str, str]:
+    return {"Authorization": "Basic " + base64.b64encode(f"{key}:".encode()).decode()}
+
+
+def bearer(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
+
+
+@pytest.fixture
+def admin_user(store: Store) -> tuple[str, str]:
+    with store.write() as session:
+        create_user(session, username="ada", password="correct horse battery", role="admin")
+    return "ada", "correct horse battery"
