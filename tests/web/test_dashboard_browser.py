@@ -1,0 +1,72 @@
+"""The dashboard in Debian's Chromium, driven by Playwright: login, search, the 360 page and a review."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+
+from tests.conftest import basic
+from tests.events.test_sdk_clients import live_url  # noqa: F401  (fixture)
+from tests.helpers import identify, track
+
+pytestmark = pytest.mark.browser
+CHROMIUM = shutil.which("chromium")
+
+
+@pytest.fixture
+def browser():  # type: ignore[no-untyped-def]
+    if CHROMIUM is None:
+        if os.environ.get("CHERISH_REQUIRE_BROWSER"):
+            pytest.fail("Debian's chromium is missing (apt-get install chromium)")
+        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        yield browser
+        browser.close()
+
+
+def test_login_search_customer_page_and_review(browser, live_url, keys, admin_user):  # noqa: F811
+    import httpx
+
+    evil = '<script>window.pwned=1</script><img src=x onerror="window.pwned=2">'
+    batch = [
+        identify(user_id="zoe", anonymous_id="w-1", traits={"email": "zoe@example.com", "name": "Zoe Park",
+                                                              "note": evil}),
+        track("Order Completed", user_id="zoe", context={"channel": "web"},
+              properties={"order_id": "Z-100", "total": 42}),
+        track("Support Contact", anonymous_id="w-1", properties={"channel": "chat", "comment": evil}),
+        identify(user_id="zoe-2", traits={"email": "zoe@example.com"}),
+    ]
+    response = httpx.post(f"{live_url}/v1/batch", json={"batch": batch}, headers=basic(keys["write"]))
+    assert response.status_code == 200
+    page = browser.new_page()
+    page.goto(f"{live_url}/customers")
+    assert "/login" in page.url
+    page.fill("input[name=username]", admin_user[0])
+    page.fill("input[name=password]", admin_user[1])
+    page.click("button[type=submit]")
+    page.wait_for_url("**/customers")
+    page.fill("input[name=q]", "Z-100")
+    page.wait_for_selector("#search-results a")
+    assert page.inner_text("#search-results").count("Zoe Park") == 1
+    page.click("#search-results a")
+    page.wait_for_selector("#customer-name")
+    assert page.inner_text("#customer-name") == "Zoe Park"
+    assert "zoe@example.com" in page.inner_text("#identifiers")
+    assert "Z-100" in page.inner_text("#orders")
+    timeline = page.inner_text("#timeline")
+    assert "Order Completed" in timeline and "chat" in timeline and "web" in timeline
+    assert evil in page.inner_text("#traits")  # shown as text, never run
+    assert page.evaluate("window.pwned") is None
+    page.click("text=Identity reviews")
+    page.wait_for_selector("article.review")
+    assert "guardrail:user_id" in page.inner_text("article.review")
+    page.click("button.accept")
+    page.wait_for_selector("text=Nothing to review.")
+    page.goto(f"{live_url}/identity/reviews?status=accepted")
+    assert "accepted by user:ada" in page.inner_text("main")
