@@ -90,3 +90,71 @@ def demo(
         from cherish.api.app import create_app
 
         uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+
+
+identity_app = next(g.typer_instance for g in app.registered_groups if g.name == "identity")
+
+
+@identity_app.command("match")
+@friendly
+def identity_match(db: str | None = DbOption) -> None:
+    """Match customers who share no identifier (name, birthday, address): merge the sure, queue the likely."""
+    from cherish.identity.match_store import run_match
+
+    settings = settings_for(db)
+    store = store_for(settings)
+    with err.status("matching customers (Splink on DuckDB)…"):
+        summary = run_match(store, settings, actor="cli")
+    err.print(f"{summary.candidates} customers compared: {summary.pairs} likely pairs, {summary.merged} merged "
+              f"(probability ≥ {settings.auto_merge_threshold}), {summary.reviews} sent to review "
+              f"(≥ {settings.review_threshold})")
+
+
+@identity_app.command("dedupe")
+@friendly
+def identity_dedupe(
+    input: Path = typer.Argument(..., help="CSV file with one record per row.", exists=False),
+    id_column: str = typer.Option(..., "--id-column", help="The column that identifies each row."),
+    output: Path = typer.Option(..., "--output", "-o", help="Where to write id,cluster_id."),
+    threshold: float = typer.Option(0.99, "--threshold", help="Match probability at which two rows are one."),
+    column: list[str] = typer.Option([], "--column", help="role=COLUMN, when a header name is not recognised."),
+) -> None:
+    """Find the rows of a file that are the same person, with the same matcher as `cherish identity match`."""
+    import csv
+
+    from pyarrow import csv as pacsv
+
+    from cherish.errors import InvalidInput
+    from cherish.identity.matching import infer_roles, match_records
+
+    if not input.is_file():
+        raise InvalidInput(f"no such file: {input}")
+    given = {}
+    for text in column:
+        role, sep, name = text.partition("=")
+        if not sep or not role or not name:
+            raise InvalidInput(f"--column {text!r} is not of the form role=COLUMN")
+        given[role.strip()] = name.strip()
+    try:
+        header = pacsv.read_csv(input, read_options=pacsv.ReadOptions(skip_rows_after_names=0, block_size=1 << 20),
+                                parse_options=pacsv.ParseOptions(newlines_in_values=True),
+                                convert_options=pacsv.ConvertOptions(include_columns=[])).column_names
+    except Exception as exc:  # noqa: BLE001
+        raise InvalidInput(f"cannot read {input} as CSV: {exc}") from None
+    if id_column not in header:
+        raise InvalidInput(f"the file has no column {id_column!r}; its columns: {', '.join(header)}")
+    table = pacsv.read_csv(input, convert_options=pacsv.ConvertOptions(
+        column_types={name: "string" for name in header}, strings_can_be_null=True))
+    table = table.rename_columns([name.strip() for name in table.column_names])
+    roles = infer_roles(table.column_names, id_column.strip(), given)
+    err.print("matching on " + ", ".join(f"{role}={col}" for role, col in roles.items()))
+    with err.status(f"matching {table.num_rows} rows (Splink on DuckDB)…"):
+        result = match_records(table, id_column=id_column.strip(), roles=roles, threshold=threshold, explain=False)
+    ids = [str(v) for v in table.column(id_column.strip()).to_pylist()]
+    with output.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["id", "cluster_id"])
+        for record_id in ids:
+            writer.writerow([record_id, result.clusters.get(record_id, record_id)])
+    clusters = len(set(result.clusters.get(i, i) for i in ids))
+    err.print(f"{len(ids)} rows, {clusters} distinct people; written to {output}")

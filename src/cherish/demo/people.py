@@ -71,6 +71,9 @@ def make_person(rng: random.Random, index: int, seed: int) -> Person:
                      f"{index % 10_000:04d}",
             "loyalty_id": f"K{seed}{index:08d}",
             "card": f"card-{rng.getrandbits(48):012x}",
+            # some moved house or left the birthday out: the harder cases that end up in review
+            "street": f"{rng.randint(1, 9999)} {rng.choice(STREETS)}" if rng.random() < 0.25 else None,
+            "birthday": rng.random() > 0.2,
         }
     return person
 
@@ -181,7 +184,7 @@ def _order(w: Writer, rng: random.Random, when: datetime, number: int, web_ids: 
         ids = {"anonymousId": person.card}
         if person.loyalty_id:
             context_traits = {"loyalty_id": person.loyalty_id}
-        elif rng.random() < 0.5:
+        elif rng.random() < 0.75:  # asks for an e-receipt by phone number
             context_traits = {"phone": person.phone}
     else:
         employee = rng.choice(STAFF["phone"])
@@ -258,7 +261,8 @@ def _support(w: Writer, rng: random.Random, when: datetime, order_id: str, conta
         if channel == "phone":
             ids, traits = {"anonymousId": f"call-{rng.getrandbits(40):010x}"}, {"phone": person.phone}
         elif channel == "social":
-            ids, traits = {"anonymousId": f"social-{person.first.lower()}{person.index}"}, {}
+            ids = {"anonymousId": f"social-{person.first.lower()}{person.index}"}
+            traits = {"email": person.email} if rng.random() < 0.6 else {}  # gave their email in the thread
         else:
             ids, traits = {"anonymousId": person.devices[0]}, {"email": person.email}
         w.add("track", at, ids, event="Support Contact", channel=channel,
@@ -284,10 +288,12 @@ def _alternate(w: Writer, rng: random.Random, when: datetime, end: datetime) -> 
     if when >= end:
         return
     ids = {"anonymousId": alt["card"]}
-    w.add("identify", when, ids, channel="store",
-          traits={"loyalty_id": alt["loyalty_id"], "email": alt["email"], "phone": alt["phone"],
-                  "first_name": alt["first"], "last_name": person.last, "birthday": person.birthday.isoformat(),
-                  "address": person.address})
+    traits = {"loyalty_id": alt["loyalty_id"], "email": alt["email"], "phone": alt["phone"],
+              "first_name": alt["first"], "last_name": person.last,
+              "address": {**person.address, **({"street": alt["street"]} if alt.get("street") else {})}}
+    if alt.get("birthday", True):
+        traits["birthday"] = person.birthday.isoformat()
+    w.add("identify", when, ids, channel="store", traits=traits)
     for number in range(rng.randint(1, 3)):
         at = when + timedelta(days=number * rng.uniform(10, 60), hours=1)
         if at >= end:

@@ -1,0 +1,188 @@
+"""Probabilistic matching of people who share no identifier (name, birthday, address), with Splink on DuckDB.
+
+One matcher serves both `cherish identity match` (customers in the store) and `cherish identity dedupe` (a file).
+Every proposed pair carries its match probability and the comparisons that drove it, for our own templates.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import pyarrow as pa
+
+from cherish.errors import InvalidInput
+
+ROLES = ("first_name", "surname", "dob", "email", "phone", "street_number", "address_1", "address_2", "city",
+         "postcode", "state", "ssn")
+HEADER_ROLES = {
+    "given_name": "first_name", "first_name": "first_name", "firstname": "first_name", "forename": "first_name",
+    "surname": "surname", "last_name": "surname", "lastname": "surname", "family_name": "surname",
+    "date_of_birth": "dob", "dob": "dob", "birthday": "dob", "birth_date": "dob",
+    "email": "email", "email_address": "email", "phone": "phone", "phone_number": "phone", "telephone": "phone",
+    "street_number": "street_number", "address_1": "address_1", "address_2": "address_2", "address": "address_1",
+    "street": "address_1", "suburb": "city", "city": "city", "town": "city", "postcode": "postcode",
+    "zip": "postcode", "zipcode": "postcode", "postal_code": "postcode", "state": "state",
+    "soc_sec_id": "ssn", "ssn": "ssn",
+}
+
+
+@dataclass
+class MatchResult:
+    pairs: list[dict[str, Any]]  # id_l, id_r, probability, comparisons
+    clusters: dict[str, str]  # record id -> cluster id
+
+
+def infer_roles(columns: list[str], id_column: str, given: dict[str, str] | None = None) -> dict[str, str]:
+    """Role -> column: from ``given`` first, then from common header names."""
+    given = dict(given or {})
+    for role, column in given.items():
+        if role not in ROLES:
+            raise InvalidInput(f"unknown column role {role!r}; roles are {', '.join(ROLES)}")
+        if column not in columns:
+            raise InvalidInput(f"--column {role}={column}: the file has no column {column!r}")
+    roles = dict(given)
+    for column in columns:
+        role = HEADER_ROLES.get(column.strip().lower())
+        if column != id_column and role and role not in roles and column not in roles.values():
+            roles[role] = column
+    if not {"first_name", "surname", "dob", "address_1", "postcode", "email", "phone", "ssn"} & set(roles):
+        raise InvalidInput("found no columns to match on (names, birthday, address, postcode, email, phone); "
+                           "name them with --column role=COLUMN")
+    return roles
+
+
+def _comparisons(roles: set[str]) -> list[Any]:
+    """Comparisons for the roles present, with m priors so that a level EM cannot train still behaves sensibly."""
+    import splink.comparison_library as cl
+
+    made = []
+    for role in ("first_name", "surname"):
+        if role in roles:
+            made.append(cl.NameComparison(role, jaro_winkler_thresholds=[0.92, 0.85])
+                        .configure(m_probabilities=[0.85, 0.07, 0.03, 0.05]))
+    if "dob" in roles:
+        made.append(cl.LevenshteinAtThresholds("dob", [1, 2]).configure(m_probabilities=[0.9, 0.05, 0.02, 0.03]))
+    for role in ("address_1", "address_2"):
+        if role in roles:
+            made.append(cl.JaroWinklerAtThresholds(role, [0.92, 0.85]).configure(m_probabilities=[0.8, 0.08, 0.04, 0.08]))
+    if "postcode" in roles:
+        made.append(cl.LevenshteinAtThresholds("postcode", [1]).configure(m_probabilities=[0.88, 0.06, 0.06]))
+    if "ssn" in roles:
+        made.append(cl.LevenshteinAtThresholds("ssn", [1, 2]).configure(m_probabilities=[0.9, 0.05, 0.02, 0.03]))
+    for role in ("city", "street_number", "state", "email", "phone"):
+        if role in roles:  # small vocabularies or identifiers: equal or not
+            made.append(cl.ExactMatch(role).configure(m_probabilities=[0.9, 0.1]))
+    return made
+
+
+def _rules(roles: set[str], candidates: list[tuple[str, ...]]) -> list[Any]:
+    from splink import block_on
+
+    return [block_on(*cols) for cols in candidates if set(cols) <= roles]
+
+
+BLOCKING = [("first_name", "surname"), ("surname", "dob"), ("first_name", "dob"), ("postcode", "street_number"),
+            ("postcode", "surname"), ("ssn",), ("email",), ("phone",), ("dob", "city")]
+TRAINING = [("dob",), ("surname",), ("postcode",), ("first_name",)]
+
+
+def _normalised(table: pa.Table, id_column: str, roles: dict[str, str]):  # type: ignore[no-untyped-def]
+    import duckdb
+
+    con = duckdb.connect()
+    con.register("raw_input", table)
+    selects = [f'CAST("{id_column}" AS VARCHAR) AS unique_id']
+    for role, column in roles.items():
+        quoted = column.replace('"', '""')
+        cleaned = f"NULLIF(TRIM(LOWER(CAST(\"{quoted}\" AS VARCHAR))), '')"
+        if role in ("dob", "postcode", "phone", "ssn", "street_number"):
+            cleaned = f"NULLIF(REGEXP_REPLACE({cleaned}, '[^0-9a-z]', '', 'g'), '')"
+        selects.append(f"{cleaned} AS {role}")
+    con.execute(f"CREATE TABLE records AS SELECT {', '.join(selects)} FROM raw_input")
+    duplicates = con.execute("SELECT COUNT(*) - COUNT(DISTINCT unique_id) FROM records").fetchall()[0][0]
+    if duplicates:
+        raise InvalidInput(f"the id column {id_column!r} has {duplicates} repeated values; ids must be unique")
+    if con.execute("SELECT COUNT(*) FROM records WHERE unique_id IS NULL").fetchall()[0][0]:
+        raise InvalidInput(f"the id column {id_column!r} has empty values")
+    return con
+
+
+def match_records(table: pa.Table, *, id_column: str, roles: dict[str, str], threshold: float,
+                  seed: int = 42, explain: bool = True) -> MatchResult:
+    """Score every plausible pair of records in ``table`` and cluster those at or above ``threshold``."""
+    from splink import DuckDBAPI, Linker, SettingsCreator
+
+    if not 0 < threshold <= 1:
+        raise InvalidInput("the threshold is a probability between 0 and 1")
+    con = _normalised(table, id_column, roles)
+    present = set(roles)
+    count = con.execute("SELECT COUNT(*) FROM records").fetchall()[0][0]
+    if count < 2:
+        ids = [r[0] for r in con.execute("SELECT unique_id FROM records").fetchall()]
+        return MatchResult(pairs=[], clusters={i: i for i in ids})
+    comparisons = _comparisons(present)
+    settings = SettingsCreator(
+        link_type="dedupe_only", unique_id_column_name="unique_id", comparisons=comparisons,
+        blocking_rules_to_generate_predictions=_rules(present, BLOCKING),
+        retain_intermediate_calculation_columns=explain, retain_matching_columns=True,
+    )
+    db_api = DuckDBAPI(connection=con)
+    records = db_api.register("records")
+    logging.getLogger("splink").setLevel(logging.ERROR)
+    linker = Linker(records, settings, log_level=None)
+    exact = _rules(present, [("first_name", "surname", "dob"), ("ssn",), ("email",)])
+    if exact:
+        linker.training.estimate_probability_two_random_records_match(exact, recall=0.7)
+    prior = linker._settings_obj._probability_two_random_records_match
+    if not 0 < prior < 0.5:  # no exact duplicates to learn from: assume at most one duplicate per record
+        linker._settings_obj._probability_two_random_records_match = 1 / max(count, 2)
+    linker.training.estimate_u_using_random_sampling(max_pairs=2e6, seed=seed)
+    trained = 0
+    for rule in _rules(present, TRAINING):
+        before = copy.deepcopy(linker._settings_obj)
+        try:
+            linker.training.estimate_parameters_using_expectation_maximisation(rule)
+            trained += 1
+        except Exception as exc:  # noqa: BLE001  (a degenerate level under one rule: the priors and others hold)
+            linker._settings_obj = before  # a failed session can leave the model half-changed
+            logging.getLogger("cherish.identity").info("EM under %s skipped: %s", rule, type(exc).__name__)
+        if trained == 2:
+            break
+    predictions = linker.inference.predict(threshold_match_probability=min(threshold, 0.5))
+    clusters_df = linker.clustering.cluster_pairwise_predictions_at_threshold(
+        predictions, threshold_match_probability=threshold)
+    clusters = {str(r[0]): str(r[1]) for r in clusters_df.as_duckdbpyrelation()
+                .select("unique_id, cluster_id").fetchall()}
+    pairs = _explain(predictions.as_duckdbpyrelation(), linker, present, threshold) if explain else []
+    return MatchResult(pairs=pairs, clusters=clusters)
+
+
+def _explain(relation: Any, linker: Any, roles: set[str], threshold: float) -> list[dict[str, Any]]:
+    """Each pair with its probability and, per comparison, both values, the level reached and its match weight
+    (log2 of the Bayes factor: positive is evidence for a match, negative against)."""
+    labels: dict[str, dict[int, str]] = {}
+    for comparison in linker._settings_obj.comparisons:
+        name = comparison.output_column_name
+        labels[name] = {level.comparison_vector_value: level.label_for_charts for level in comparison.comparison_levels}
+    columns = relation.columns
+    rows = relation.filter(f"match_probability >= {float(threshold)}").fetchall()
+    pairs = []
+    for row in rows:
+        data = dict(zip(columns, row, strict=True))
+        comparisons = []
+        for name, levels in labels.items():
+            gamma = data.get(f"gamma_{name}")
+            weight = data.get(f"mw_{name}")
+            if weight is not None and data.get(f"mw_tf_adj_{name}") is not None:
+                weight += data[f"mw_tf_adj_{name}"]
+            comparisons.append({
+                "field": name, "left": data.get(f"{name}_l"), "right": data.get(f"{name}_r"),
+                "level": levels.get(gamma, str(gamma)),
+                "match_weight": None if weight is None else round(float(weight), 3),
+            })
+        pairs.append({"id_l": str(data["unique_id_l"]), "id_r": str(data["unique_id_r"]),
+                      "probability": float(data["match_probability"]), "comparisons": comparisons})
+    return pairs
