@@ -158,3 +158,59 @@ def identity_dedupe(
             writer.writerow([record_id, result.clusters.get(record_id, record_id)])
     clusters = len(set(result.clusters.get(i, i) for i in ids))
     err.print(f"{len(ids)} rows, {clusters} distinct people; written to {output}")
+
+
+@app.command("import")
+@friendly
+def import_file(
+    path: Path = typer.Argument(..., help="A .csv, .tsv, .jsonl or .parquet file."),
+    kind: str | None = typer.Option(None, "--kind", help="customers, orders (one row per order line) or interactions; "
+                                                          "inferred from the columns when not given."),
+    map_: list[str] = typer.Option([], "--map", help="field=COLUMN, e.g. --map order_id=OrderNo (repeatable)."),
+    mapping: Path | None = typer.Option(None, "--mapping", help="YAML file: kind, date_format and columns: {field: COLUMN}."),
+    date_format: str | None = typer.Option(None, "--date-format", help="strftime format of the timestamps, e.g. %Y%m%d."),
+    strict: bool = typer.Option(False, "--strict", help="Store nothing at all if any row is invalid."),
+    rejects: Path | None = typer.Option(None, "--rejects", help="Where to write the reject report (row,reason)."),
+    db: str | None = DbOption,
+) -> None:
+    """Load customers, orders or interactions from a file, through the same identity resolution as live events."""
+    import csv
+
+    import yaml
+
+    from cherish.errors import InvalidInput
+    from cherish.events.importer import run_import
+
+    columns: dict[str, str] = {}
+    if mapping is not None:
+        try:
+            spec = yaml.safe_load(mapping.read_text()) or {}
+        except (OSError, yaml.YAMLError) as exc:
+            raise InvalidInput(f"cannot read the mapping {mapping}: {str(exc).splitlines()[0]}") from None
+        if not isinstance(spec, dict) or not isinstance(spec.get("columns", {}), dict):
+            raise InvalidInput("the mapping file holds kind, date_format and columns: {field: COLUMN}")
+        kind = kind or spec.get("kind")
+        date_format = date_format or spec.get("date_format")
+        columns.update({str(k): str(v) for k, v in (spec.get("columns") or {}).items()})
+    for text in map_:
+        name, sep, column = text.partition("=")
+        if not sep or not name or not column:
+            raise InvalidInput(f"--map {text!r} is not of the form field=COLUMN")
+        columns[name.strip()] = column.strip()
+    settings = settings_for(db)
+    store = store_for(settings)
+    with progress_bar() as bar:
+        task = bar.add_task(f"importing {path.name}", total=None)
+        report = run_import(store, settings, path, kind=kind, mapping=columns, date_format=date_format,
+                            strict=strict, progress=lambda n: bar.advance(task, n))
+    if report.rejected:
+        target = rejects or path.with_name(path.name + ".rejects.csv")
+        with target.open("w", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["row", "reason"])
+            writer.writerows(report.rejected)
+        err.print(f"{len(report.rejected)} rows rejected; reasons in {target}")
+    if strict and report.rejected:
+        raise InvalidInput(f"--strict: nothing was stored because {len(report.rejected)} of {report.rows} rows are "
+                           f"invalid (first: row {report.rejected[0][0]}: {report.rejected[0][1]})")
+    err.print(f"{report.stored} of {report.rows} rows stored")

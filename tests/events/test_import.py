@@ -1,0 +1,119 @@
+"""`cherish import`: files of customers, order lines and interactions, row by row atomic."""
+
+from __future__ import annotations
+
+import json
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from sqlalchemy import func, select
+from typer.testing import CliRunner
+
+from cherish.cli import app
+from cherish.config import reset_settings
+from cherish.customers.models import Trait
+from cherish.db.engine import open_store
+from cherish.events.models import Event, Order, OrderLine
+from cherish.identity.models import Identifier
+
+ORDERS = """OrderNo,email,placed,sku,price,qty,store
+A-1,ann@example.com,20260102,S1,10.5,2,Portland
+A-1,ann@example.com,20260102,S2,5,1,Portland
+A-2,bob@example.com,20260103,S1,oops,1,Seattle
+A-3,,20260104,S1,3,1,Seattle
+A-4,Bob@Example.com,20260105,S3,4,3,Seattle
+"""
+
+
+@pytest.fixture
+def cli(db_url, monkeypatch):  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("CHERISH_DATABASE_URL", db_url)
+    reset_settings()
+    runner = CliRunner()
+    assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
+    store = open_store(db_url)
+    yield (lambda *args: runner.invoke(app, list(args))), store
+    store.dispose()
+    reset_settings()
+
+
+def _count(store, model) -> int:  # type: ignore[no-untyped-def]
+    with store.read() as session:
+        return session.scalar(select(func.count()).select_from(model))
+
+
+def test_order_lines_with_flags_and_a_reject_report(cli, tmp_path):
+    run, store = cli
+    source = tmp_path / "orders.csv"
+    source.write_text(ORDERS)
+    args = ["import", str(source), "--map", "order_id=OrderNo", "--map", "timestamp=placed", "--map", "quantity=qty",
+            "--map", "branch=store", "--date-format", "%Y%m%d"]
+    result = run(*args)
+    assert result.exit_code == 0, result.stderr
+    assert "3 of 5 rows stored" in result.stderr
+    report = (tmp_path / "orders.csv.rejects.csv").read_text().splitlines()
+    assert report == ["row,reason", "3,\"price must be a number, not 'oops'\"",
+                      "4,\"the row has no identifier (user_id, anonymous_id, email, phone or loyalty_id)\""]
+    with store.read() as session:
+        orders = {o.order_id: o for o in session.scalars(select(Order))}
+        assert set(orders) == {"A-1", "A-4"}
+        assert orders["A-1"].value == 26.0 and orders["A-1"].branch == "Portland"
+        assert orders["A-1"].placed_at.isoformat() == "2026-01-02T00:00:00+00:00"
+        assert session.scalar(select(func.count()).select_from(OrderLine)) == 3
+        assert session.scalar(select(Identifier.value).where(Identifier.type == "email",
+                                                             Identifier.customer_id == orders["A-4"].customer_id)) \
+            == "bob@example.com"
+    again = run(*args)  # the same file again stores nothing twice
+    assert again.exit_code == 0
+    assert _count(store, Order) == 2 and _count(store, Event) == 2
+
+
+def test_strict_stores_nothing_when_a_row_is_bad(cli, tmp_path):
+    run, store = cli
+    source = tmp_path / "orders.csv"
+    source.write_text(ORDERS)
+    mapping = tmp_path / "map.yaml"
+    mapping.write_text("kind: orders\ndate_format: '%Y%m%d'\ncolumns:\n  order_id: OrderNo\n  timestamp: placed\n"
+                       "  quantity: qty\n")
+    result = run("import", str(source), "--mapping", str(mapping), "--strict")
+    assert result.exit_code == 1
+    assert "nothing was stored" in result.stderr and "row 3" in result.stderr
+    assert _count(store, Order) == 0 and _count(store, Event) == 0
+
+
+def test_customers_from_parquet_join_live_identities(cli, tmp_path):
+    run, store = cli
+    table = pa.table({"customer_no": ["C1", "C2"], "email": ["ann@example.com", None], "phone": ["+14155550100", "x"],
+                      "first_name": ["Ann", "Bo"], "tier": ["gold", "silver"], "user_id": ["ann", None]})
+    path = tmp_path / "customers.parquet"
+    pq.write_table(table, path)
+    result = run("import", str(path), "--kind", "customers")
+    assert result.exit_code == 0, result.stderr
+    assert "2 of 2 rows stored" in result.stderr  # an unreadable phone is not an identifier, just not used
+    events = tmp_path / "events.jsonl"
+    events.write_text(json.dumps({"event": "Store Visit", "email": "ANN@example.com", "timestamp": "2026-02-01",
+                                  "channel": "store", "visit_minutes": 12}) + "\n" + "{broken\n")
+    result = run("import", str(events))
+    assert result.exit_code == 0 and "1 of 2 rows stored" in result.stderr
+    with store.read() as session:
+        owners = set(session.scalars(select(Identifier.customer_id).where(Identifier.value.in_(["ann", "ann@example.com"]))))
+        assert len(owners) == 1
+        visit = session.scalar(select(Event).where(Event.event == "Store Visit"))
+        assert visit.customer_id in owners and visit.channel == "store"
+        assert visit.payload["properties"]["visit_minutes"] == 12
+        assert session.scalar(select(Trait.value).where(Trait.name == "tier", Trait.customer_id.in_(owners))) == "gold"
+
+
+def test_import_input_errors(cli, tmp_path):
+    run, _ = cli
+    assert "no such file" in run("import", str(tmp_path / "nope.csv")).stderr
+    odd = tmp_path / "data.xlsx"
+    odd.write_text("x")
+    assert "use .csv" in run("import", str(odd)).stderr
+    source = tmp_path / "o.csv"
+    source.write_text(ORDERS)
+    bad = run("import", str(source), "--map", "order_id=Nope")
+    assert bad.exit_code == 1 and "no column 'Nope'" in bad.stderr
+    bad = run("import", str(source), "--kind", "orders", "--map", "shoe=OrderNo")
+    assert bad.exit_code == 1 and "no field 'shoe'" in bad.stderr
