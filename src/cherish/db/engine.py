@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import orjson
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from cherish.errors import EngineError, InvalidInput
+
+
+def _dumps(value: object) -> str:
+    return orjson.dumps(value, default=str).decode()
 
 
 @dataclass
@@ -23,6 +29,8 @@ class Store:
     engine: Engine
     _reader: sessionmaker[Session]
     _writer: sessionmaker[Session]
+    # SQLite has one writer: threads queue here, woken at once, instead of in SQLite's sleeping busy handler.
+    _write_lock: threading.Lock | None = None
 
     @property
     def dialect(self) -> str:
@@ -37,7 +45,11 @@ class Store:
     @contextmanager
     def write(self) -> Iterator[Session]:
         """A transaction that commits on success and rolls back on any error (SQLite: BEGIN IMMEDIATE)."""
-        with self._writer() as session, session.begin():
+        if self._write_lock is None:
+            with self._writer() as session, session.begin():
+                yield session
+            return
+        with self._write_lock, self._writer() as session, session.begin():
             yield session
 
     def dispose(self) -> None:
@@ -68,7 +80,7 @@ def open_store(url: str, *, echo: bool = False) -> Store:
         parsed = make_url(url)
     except ArgumentError as exc:
         raise InvalidInput(f"not a database URL: {url!r}") from exc
-    kwargs: dict = {"echo": echo, "future": True}
+    kwargs: dict = {"echo": echo, "future": True, "json_serializer": _dumps, "json_deserializer": orjson.loads}
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database or ""
         if database and database != ":memory:":
@@ -89,6 +101,7 @@ def open_store(url: str, *, echo: bool = False) -> Store:
         engine=engine,
         _reader=sessionmaker(engine, expire_on_commit=False),
         _writer=sessionmaker(writer_engine, expire_on_commit=False),
+        _write_lock=threading.Lock() if engine.dialect.name == "sqlite" else None,
     )
 
 

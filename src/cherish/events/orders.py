@@ -162,9 +162,14 @@ def apply_order_events(session: Session, ops: list[OrderEvent], *, currency: str
             new_lines[order_id] = op.facts.lines
     if fresh:
         rows = [{"order_id": k, **{f: v.get(f) for f in _FIELDS}} for k, v in fresh.items()]
-        result = session.execute(insert(Order).returning(Order.id, Order.order_id), rows)
-        for pk, order_id in result:
-            fresh[order_id]["id"] = pk
+        session.execute(Order.__table__.insert(), rows)
+        if new_lines:
+            wanted_new = [k for k in new_lines if k in fresh]
+            for start in range(0, len(wanted_new), 500):
+                found = session.execute(select(Order.id, Order.order_id)
+                                        .where(Order.order_id.in_(wanted_new[start : start + 500])))
+                for pk, order_id in found:
+                    fresh[order_id]["id"] = pk
     if existing:
         changed = [{"pk": v["id"], **{f"b_{f}": v[f] for f in _FIELDS}} for v in existing.values()]
         table = Order.__table__
@@ -177,5 +182,5 @@ def apply_order_events(session: Session, ops: list[OrderEvent], *, currency: str
         if replaced:
             session.execute(delete(OrderLine).where(OrderLine.order_pk.in_(replaced)))
         session.execute(
-            insert(OrderLine), [{"order_pk": pks[k], **line} for k, lines in new_lines.items() for line in lines]
+            OrderLine.__table__.insert(), [{"order_pk": pks[k], **line} for k, lines in new_lines.items() for line in lines]
         )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+import orjson
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -83,10 +83,31 @@ class _Batch:
         if message.order is not None:
             self.orders.append(OrderEvent(message.order, customer_id, message.timestamp, message.channel))
 
+    def remap(self, loser: str, survivor: str) -> None:
+        """Point rows not yet written from a customer folded into another, before either was written."""
+        for row in self.events:
+            if row["customer_id"] == loser:
+                row["customer_id"] = survivor
+        for key in [k for k in self.traits if k[0] == loser]:
+            row = self.traits.pop(key)
+            current = self.traits.get((survivor, key[1]))
+            if current is None or current["updated_at"] <= row["updated_at"]:
+                self.traits[(survivor, key[1])] = {**row, "customer_id": survivor}
+        for key in [k for k in self.consent if k[0] == loser]:
+            row = self.consent.pop(key)
+            current = self.consent.get((survivor, key[1], key[2]))
+            if current is None or current["at"] <= row["at"]:
+                self.consent[(survivor, key[1], key[2])] = {**row, "customer_id": survivor}
+        if loser in self.names:
+            self.names.setdefault(survivor, self.names.pop(loser))
+        for order in self.orders:
+            if order.customer_id == loser:
+                order.customer_id = survivor
+
     def flush(self) -> None:
         session = self.session
         if self.events:
-            session.execute(insert(Event), self.events)
+            session.execute(Event.__table__.insert(), self.events)
             self.events = []
         upsert(session, Trait, list(self.traits.values()), index=("customer_id", "name"),
                update=("value", "source", "updated_at"), newer_than="updated_at")
@@ -150,7 +171,7 @@ def ingest(
     for start in range(0, len(ids), 500):
         seen.update(session.scalars(select(Event.message_id).where(Event.message_id.in_(ids[start : start + 500]))))
     batch = _Batch(session, settings, received_at)
-    resolver = IdentityResolver(session, settings, flush_pending=batch.flush)
+    resolver = IdentityResolver(session, settings, flush_pending=batch.flush, remap_pending=batch.remap)
     resolver.prefetch(k for _, m in messages for k in m.keys if k[0] != "previous_id")
     for _, message in messages:
         if message.message_id in seen:
@@ -164,10 +185,11 @@ def ingest(
         result.customers.append(customer_id)
         result.stored += 1
     resolver.flush()
+    result.customers = [resolver.current(c) for c in result.customers]
     if rejected_rows and keep_rejected:
-        session.execute(insert(RejectedEvent), rejected_rows)
+        session.execute(RejectedEvent.__table__.insert(), rejected_rows)
     return result
 
 
 def message_size(raw: Any) -> int:
-    return len(json.dumps(raw, separators=(",", ":"), ensure_ascii=False).encode())
+    return len(orjson.dumps(raw, default=str))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+import orjson
 import logging
 import zlib
 from typing import Any
@@ -42,13 +42,16 @@ async def _read_json(request: Request) -> Any:
         body = _decompress(body, limit)
     elif len(body) > limit:
         raise PayloadTooLarge(f"the request is larger than {limit} bytes")
+    request.state.body_size = len(body)
     try:
-        return json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+        return orjson.loads(body)
+    except orjson.JSONDecodeError:
         raise InvalidInput("the body is not valid JSON") from None
 
 
-def _check_sizes(messages: list[Any], limit: int) -> None:
+def _check_sizes(messages: list[Any], limit: int, body_size: int) -> None:
+    if body_size <= limit:
+        return  # no message can be larger than the whole request
     for index, message in enumerate(messages):
         if message_size(message) > limit:
             raise PayloadTooLarge(f"message {index} is larger than {limit} bytes", details=[{"index": index}])
@@ -79,7 +82,7 @@ async def batch(request: Request, _: Principal = Depends(require("write"))) -> d
     body = await _read_json(request)
     if not isinstance(body, dict) or not isinstance(body.get("batch"), list):
         raise InvalidInput('a batch request is a JSON object with a "batch" list of messages')
-    _check_sizes(body["batch"], request.app.state.settings.max_message_bytes)
+    _check_sizes(body["batch"], request.app.state.settings.max_message_bytes, request.state.body_size)
     return await run_in_threadpool(_store, request, body["batch"], body.get("sentAt"), None)
 
 
@@ -88,7 +91,7 @@ def _single(kind: str):  # type: ignore[no-untyped-def]
         body = await _read_json(request)
         if not isinstance(body, dict):
             raise InvalidInput(f"a {kind} request is a JSON object")
-        _check_sizes([body], request.app.state.settings.max_message_bytes)
+        _check_sizes([body], request.app.state.settings.max_message_bytes, request.state.body_size)
         return await run_in_threadpool(_store, request, [body], body.get("sentAt"), kind)
 
     receive.__name__ = f"receive_{kind}"

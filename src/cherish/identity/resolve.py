@@ -38,13 +38,15 @@ class IdentityResolver:
     session: Session
     settings: Settings
     flush_pending: Callable[[], None] = lambda: None
+    remap_pending: Callable[[str, str], None] = lambda loser, survivor: None
     owner: dict[Key, str | None] = field(default_factory=dict)
     created: dict[str, datetime] = field(default_factory=dict)
     _limited: dict[str, dict[str, set[str]]] = field(default_factory=dict)
-    _new_customers: list[dict[str, Any]] = field(default_factory=list)
+    _new_customers: dict[str, dict[str, Any]] = field(default_factory=dict)
     _new_identifiers: dict[Key, dict[str, Any]] = field(default_factory=dict)
     _seen: dict[Key, tuple[datetime, datetime]] = field(default_factory=dict)
     merged: list[tuple[str, str]] = field(default_factory=list)
+    _moved: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.shared: set[Key] = set()
@@ -56,27 +58,39 @@ class IdentityResolver:
 
     # -- lookups ----------------------------------------------------------------------------------------
     def prefetch(self, keys: Iterable[Key]) -> None:
-        """Look up, in bulk, the owners of identifiers not seen yet in this transaction."""
-        missing = list({k for k in keys if k not in self.owner})
+        """Look up, in bulk, the owners of identifiers not seen yet in this transaction (and their limits)."""
+        by_type: dict[str, list[str]] = {}
+        for kind, value in {k for k in keys if k not in self.owner}:
+            by_type.setdefault(kind, []).append(value)
+        if not by_type:
+            return
         owners: set[str] = set()
-        for start in range(0, len(missing), _CHUNK):
-            chunk = missing[start : start + _CHUNK]
-            rows = self.session.execute(
-                select(Identifier.type, Identifier.value, Identifier.customer_id).where(
-                    tuple_(Identifier.type, Identifier.value).in_(chunk)
+        for kind, values in by_type.items():
+            for start in range(0, len(values), _CHUNK):
+                # one type at a time, so that the (type, value) index is used on every engine
+                rows = self.session.execute(
+                    select(Identifier.value, Identifier.customer_id).where(
+                        Identifier.type == kind, Identifier.value.in_(values[start : start + _CHUNK])
+                    )
                 )
-            )
-            for kind, value, customer_id in rows:
-                self.owner[(kind, value)] = customer_id
-                owners.add(customer_id)
-        for key in missing:
-            self.owner.setdefault(key, None)
+                for value, customer_id in rows:
+                    self.owner[(kind, value)] = customer_id
+                    owners.add(customer_id)
+            for value in values:
+                self.owner.setdefault((kind, value), None)
         unknown = [c for c in owners if c not in self.created]
         for start in range(0, len(unknown), _CHUNK):
-            rows = self.session.execute(
-                select(Customer.id, Customer.created_at).where(Customer.id.in_(unknown[start : start + _CHUNK]))
-            )
-            self.created.update(dict(rows.all()))
+            chunk = unknown[start : start + _CHUNK]
+            self.created.update(dict(self.session.execute(
+                select(Customer.id, Customer.created_at).where(Customer.id.in_(chunk))).all()))
+            limited = list(self.settings.identifier_limits)
+            for customer_id in chunk:
+                self._limited.setdefault(customer_id, {t: set() for t in limited})
+            for customer_id, kind, value in self.session.execute(
+                select(Identifier.customer_id, Identifier.type, Identifier.value).where(
+                    Identifier.customer_id.in_(chunk), Identifier.type.in_(limited))
+            ):
+                self._limited[customer_id][kind].add(value)
 
     def _limited_values(self, customer_id: str, kind: str) -> set[str]:
         per_type = self._limited.get(customer_id)
@@ -170,7 +184,7 @@ class IdentityResolver:
     def _create(self, when: datetime) -> str:
         customer_id = new_id("cus")
         created_at = min(when, utcnow())
-        self._new_customers.append({"id": customer_id, "created_at": created_at})
+        self._new_customers[customer_id] = {"id": customer_id, "created_at": created_at}
         self.created[customer_id] = created_at
         self._limited[customer_id] = {t: set() for t in self.settings.identifier_limits}
         return customer_id
@@ -205,12 +219,20 @@ class IdentityResolver:
             rows = self.session.execute(select(Customer.id, Customer.created_at).where(Customer.id.in_(missing)))
             self.created.update(dict(rows.all()))
         survivor = min(customers, key=lambda c: (self.created[c], c))
+        losers = [c for c in customers if c != survivor]
+        if all(c in self._new_customers for c in losers):
+            # Customers born in this transaction and never written: joining them needs no database work.
+            for loser in losers:
+                self._fold_unwritten(loser, survivor)
+            self._limited.pop(survivor, None)
+            return survivor
         self.flush()
         for loser in customers:
             if loser == survivor:
                 continue
             merge_customers(self.session, survivor, loser, via=via, message_id=message_id, reason=reason, actor=actor)
             self.merged.append((survivor, loser))
+            self._moved[loser] = survivor
             for key, owner in self.owner.items():
                 if owner == loser:
                     self.owner[key] = survivor
@@ -218,10 +240,29 @@ class IdentityResolver:
         self._limited.pop(survivor, None)
         return survivor
 
+    def current(self, customer_id: str) -> str:
+        """Where a customer id seen earlier in this transaction lives now, after merges."""
+        while customer_id in self._moved:
+            customer_id = self._moved[customer_id]
+        return customer_id
+
+    def _fold_unwritten(self, loser: str, survivor: str) -> None:
+        del self._new_customers[loser]
+        self._moved[loser] = survivor
+        self.created.pop(loser, None)
+        self._limited.pop(loser, None)
+        for key, owner in self.owner.items():
+            if owner == loser:
+                self.owner[key] = survivor
+        for row in self._new_identifiers.values():
+            if row["customer_id"] == loser:
+                row["customer_id"] = survivor
+        self.remap_pending(loser, survivor)
+
     def _flush_own(self) -> None:
         if self._new_customers:
-            self.session.execute(Customer.__table__.insert(), self._new_customers)
-            self._new_customers = []
+            self.session.execute(Customer.__table__.insert(), list(self._new_customers.values()))
+            self._new_customers = {}
         if self._new_identifiers:
             self.session.execute(Identifier.__table__.insert(), list(self._new_identifiers.values()))
             self._new_identifiers = {}

@@ -1,0 +1,114 @@
+"""Ingestion through /v1/batch: batches of 100, several concurrent clients, identity resolved in the same transaction.
+
+Usage: python benchmarks/ingest_http.py --events 1000000 [--clients 4] [--db URL]
+Starts `cherish serve` on a fresh database (SQLite by default) in its own process, creates a write key, and
+sends pre-built batches from client processes. Prints events/s. The events mimic a shop: identify calls with
+email and phone, page views, product views and orders, over many people who come back under several identifiers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing as mp
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+
+def make_batch(seed: int, n: int = 100) -> bytes:
+    rng = random.Random(seed)
+    batch = []
+    for i in range(n):
+        person = rng.randrange(2_000_000)
+        base = {"messageId": f"b{seed}-{i}", "timestamp": f"2026-0{1 + person % 9}-1{person % 10}T10:00:00Z"}
+        roll = rng.random()
+        if roll < 0.15:
+            batch.append({**base, "type": "identify", "userId": f"u{person}", "anonymousId": f"a{person}",
+                          "traits": {"email": f"p{person}@example.com", "phone": f"+1415{person:07d}",
+                                     "name": f"Person {person}"}})
+        elif roll < 0.25:
+            batch.append({**base, "type": "track", "anonymousId": f"a{person}", "event": "Order Completed",
+                          "context": {"traits": {"email": f"p{person}@example.com"}},
+                          "properties": {"order_id": f"o{seed}-{i}", "total": 20 + person % 50,
+                                         "products": [{"product_id": "p1", "price": 10, "quantity": 2}]}})
+        elif roll < 0.6:
+            batch.append({**base, "type": "page", "anonymousId": f"a{person}", "name": "Home",
+                          "properties": {"path": "/", "channel": "web"}})
+        else:
+            batch.append({**base, "type": "track", "anonymousId": f"a{person}", "event": "Product Viewed",
+                          "properties": {"product_id": f"p{person % 300}", "price": 9.5}})
+    return json.dumps({"batch": batch}).encode()
+
+
+def client(url: str, key: str, seeds: list[int], out: mp.Queue) -> None:
+    payloads = [make_batch(s) for s in seeds]
+    sent = failures = 0
+    with httpx.Client(auth=(key, ""), timeout=60, headers={"Content-Type": "application/json"}) as http:
+        start = time.perf_counter()
+        for body in payloads:
+            response = http.post(f"{url}/v1/batch", content=body)
+            if response.status_code == 200:
+                sent += 100
+            else:
+                failures += 1
+        out.put((sent, failures, time.perf_counter() - start))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--events", type=int, default=100_000)
+    parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--db", default=None, help="database URL (default: a fresh SQLite file)")
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--port", type=int, default=8765)
+    args = parser.parse_args()
+    folder = Path(tempfile.mkdtemp(prefix="cherish-bench-"))
+    db = args.db or f"sqlite:///{folder / 'bench.db'}"
+    env = {**os.environ, "CHERISH_DATABASE_URL": db}
+    cli = [sys.executable, "-m", "cherish.cli"]
+    subprocess.run([*cli, "db", "upgrade"], env=env, check=True, capture_output=True)
+    key = subprocess.run([*cli, "keys", "create", "--role", "write"], env=env, check=True, capture_output=True,
+                         text=True).stdout.strip()
+    server = subprocess.Popen([*cli, "serve", "--port", str(args.port), "--workers", str(args.workers)], env=env,
+                              stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{args.port}"
+    try:
+        for _ in range(100):
+            try:
+                if httpx.get(f"{url}/health").status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        batches = args.events // 100
+        seeds = list(range(batches))
+        queue: mp.Queue = mp.Queue()
+        procs = [mp.Process(target=client, args=(url, key, seeds[i :: args.clients], queue))
+                 for i in range(args.clients)]
+        start = time.perf_counter()
+        for proc in procs:
+            proc.start()
+        results = [queue.get() for _ in procs]
+        elapsed = time.perf_counter() - start
+        for proc in procs:
+            proc.join()
+        sent = sum(r[0] for r in results)
+        failures = sum(r[1] for r in results)
+        print(json.dumps({"events": sent, "failed_batches": failures, "seconds": round(elapsed, 1),
+                          "events_per_second": round(sent / elapsed), "clients": args.clients,
+                          "database": db.split("://")[0]}))
+    finally:
+        server.terminate()
+        server.wait()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
