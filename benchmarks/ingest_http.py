@@ -73,7 +73,7 @@ def main() -> None:
     folder = Path(tempfile.mkdtemp(prefix="cherish-bench-"))
     db = args.db or f"sqlite:///{folder / 'bench.db'}"
     env = {**os.environ, "CHERISH_DATABASE_URL": db}
-    cli = [sys.executable, "-m", "cherish.cli"]
+    cli = [sys.executable, "-m", "cherish"]
     subprocess.run([*cli, "db", "upgrade"], env=env, check=True, capture_output=True)
     key = subprocess.run([*cli, "keys", "create", "--role", "write"], env=env, check=True, capture_output=True,
                          text=True).stdout.strip()

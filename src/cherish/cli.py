@@ -248,7 +248,3 @@ from cherish import cli_data  # noqa: E402,F401  (registers demo, import, identi
 
 def main() -> None:  # pragma: no cover
     app()
-
-
-if __name__ == "__main__":  # python -m cherish.cli
-    main()
