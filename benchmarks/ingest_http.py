@@ -23,12 +23,15 @@ from pathlib import Path
 import httpx
 
 
+RUN = os.environ.get("CHERISH_BENCH_RUN", "r")
+
+
 def make_batch(seed: int, n: int = 100) -> bytes:
     rng = random.Random(seed)
     batch = []
     for i in range(n):
         person = rng.randrange(2_000_000)
-        base = {"messageId": f"b{seed}-{i}", "timestamp": f"2026-0{1 + person % 9}-1{person % 10}T10:00:00Z"}
+        base = {"messageId": f"{RUN}-{seed}-{i}", "timestamp": f"2026-0{1 + person % 9}-1{person % 10}T10:00:00Z"}
         roll = rng.random()
         if roll < 0.15:
             batch.append({**base, "type": "identify", "userId": f"u{person}", "anonymousId": f"a{person}",
@@ -71,7 +74,16 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8765)
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="cherish-bench-"))
+    os.environ["CHERISH_BENCH_RUN"] = folder.name
     db = args.db or f"sqlite:///{folder / 'bench.db'}"
+    if db.startswith("postgresql"):  # a schema of its own, dropped afterwards
+        import sqlalchemy
+
+        schema = folder.name.replace("-", "_")
+        engine = sqlalchemy.create_engine(db)
+        with engine.begin() as conn:
+            conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+        db = f"{db}{'&' if '?' in db else '?'}options=-csearch_path%3D{schema}"
     env = {**os.environ, "CHERISH_DATABASE_URL": db}
     cli = [sys.executable, "-m", "cherish"]
     subprocess.run([*cli, "db", "upgrade"], env=env, check=True, capture_output=True)
@@ -87,6 +99,8 @@ def main() -> None:
                     break
             except httpx.TransportError:
                 time.sleep(0.1)
+        else:
+            raise SystemExit("the server did not start")
         batches = args.events // 100
         seeds = list(range(batches))
         queue: mp.Queue = mp.Queue()
@@ -108,6 +122,9 @@ def main() -> None:
         server.terminate()
         server.wait()
         shutil.rmtree(folder, ignore_errors=True)
+        if db.startswith("postgresql"):
+            with engine.begin() as conn:
+                conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
 
 
 if __name__ == "__main__":

@@ -83,6 +83,8 @@ def main() -> None:
                     break
             except httpx.TransportError:
                 time.sleep(0.1)
+        else:
+            raise SystemExit("the server did not start")
         timings = []
         with httpx.Client(headers={"Authorization": f"Bearer {key}"}) as http:
             for email in emails[:50]:  # warm up

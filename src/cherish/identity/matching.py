@@ -85,7 +85,8 @@ def _rules(roles: set[str], candidates: list[tuple[str, ...]]) -> list[Any]:
 
 
 BLOCKING = [("first_name", "surname"), ("surname", "dob"), ("first_name", "dob"), ("postcode", "street_number"),
-            ("postcode", "surname"), ("ssn",), ("email",), ("phone",), ("dob", "city")]
+            ("postcode", "surname"), ("ssn",), ("email",), ("phone",), ("dob", "city"), ("dob", "street_number"),
+            ("dob", "address_1")]
 TRAINING = [("dob",), ("surname",), ("postcode",), ("first_name",)]
 
 

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Runs every benchmark of the intake issue, one after another (the machine has two cores), into results/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=.venv/bin/python
+OUT=benchmarks/results
+mkdir -p "$OUT"
+PG=${CHERISH_BENCH_PG:-postgresql+psycopg://postgres@127.0.0.1:5432/test}
+$PY benchmarks/ingest_http.py --events "${EVENTS:-1000000}" --clients 4 --workers 2 > "$OUT/ingest_sqlite.json"
+$PY benchmarks/ingest_http.py --events "${PG_EVENTS:-200000}" --clients 4 --workers 2 --db "$PG" > "$OUT/ingest_postgresql.json"
+$PY benchmarks/import_orders.py --rows "${IMPORT_ROWS:-200000}" > "$OUT/import_sqlite.json"
+$PY benchmarks/lookup.py --customers "${LOOKUP_CUSTOMERS:-1000000}" > "$OUT/lookup_sqlite.json"
+if [ -x "${PEER_PYTHON:-/tmp/rlenv/bin/python}" ]; then
+  $PY benchmarks/febrl.py --peer-python "${PEER_PYTHON:-/tmp/rlenv/bin/python}" > "$OUT/febrl.json"
+fi
