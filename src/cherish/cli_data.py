@@ -171,6 +171,7 @@ def import_file(
     date_format: str | None = typer.Option(None, "--date-format", help="strftime format of the timestamps, e.g. %Y%m%d."),
     strict: bool = typer.Option(False, "--strict", help="Store nothing at all if any row is invalid."),
     rejects: Path | None = typer.Option(None, "--rejects", help="Where to write the reject report (row,reason)."),
+    match: bool = typer.Option(False, "--match", help="Run `cherish identity match` after the import."),
     db: str | None = DbOption,
 ) -> None:
     """Load customers, orders or interactions from a file, through the same identity resolution as live events."""
@@ -214,3 +215,9 @@ def import_file(
         raise InvalidInput(f"--strict: nothing was stored because {len(report.rejected)} of {report.rows} rows are "
                            f"invalid (first: row {report.rejected[0][0]}: {report.rejected[0][1]})")
     err.print(f"{report.stored} of {report.rows} rows stored")
+    if match:
+        from cherish.identity.match_store import run_match
+
+        with err.status("matching customers (Splink on DuckDB)…"):
+            summary = run_match(store, settings, actor="cli")
+        err.print(f"identity match: {summary.merged} merged, {summary.reviews} sent to review")

@@ -114,7 +114,9 @@ def search(session: Session, settings: Settings, query: str, *, limit: int = 25)
     if "@" in text:
         ids += session.scalars(
             select(Identifier.customer_id)
-            .where(Identifier.type == "email", Identifier.value.like(text.lower() + "%"))
+            # a range, not LIKE: SQLite's case-insensitive LIKE cannot use the (type, value) index
+            .where(Identifier.type == "email", Identifier.value >= text.lower(),
+                   Identifier.value < text.lower() + "\uffff")
             .limit(limit)
         ).all()
     ids = list(dict.fromkeys(ids))[:limit]
@@ -124,10 +126,11 @@ def search(session: Session, settings: Settings, query: str, *, limit: int = 25)
     contact: dict[str, dict[str, str]] = {}
     for cid, kind, value in session.execute(
         select(Identifier.customer_id, Identifier.type, Identifier.value)
-        .where(Identifier.customer_id.in_(ids), Identifier.type.in_(("email", "phone")))
+        .where(Identifier.customer_id.in_(ids))
         .order_by(Identifier.last_seen)
     ):
-        contact.setdefault(cid, {})[kind] = value
+        if kind in ("email", "phone"):
+            contact.setdefault(cid, {})[kind] = value
     return [
         {"id": c.id, "name": c.name, "email": contact.get(c.id, {}).get("email"),
          "phone": contact.get(c.id, {}).get("phone"), "created_at": c.created_at}

@@ -86,23 +86,24 @@ class IdentityResolver:
             limited = list(self.settings.identifier_limits)
             for customer_id in chunk:
                 self._limited.setdefault(customer_id, {t: set() for t in limited})
+            # Filter the types here: with a type condition, SQLite may pick the (type, value) index and scan it.
             for customer_id, kind, value in self.session.execute(
                 select(Identifier.customer_id, Identifier.type, Identifier.value).where(
-                    Identifier.customer_id.in_(chunk), Identifier.type.in_(limited))
+                    Identifier.customer_id.in_(chunk))
             ):
-                self._limited[customer_id][kind].add(value)
+                if kind in self._limited[customer_id]:
+                    self._limited[customer_id][kind].add(value)
 
     def _limited_values(self, customer_id: str, kind: str) -> set[str]:
         per_type = self._limited.get(customer_id)
         if per_type is None:
             per_type = {t: set() for t in self.settings.identifier_limits}
             rows = self.session.execute(
-                select(Identifier.type, Identifier.value).where(
-                    Identifier.customer_id == customer_id, Identifier.type.in_(list(per_type))
-                )
+                select(Identifier.type, Identifier.value).where(Identifier.customer_id == customer_id)
             )
             for t, v in rows:
-                per_type[t].add(v)
+                if t in per_type:
+                    per_type[t].add(v)
             for (t, v), row in self._new_identifiers.items():
                 if row["customer_id"] == customer_id and t in per_type:
                     per_type[t].add(v)
