@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from cherish.config import Settings
 from cherish.customers.models import CHANNELS, PURPOSES, Consent, Customer, Note, Trait
-from cherish.db.base import utcnow
+from cherish.db.base import UTCDateTime, utcnow
 from cherish.db.dialects import upsert
 from cherish.errors import InvalidInput
 from cherish.events.models import Event, Order
@@ -47,9 +47,7 @@ def profile(session: Session, customer: Customer) -> dict[str, Any]:
                func.max(Order.placed_at)).where(purchases)
     ).one()
     last_seen = session.scalar(select(func.max(Event.timestamp)).where(Event.customer_id == customer.id))
-    from cherish.db.base import UTCDateTime
-
-    as_time = UTCDateTime().process_result_value
+    as_time = UTCDateTime().process_result_value  # aggregates come back untyped on SQLite
     return {
         "id": customer.id,
         "created_at": customer.created_at,

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from cherish.config import Settings
 from cherish.customers.models import Consent, Customer, Trait
-from cherish.customers.traits import consent_from_traits, display_name
+from cherish.customers.traits import NOT_TRAITS, consent_from_traits, display_name
 from cherish.db.base import utcnow
 from cherish.db.dialects import upsert
 from cherish.events.messages import InvalidMessage, Message, parse_message
@@ -20,8 +20,6 @@ from cherish.events.models import Event, RejectedEvent
 from cherish.events.orders import OrderEvent, apply_order_events
 from cherish.identity.normalize import Key, identifiers_from_traits, normalize_plain
 from cherish.identity.resolve import IdentityResolver
-
-_NOT_TRAITS = {"email", "phone", "loyalty_id", "loyaltyId", "consent"}
 
 
 @dataclass
@@ -65,7 +63,7 @@ class _Batch:
             "received_at": self.received_at, "identifiers": [f"{k}:{v}" for k, v in keys], "payload": message.payload,
         })
         for name, value in message.traits.items():
-            if name in _NOT_TRAITS or not isinstance(name, str) or not name:
+            if name in NOT_TRAITS or not isinstance(name, str) or not name:
                 continue
             key = (customer_id, name[:200])
             current = self.traits.get(key)

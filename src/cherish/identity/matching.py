@@ -87,7 +87,9 @@ def _rules(roles: set[str], candidates: list[tuple[str, ...]]) -> list[Any]:
 BLOCKING = [("first_name", "surname"), ("surname", "dob"), ("first_name", "dob"), ("postcode", "street_number"),
             ("postcode", "surname"), ("ssn",), ("email",), ("phone",), ("dob", "city"), ("dob", "street_number"),
             ("dob", "address_1")]
-TRAINING = [("dob",), ("surname",), ("postcode",), ("first_name",)]
+# Rules that keep a fair share of true matches among their pairs; low-cardinality fields (postcode, city) are
+# poor ones: EM then mistakes "lives in the same town" for "is the same person".
+TRAINING = [("dob",), ("first_name", "surname"), ("surname",), ("first_name",), ("ssn",)]
 
 
 def _normalised(table: pa.Table, id_column: str, roles: dict[str, str]):  # type: ignore[no-untyped-def]
@@ -146,10 +148,15 @@ def match_records(table: pa.Table, *, id_column: str, roles: dict[str, str], thr
         before = copy.deepcopy(linker._settings_obj)
         try:
             linker.training.estimate_parameters_using_expectation_maximisation(rule)
-            trained += 1
         except Exception as exc:  # noqa: BLE001  (a degenerate level under one rule: the priors and others hold)
             linker._settings_obj = before  # a failed session can leave the model half-changed
             logging.getLogger("cherish.identity").info("EM under %s skipped: %s", rule, type(exc).__name__)
+            continue
+        if not _plausible(linker):
+            linker._settings_obj = before  # EM found some other cluster (a town, a family), not people
+            logging.getLogger("cherish.identity").info("EM under %s gave an implausible model: discarded", rule)
+            continue
+        trained += 1
         if trained == 2:
             break
     predictions = linker.inference.predict(threshold_match_probability=min(threshold, 0.5))
@@ -159,6 +166,19 @@ def match_records(table: pa.Table, *, id_column: str, roles: dict[str, str], thr
                 .select("unique_id, cluster_id").fetchall()}
     pairs = _explain(predictions.as_duckdbpyrelation(), linker, present, threshold) if explain else []
     return MatchResult(pairs=pairs, clusters=clusters)
+
+
+def _plausible(linker: Any) -> bool:
+    """An exact agreement must be evidence for a match on every comparison, or the model learned the wrong thing."""
+    for comparison in linker._settings_obj.comparisons:
+        levels = [level for level in comparison.comparison_levels if not level.is_null_level]
+        exact = levels[0]
+        m, u = exact.m_probability, exact.u_probability
+        if m is None or u is None or u <= 0:
+            continue
+        if m < 2 * u:
+            return False
+    return True
 
 
 def _explain(relation: Any, linker: Any, roles: set[str], threshold: float) -> list[dict[str, Any]]:

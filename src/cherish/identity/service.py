@@ -11,7 +11,7 @@ from cherish.access.service import audit
 from cherish.config import Settings
 from cherish.customers.models import Consent, Customer, Trait
 from cherish.customers.service import find
-from cherish.customers.traits import consent_from_traits, display_name
+from cherish.customers.traits import NOT_TRAITS, consent_from_traits, display_name
 from cherish.db.base import new_id, utcnow
 from cherish.errors import Conflict, InvalidInput, NotFound
 from cherish.events.models import Event, Order
@@ -19,8 +19,6 @@ from cherish.identity.merge import forbid_merge
 from cherish.identity.models import Identifier, IdentityReview
 from cherish.identity.normalize import parse_key
 from cherish.identity.resolve import IdentityResolver
-
-_NOT_TRAITS = {"email", "phone", "loyalty_id", "loyaltyId", "consent"}
 
 
 def _alive(session: Session, customer_id: str) -> str:
@@ -60,7 +58,7 @@ def _rebuild_profile(session: Session, customer_id: str) -> None:
         if event.type == "identify" and isinstance(payload.get("traits"), dict):
             given.update(payload["traits"])
         for key, value in given.items():
-            if key not in _NOT_TRAITS:
+            if key not in NOT_TRAITS:
                 traits[key] = {"customer_id": customer_id, "name": key[:200], "value": value, "source": event.type,
                                "updated_at": event.timestamp}
         for purpose, channel, status in consent_from_traits(given):
