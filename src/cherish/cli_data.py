@@ -12,7 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from cherish.cli import DbOption, app, err, friendly, settings_for, store_for
 from cherish.config import DEFAULT_DATABASE_URL
 
-out = Console()
+out = Console(soft_wrap=True)  # the login and the curl line must stay copyable
 
 
 def progress_bar() -> Progress:
@@ -42,6 +42,7 @@ def demo(
     host: str = typer.Option("127.0.0.1", help="Interface to serve on."),
     port: int = typer.Option(8000, help="Port to serve on."),
     truth: Path = typer.Option(Path("cherish-data/demo-truth.csv"), help="Where to keep who-is-who (ground truth)."),
+    match: bool = typer.Option(True, "--match/--no-match", help="Run `cherish identity match` after building."),
 ) -> None:
     """Build the demo company (once; --rebuild to start over), print how to log in, and serve it."""
     from sqlalchemy import func, select
@@ -68,6 +69,12 @@ def demo(
             summary = build_demo(store, settings, people=customers, seed=seed, truth_path=truth,
                                  progress=lambda n: bar.advance(task, n))
         err.print(f"built {summary.people} people, {summary.messages} events; ground truth in {truth}")
+        if match:
+            from cherish.identity.match_store import run_match
+
+            with err.status("matching customers who share no identifier…"):
+                matched = run_match(store, settings, actor="demo")
+            err.print(f"identity match: {matched.merged} merged, {matched.reviews} waiting for review")
     password = None
     with store.write() as session:
         if session.scalar(select(User).where(User.username == "admin")) is None:

@@ -21,6 +21,8 @@ from cherish.identity import service as identity
 
 templates = Jinja2Templates(directory=Path(__file__).with_name("templates"))
 templates.env.filters["pretty"] = lambda value: json.dumps(value, indent=2, ensure_ascii=False, default=str)
+templates.env.filters["compact"] = lambda value: (
+    json.dumps(value, ensure_ascii=False, default=str) if isinstance(value, dict | list) else value)
 router = APIRouter(include_in_schema=False)
 
 
