@@ -1,0 +1,152 @@
+"""What every model shares: input checks, compression to unique rows with weights, a checked maximum likelihood."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+from scipy import optimize
+
+from cherish.errors import InvalidInput
+
+
+class ConvergenceError(RuntimeError):
+    """The optimiser stopped where the gradient is not (near) zero: the parameters are not a maximum."""
+
+
+def as_array(name: str, values: Any) -> np.ndarray:
+    array = np.asarray(values, dtype=float).ravel()
+    if array.size == 0:
+        raise InvalidInput(f"{name} is empty: the model needs at least one customer")
+    if not np.all(np.isfinite(array)):
+        raise InvalidInput(f"{name} has missing or infinite values")
+    return array
+
+
+def check_rft(frequency: Any, recency: Any, T: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Validate (frequency, recency, T) with messages a person can act on."""
+    x, t_x, big_t = as_array("frequency", frequency), as_array("recency", recency), as_array("T", T)
+    if not (x.shape == t_x.shape == big_t.shape):
+        raise InvalidInput("frequency, recency and T must have the same length")
+    if np.any(x < 0) or np.any(x != np.round(x)):
+        raise InvalidInput("frequency must hold whole numbers ≥ 0 (repeat purchase periods)")
+    if np.any(t_x < 0) or np.any(big_t < 0):
+        raise InvalidInput("recency and T must be ≥ 0")
+    if np.any(t_x > big_t + 1e-9):
+        raise InvalidInput("recency cannot exceed T (a purchase after the end of the calibration period?)")
+    if np.any((x == 0) & (t_x != 0)):
+        raise InvalidInput("a customer without repeat purchases must have recency 0")
+    return x, t_x, big_t
+
+
+def compress(*columns: np.ndarray, weights: np.ndarray | None = None) -> tuple[list[np.ndarray], np.ndarray]:
+    """Unique rows of ``columns`` with how many customers share each: a fit then costs the same for any size."""
+    stacked = np.column_stack(columns)
+    unique, inverse = np.unique(stacked, axis=0, return_inverse=True)
+    counts = np.bincount(inverse.ravel(), weights=weights, minlength=len(unique)).astype(float)
+    return [unique[:, i] for i in range(unique.shape[1])], counts
+
+
+def maximise(
+    negative_ll: Callable[[np.ndarray], float],
+    start: np.ndarray,
+    *,
+    gradient: Callable[[np.ndarray], np.ndarray] | None = None,
+    names: tuple[str, ...],
+    relative_tolerance: float = 1e-7,
+) -> tuple[np.ndarray, float, np.ndarray]:
+    """Minimise a negative log-likelihood over log-parameters, then check that the gradient vanishes.
+
+    Quasi-Newton first; where it stops early (flat likelihoods do), L-BFGS-B and Nelder-Mead continue from the
+    best point. Convergence means a gradient norm below ``relative_tolerance`` times the log-likelihood.
+    Returns (log-parameters, negative log-likelihood, inverse Hessian in log space).
+    """
+    best = None
+    norm = float("inf")
+    steps = (("BFGS", {"gtol": 1e-9, "maxiter": 5000}),
+             ("L-BFGS-B", {"gtol": 1e-12, "ftol": 1e-16, "maxiter": 20000}),
+             ("Nelder-Mead", {"xatol": 1e-11, "fatol": 1e-13, "maxiter": 40000, "maxfev": 80000}),
+             ("BFGS", {"gtol": 1e-10, "maxiter": 5000}))
+    for method, options in steps:
+        point = best.x if best is not None else start
+        with np.errstate(all="ignore"):
+            result = optimize.minimize(negative_ll, point, jac=gradient if method != "Nelder-Mead" else None,
+                                       method=method, options=options)
+        if best is None or (np.isfinite(result.fun) and result.fun <= best.fun):
+            best = result
+        norm = float(np.linalg.norm(_gradient(negative_ll, gradient, best.x)))
+        if norm <= relative_tolerance * max(1.0, abs(best.fun)):
+            break
+    else:
+        raise ConvergenceError(
+            f"the fit did not converge: gradient norm {norm:.3g} at "
+            f"{dict(zip(names, np.round(np.exp(best.x), 6), strict=True))}"
+        )
+    hessian = _hessian(negative_ll, gradient, best.x)
+    try:
+        inverse = np.linalg.inv(hessian)
+    except np.linalg.LinAlgError:
+        inverse = np.full_like(hessian, np.nan)
+    return best.x, float(best.fun), inverse
+
+
+def _gradient(f: Callable[[np.ndarray], float], gradient: Callable[[np.ndarray], np.ndarray] | None,
+              x: np.ndarray) -> np.ndarray:
+    if gradient is not None:
+        return gradient(x)
+    step = 1e-6
+    return np.array([(f(x + step * e) - f(x - step * e)) / (2 * step) for e in np.eye(len(x))])
+
+
+def _hessian(f: Callable[[np.ndarray], float], gradient: Callable[[np.ndarray], np.ndarray] | None,
+             x: np.ndarray) -> np.ndarray:
+    step = 1e-5
+    n = len(x)
+    hessian = np.zeros((n, n))
+    for i in range(n):
+        shift = np.zeros(n)
+        shift[i] = step
+        hessian[i] = (_gradient(f, gradient, x + shift) - _gradient(f, gradient, x - shift)) / (2 * step)
+    return (hessian + hessian.T) / 2
+
+
+class Model:
+    """Shared behaviour of the fitted models: parameters by the papers' names, standard errors, a summary."""
+
+    names: tuple[str, ...] = ()
+    params_: dict[str, float]
+    log_likelihood_: float
+    standard_errors_: dict[str, float]
+
+    def _finish(self, log_params: np.ndarray, negative_ll: float, inverse_hessian: np.ndarray) -> None:
+        values = np.exp(log_params)
+        self.params_ = dict(zip(self.names, (float(v) for v in values), strict=True))
+        self.log_likelihood_ = -negative_ll
+        # delta method from log space: se(θ) = θ · se(log θ)
+        with np.errstate(invalid="ignore"):
+            errors = values * np.sqrt(np.diag(inverse_hessian))
+        self.standard_errors_ = dict(zip(self.names, (float(e) for e in errors), strict=True))
+
+    @classmethod
+    def from_params(cls, params: dict[str, float]) -> Model:
+        """A model with known parameters (a saved fit), ready to predict."""
+        from cherish.errors import InvalidInput
+
+        missing = [n for n in cls.names if n not in params]
+        if missing:
+            raise InvalidInput(f"{cls.__name__} needs the parameters {', '.join(cls.names)}; missing {', '.join(missing)}")
+        model = cls()
+        model.params_ = {n: float(params[n]) for n in cls.names}
+        return model
+
+    def _require_fit(self) -> dict[str, float]:
+        if not hasattr(self, "params_"):
+            raise InvalidInput(f"{type(self).__name__} is not fitted yet: call fit(...) first")
+        return self.params_
+
+    def __repr__(self) -> str:
+        if not hasattr(self, "params_"):
+            return f"{type(self).__name__}()"
+        shown = ", ".join(f"{k}={v:.4g}" for k, v in self.params_.items())
+        return f"{type(self).__name__}({shown}, log_likelihood={self.log_likelihood_:.2f})"

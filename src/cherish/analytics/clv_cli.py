@@ -1,0 +1,150 @@
+"""`cherish clv fit` and `cherish clv predict`: lifetime-value models on a transactions file."""
+
+from __future__ import annotations
+
+import csv
+import json
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import typer
+
+from cherish.cli import app, err, friendly
+from cherish.errors import InvalidInput
+
+clv_app = typer.Typer(help="Lifetime-value models (BG/NBD, Pareto/NBD, MBG/NBD, Gamma-Gamma) on transactions.",
+                      no_args_is_help=True)
+app.add_typer(clv_app, name="clv")
+MODELS = {"bgnbd": "BetaGeo", "pareto": "ParetoNBD", "mbgnbd": "ModifiedBetaGeo"}
+
+
+def _date(text: str | None, flag: str) -> date | None:
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput(f"{flag} {text!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _model(name: str):  # type: ignore[no-untyped-def]
+    from cherish.analytics import clv
+
+    if name not in MODELS:
+        raise InvalidInput(f"unknown model {name!r}; choose one of {', '.join(MODELS)}")
+    return getattr(clv, MODELS[name])
+
+
+def _summary(path: Path, customer: str, when: str, amount: str | None, date_format: str | None,
+             calibration_end: date, holdout_end: date | None, period: str):  # type: ignore[no-untyped-def]
+    from cherish.analytics.clv import summary_from_transactions
+    from cherish.analytics.clv.io import read_transactions
+
+    table = read_transactions(path, customer=customer, when=when, amount=amount, date_format=date_format)
+    return summary_from_transactions(table, customer="customer", when="day", amount="amount" if amount else None,
+                                     calibration_end=calibration_end, holdout_end=holdout_end, period=period)
+
+
+def _write_predictions(path: Path, summary: Any, model: Any, horizon: float, spend: Any = None) -> None:
+    p_alive = model.p_alive(summary.frequency, summary.recency, summary.T)
+    predicted = model.conditional_expected_purchases(horizon, summary.frequency, summary.recency, summary.T)
+    header = ["customer_id", "frequency", "recency", "T", "p_alive", "predicted_purchases"]
+    extra: list[np.ndarray] = []
+    if summary.holdout_purchases is not None:
+        header.append("actual_purchases")
+        extra.append(summary.holdout_purchases)
+    if spend is not None:
+        header.append("expected_value")
+        extra.append(spend.expected_value(summary.frequency, np.nan_to_num(summary.monetary_value, nan=1.0)))
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        for i, customer in enumerate(summary.customer_id):
+            row = [customer, int(summary.frequency[i]), round(summary.recency[i], 6), round(summary.T[i], 6),
+                   round(float(p_alive[i]), 6), round(float(predicted[i]), 6)]
+            row += [round(float(column[i]), 6) for column in extra]
+            writer.writerow(row)
+
+
+@clv_app.command("fit")
+@friendly
+def fit(
+    transactions: Path = typer.Argument(..., help="CSV, whitespace-separated .txt (columns 1, 2, … without a header) or Parquet."),
+    customer_column: str = typer.Option(..., "--customer-column"),
+    date_column: str = typer.Option(..., "--date-column"),
+    amount_column: str | None = typer.Option(None, "--amount-column", help="Also fit the Gamma-Gamma spend model."),
+    calibration_end: str = typer.Option(..., "--calibration-end", help="Last day (inclusive) of the calibration period."),
+    holdout_end: str | None = typer.Option(None, "--holdout-end", help="Compare predictions with the holdout up to this day."),
+    period: str = typer.Option("week", "--period", help="day, or week (days/7)."),
+    date_format: str | None = typer.Option(None, "--date-format", help="strftime format, e.g. %Y%m%d."),
+    model: str = typer.Option(..., "--model", help="bgnbd, pareto or mbgnbd."),
+    json_out: Path | None = typer.Option(None, "--json", help="Write the fit as JSON (reusable by `clv predict`)."),
+    predictions: Path | None = typer.Option(None, "--predictions", help="Write one row per customer as CSV."),
+) -> None:
+    """Fit a lifetime-value model on transactions (same-day purchases merged) and print its parameters."""
+    from cherish.analytics.clv import GammaGamma, calibration_and_holdout
+
+    cal_end, hold_end = _date(calibration_end, "--calibration-end"), _date(holdout_end, "--holdout-end")
+    model_class = _model(model)
+    summary = _summary(transactions, customer_column, date_column, amount_column, date_format, cal_end, hold_end, period)
+    fitted = model_class().fit(summary.frequency, summary.recency, summary.T)
+    result: dict[str, Any] = {
+        "model": model, "params": fitted.params_, "log_likelihood": fitted.log_likelihood_,
+        "standard_errors": fitted.standard_errors_, "customers": int(len(summary.frequency)),
+        "period": period, "calibration_end": cal_end.isoformat(),
+    }
+    err.print(f"{model} on {len(summary.frequency)} customers ({int((summary.frequency > 0).sum())} with repeat "
+              f"purchases), {period}s, calibration through {cal_end}")
+    print("  " + "  ".join(f"{k}={v:.6g}" for k, v in fitted.params_.items()) + f"  log-likelihood={fitted.log_likelihood_:.2f}")
+    spend = None
+    if amount_column:
+        repeat = summary.frequency > 0
+        if not repeat.any():
+            raise InvalidInput("no customer has a repeat purchase: the spend model cannot be fitted")
+        spend = GammaGamma().fit(summary.frequency[repeat], summary.monetary_value[repeat])
+        result["spend"] = {"model": "gamma_gamma", "params": spend.params_, "log_likelihood": spend.log_likelihood_,
+                           "customers": int(repeat.sum())}
+        print("  gamma-gamma: " + "  ".join(f"{k}={v:.6g}" for k, v in spend.params_.items())
+              + f"  log-likelihood={spend.log_likelihood_:.2f}")
+    if hold_end is not None:
+        result["holdout"] = calibration_and_holdout(fitted, summary)
+        result["holdout_end"] = hold_end.isoformat()
+        print(f"  holdout through {hold_end}: predicted {result['holdout']['predicted']:.1f} repeat purchases, "
+              f"actual {result['holdout']['actual']:.0f}")
+    if json_out:
+        json_out.write_text(json.dumps(result, indent=2) + "\n")
+    if predictions:
+        horizon = summary.holdout_length if summary.holdout_length else (52.0 if period == "week" else 365.0)
+        _write_predictions(predictions, summary, fitted, horizon, spend)
+        err.print(f"predictions for {len(summary.frequency)} customers in {predictions}")
+
+
+@clv_app.command("predict")
+@friendly
+def predict(
+    transactions: Path = typer.Argument(...),
+    fit_file: Path = typer.Option(..., "--fit", help="JSON written by `cherish clv fit --json`."),
+    customer_column: str = typer.Option(..., "--customer-column"),
+    date_column: str = typer.Option(..., "--date-column"),
+    amount_column: str | None = typer.Option(None, "--amount-column"),
+    as_of: str = typer.Option(..., "--as-of", help="Last day (inclusive) of the history to predict from."),
+    horizon: float = typer.Option(52.0, "--horizon", help="How many periods ahead to predict."),
+    date_format: str | None = typer.Option(None, "--date-format"),
+    output: Path = typer.Option(..., "--output", "-o"),
+) -> None:
+    """Apply a saved fit to (new) transactions: P(alive) and expected purchases per customer."""
+    from cherish.analytics.clv import GammaGamma
+
+    try:
+        saved = json.loads(fit_file.read_text())
+        model_class, params = _model(saved["model"]), saved["params"]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise InvalidInput(f"{fit_file} is not a fit written by `cherish clv fit --json` ({exc})") from None
+    fitted = model_class.from_params(params)
+    summary = _summary(transactions, customer_column, date_column, amount_column, date_format,
+                       _date(as_of, "--as-of"), None, saved.get("period", "week"))
+    spend = GammaGamma.from_params(saved["spend"]["params"]) if amount_column and "spend" in saved else None
+    _write_predictions(output, summary, fitted, horizon, spend)
+    err.print(f"predictions for {len(summary.frequency)} customers in {output}")
