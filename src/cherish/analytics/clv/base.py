@@ -40,12 +40,23 @@ def check_rft(frequency: Any, recency: Any, T: Any) -> tuple[np.ndarray, np.ndar
     return x, t_x, big_t
 
 
+def codes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct values and, for each entry, the index of its value."""
+    unique, inverse = np.unique(values, return_inverse=True)
+    return unique, inverse.ravel()
+
+
 def compress(*columns: np.ndarray, weights: np.ndarray | None = None) -> tuple[list[np.ndarray], np.ndarray]:
     """Unique rows of ``columns`` with how many customers share each: a fit then costs the same for any size."""
-    stacked = np.column_stack(columns)
-    unique, inverse = np.unique(stacked, axis=0, return_inverse=True)
-    counts = np.bincount(inverse.ravel(), weights=weights, minlength=len(unique)).astype(float)
-    return [unique[:, i] for i in range(unique.shape[1])], counts
+    key = np.zeros(len(columns[0]), dtype=np.int64)
+    uniques = []
+    for column in columns:  # one integer key per row, from the codes of each column
+        unique, inverse = codes(np.asarray(column, dtype=float))
+        key = key * len(unique) + inverse
+        uniques.append((unique, inverse))
+    _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    counts = np.bincount(inverse.ravel(), weights=weights, minlength=len(first)).astype(float)
+    return [unique[inv[first]] for unique, inv in uniques], counts
 
 
 def maximise(
@@ -53,6 +64,7 @@ def maximise(
     start: np.ndarray,
     *,
     gradient: Callable[[np.ndarray], np.ndarray] | None = None,
+    value_and_gradient: Callable[[np.ndarray], tuple[float, np.ndarray]] | None = None,
     names: tuple[str, ...],
     relative_tolerance: float = 1e-7,
 ) -> tuple[np.ndarray, float, np.ndarray]:
@@ -71,8 +83,12 @@ def maximise(
     for method, options in steps:
         point = best.x if best is not None else start
         with np.errstate(all="ignore"):
-            result = optimize.minimize(negative_ll, point, jac=gradient if method != "Nelder-Mead" else None,
-                                       method=method, options=options)
+            if value_and_gradient is not None and method != "Nelder-Mead":
+                # one pass computes both: the shared terms are the expensive part
+                result = optimize.minimize(value_and_gradient, point, jac=True, method=method, options=options)
+            else:
+                result = optimize.minimize(negative_ll, point, jac=gradient if method != "Nelder-Mead" else None,
+                                           method=method, options=options)
         if best is None or (np.isfinite(result.fun) and result.fun <= best.fun):
             best = result
         norm = float(np.linalg.norm(_gradient(negative_ll, gradient, best.x)))

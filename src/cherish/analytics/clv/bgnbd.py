@@ -2,12 +2,39 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from scipy.special import digamma, gammaln, hyp2f1
 
-from cherish.analytics.clv.base import Model, check_rft, compress, maximise
+from cherish.analytics.clv.base import Model, as_array, check_rft, codes, compress, maximise
+from cherish.errors import InvalidInput
+
+
+@dataclass
+class _Data:
+    """Rows of (frequency, recency, T) with weights, with the distinct values of each column: special functions
+    and logarithms are evaluated once per distinct value, not once per row."""
+
+    x: np.ndarray
+    w: np.ndarray
+    x_u: np.ndarray
+    x_idx: np.ndarray
+    w_by_x: np.ndarray
+    t_u: np.ndarray
+    t_idx: np.ndarray
+    big_u: np.ndarray
+    big_idx: np.ndarray
+    repeat: np.ndarray
+
+    @classmethod
+    def of(cls, x: np.ndarray, t_x: np.ndarray, big_t: np.ndarray, w: np.ndarray) -> _Data:
+        x_u, x_idx = codes(x)
+        t_u, t_idx = codes(t_x)
+        big_u, big_idx = codes(big_t)
+        return cls(x=x, w=w, x_u=x_u, x_idx=x_idx, w_by_x=np.bincount(x_idx, weights=w, minlength=len(x_u)),
+                   t_u=t_u, t_idx=t_idx, big_u=big_u, big_idx=big_idx, repeat=x > 0)
 
 
 class BetaGeo(Model):
@@ -21,44 +48,65 @@ class BetaGeo(Model):
         if weights is None:
             (x, t_x, big_t), w = compress(x, t_x, big_t)
         else:
-            w = np.asarray(weights, dtype=float).ravel()
+            w = as_array("weights", weights)
+            if w.shape != x.shape or np.any(w < 0):
+                raise InvalidInput("weights must be ≥ 0, one per row")
         scale = max(float(np.average(big_t, weights=w)), 1e-6)  # fit with α in units of the mean T
-        data = (x, t_x / scale, big_t / scale, w)
+        data = _Data.of(x, t_x / scale, big_t / scale, w)
         start = np.log([0.5, 1.0, 0.8, 2.5])
+        def both(p: np.ndarray) -> tuple[float, np.ndarray]:
+            value, grad = self._ll_and_gradient(p, data)
+            return -value, -grad
+
         log_params, nll, inverse = maximise(
-            lambda p: -self._ll(p, *data), start, gradient=lambda p: -self._gradient(p, *data), names=self.names)
+            lambda p: -self._ll(p, data), start, gradient=lambda p: -self._gradient(p, data),
+            value_and_gradient=both, names=self.names)
         log_params = log_params.copy()
         log_params[1] += np.log(scale)
-        nll = -self._ll(log_params, x, t_x, big_t, w)
+        nll = -self._ll(log_params, _Data.of(x, t_x, big_t, w))  # the likelihood in the original time unit
         self._finish(log_params, nll, inverse)
         return self
 
     @staticmethod
-    def _parts(log_params: np.ndarray, x: np.ndarray, t_x: np.ndarray, big_t: np.ndarray):  # type: ignore[no-untyped-def]
+    def _terms(log_params: np.ndarray, d: _Data):  # type: ignore[no-untyped-def]
         r, alpha, a, b = np.exp(log_params)
-        a1 = gammaln(r + x) - gammaln(r) + r * np.log(alpha)
-        a2 = gammaln(a + b) + gammaln(b + x) - gammaln(b) - gammaln(a + b + x)
-        a3 = -(r + x) * np.log(alpha + big_t)
-        repeat = x > 0
-        a4 = np.where(repeat, np.log(a) - np.log(np.where(repeat, b + x - 1, 1.0)) - (r + x) * np.log(alpha + t_x),
-                      -np.inf)
-        return (r, alpha, a, b), a1, a2, a3, a4, repeat
+        rx = r + d.x
+        a3 = -rx * np.log(alpha + d.big_u)[d.big_idx]
+        b_x1 = np.log(np.where(d.x_u > 0, b + d.x_u - 1, 1.0))[d.x_idx]
+        a4 = np.where(d.repeat, np.log(a) - b_x1 - rx * np.log(alpha + d.t_u)[d.t_idx], -np.inf)
+        return (r, alpha, a, b), a3, a4
 
-    def _ll(self, log_params: np.ndarray, x, t_x, big_t, w) -> float:  # type: ignore[no-untyped-def]
-        _, a1, a2, a3, a4, _ = self._parts(log_params, x, t_x, big_t)
-        return float(np.sum(w * (a1 + a2 + np.logaddexp(a3, a4))))
+    def _ll(self, log_params: np.ndarray, d: _Data) -> float:
+        (r, alpha, a, b), a3, a4 = self._terms(log_params, d)
+        xu = d.x_u
+        per_x = (gammaln(r + xu) - gammaln(r) + r * np.log(alpha) + gammaln(a + b) + gammaln(b + xu) - gammaln(b)
+                 - gammaln(a + b + xu))
+        return float(np.dot(d.w_by_x, per_x) + np.dot(d.w, np.logaddexp(a3, a4)))
 
-    def _gradient(self, log_params: np.ndarray, x, t_x, big_t, w) -> np.ndarray:  # type: ignore[no-untyped-def]
-        (r, alpha, a, b), _, _, a3, a4, repeat = self._parts(log_params, x, t_x, big_t)
-        share4 = np.exp(a4 - np.logaddexp(a3, a4))  # weight of the "dropped out after last purchase" branch
-        share3 = 1 - share4
-        bx1 = np.where(repeat, b + x - 1, 1.0)
-        d_r = digamma(r + x) - digamma(r) + np.log(alpha) - share3 * np.log(alpha + big_t) - share4 * np.log(alpha + t_x)
-        d_alpha = r / alpha - share3 * (r + x) / (alpha + big_t) - share4 * (r + x) / (alpha + t_x)
-        d_a = digamma(a + b) - digamma(a + b + x) + share4 / a
-        d_b = digamma(a + b) + digamma(b + x) - digamma(b) - digamma(a + b + x) - share4 / bx1
-        grads = np.array([np.sum(w * d) for d in (d_r, d_alpha, d_a, d_b)])
-        return grads * np.array([r, alpha, a, b])  # chain rule for log-parameters
+    def _gradient(self, log_params: np.ndarray, d: _Data) -> np.ndarray:
+        return self._ll_and_gradient(log_params, d)[1]
+
+    def _ll_and_gradient(self, log_params: np.ndarray, d: _Data) -> tuple[float, np.ndarray]:
+        (r, alpha, a, b), a3, a4 = self._terms(log_params, d)
+        both = np.logaddexp(a3, a4)
+        xu = d.x_u
+        per_x = (gammaln(r + xu) - gammaln(r) + r * np.log(alpha) + gammaln(a + b) + gammaln(b + xu) - gammaln(b)
+                 - gammaln(a + b + xu))
+        value = float(np.dot(d.w_by_x, per_x) + np.dot(d.w, both))
+        share4 = np.exp(a4 - both)  # weight of the "dropped out after the last purchase" branch
+        ws4 = d.w * share4
+        ws3 = d.w - ws4
+        xu = d.x_u
+        log_big, log_t = np.log(alpha + d.big_u)[d.big_idx], np.log(alpha + d.t_u)[d.t_idx]
+        rx = r + d.x
+        inv_b = (1 / np.where(xu > 0, b + xu - 1, 1.0))[d.x_idx]
+        wx = d.w_by_x
+        d_r = (np.dot(wx, digamma(r + xu) - digamma(r) + np.log(alpha)) - np.dot(ws3, log_big) - np.dot(ws4, log_t))
+        d_alpha = (np.dot(wx, np.full_like(xu, r / alpha)) - np.dot(ws3, rx / (alpha + d.big_u)[d.big_idx])
+                   - np.dot(ws4, rx / (alpha + d.t_u)[d.t_idx]))
+        d_a = np.dot(wx, digamma(a + b) - digamma(a + b + xu)) + ws4.sum() / a
+        d_b = np.dot(wx, digamma(a + b) + digamma(b + xu) - digamma(b) - digamma(a + b + xu)) - np.dot(ws4, inv_b)
+        return value, np.array([d_r, d_alpha, d_a, d_b]) * np.array([r, alpha, a, b])  # chain rule: log-parameters
 
     # -- predictions -------------------------------------------------------------------------------------
     def expected_purchases(self, t: Any) -> np.ndarray:
@@ -88,25 +136,38 @@ class BetaGeo(Model):
 class ModifiedBetaGeo(BetaGeo):
     """MBG/NBD: like BG/NBD, but a customer may also drop out right after the first purchase."""
 
-    def _ll(self, log_params: np.ndarray, x, t_x, big_t, w) -> float:  # type: ignore[no-untyped-def]
+    @staticmethod
+    def _a4(log_params: np.ndarray, d: _Data) -> tuple[tuple[float, ...], np.ndarray]:
         r, alpha, a, b = np.exp(log_params)
-        a1 = gammaln(r + x) - gammaln(r) + r * np.log(alpha)
-        a2 = gammaln(a + b) + gammaln(b + x + 1) - gammaln(b) - gammaln(a + b + x + 1)
-        a3 = -(r + x) * np.log(alpha + big_t)
-        a4 = np.log(a) - np.log(b + x) + (r + x) * (np.log(alpha + big_t) - np.log(alpha + t_x))
-        return float(np.sum(w * (a1 + a2 + a3 + np.logaddexp(a4, 0))))
+        log_ratio = np.log(alpha + d.big_u)[d.big_idx] - np.log(alpha + d.t_u)[d.t_idx]
+        return (r, alpha, a, b), np.log(a) - np.log(b + d.x_u)[d.x_idx] + (r + d.x) * log_ratio
 
-    def _gradient(self, log_params: np.ndarray, x, t_x, big_t, w) -> np.ndarray:  # type: ignore[no-untyped-def]
-        r, alpha, a, b = np.exp(log_params)
-        a4 = np.log(a) - np.log(b + x) + (r + x) * (np.log(alpha + big_t) - np.log(alpha + t_x))
-        share = 1 / (1 + np.exp(-a4))  # d log(1 + e^A4) / d A4
-        d_r = digamma(r + x) - digamma(r) + np.log(alpha) - np.log(alpha + big_t) + share * (
-            np.log(alpha + big_t) - np.log(alpha + t_x))
-        d_alpha = r / alpha - (r + x) / (alpha + big_t) + share * (r + x) * (1 / (alpha + big_t) - 1 / (alpha + t_x))
-        d_a = digamma(a + b) - digamma(a + b + x + 1) + share / a
-        d_b = digamma(a + b) + digamma(b + x + 1) - digamma(b) - digamma(a + b + x + 1) - share / (b + x)
-        grads = np.array([np.sum(w * d) for d in (d_r, d_alpha, d_a, d_b)])
-        return grads * np.array([r, alpha, a, b])
+    def _ll(self, log_params: np.ndarray, d: _Data) -> float:
+        (r, alpha, a, b), a4 = self._a4(log_params, d)
+        xu = d.x_u
+        per_x = (gammaln(r + xu) - gammaln(r) + r * np.log(alpha) + gammaln(a + b) + gammaln(b + xu + 1)
+                 - gammaln(b) - gammaln(a + b + xu + 1))
+        a3 = -(r + d.x) * np.log(alpha + d.big_u)[d.big_idx]
+        return float(np.dot(d.w_by_x, per_x) + np.dot(d.w, a3 + np.logaddexp(a4, 0)))
+
+    def _ll_and_gradient(self, log_params: np.ndarray, d: _Data) -> tuple[float, np.ndarray]:
+        return self._ll(log_params, d), self._gradient(log_params, d)
+
+    def _gradient(self, log_params: np.ndarray, d: _Data) -> np.ndarray:
+        (r, alpha, a, b), a4 = self._a4(log_params, d)
+        share = d.w / (1 + np.exp(-a4))  # weighted d log(1 + e^A4) / d A4
+        xu = d.x_u
+        log_big, log_t = np.log(alpha + d.big_u)[d.big_idx], np.log(alpha + d.t_u)[d.t_idx]
+        inv_big, inv_t = (1 / (alpha + d.big_u))[d.big_idx], (1 / (alpha + d.t_u))[d.t_idx]
+        rx = r + d.x
+        wx = d.w_by_x
+        d_r = np.dot(wx, digamma(r + xu) - digamma(r) + np.log(alpha)) - np.dot(d.w, log_big) + np.dot(
+            share, log_big - log_t)
+        d_alpha = wx.sum() * r / alpha - np.dot(d.w, rx * inv_big) + np.dot(share, rx * (inv_big - inv_t))
+        d_a = np.dot(wx, digamma(a + b) - digamma(a + b + xu + 1)) + share.sum() / a
+        d_b = (np.dot(wx, digamma(a + b) + digamma(b + xu + 1) - digamma(b) - digamma(a + b + xu + 1))
+               - np.dot(share, (1 / (b + d.x_u))[d.x_idx]))
+        return np.array([d_r, d_alpha, d_a, d_b]) * np.array([r, alpha, a, b])
 
     def expected_purchases(self, t: Any) -> np.ndarray:
         r, alpha, a, b = self._require_fit().values()
