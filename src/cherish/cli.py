@@ -244,6 +244,7 @@ def identity_unmerge(customer: str = typer.Option(..., "--customer", help="The c
 
 
 from cherish import cli_data  # noqa: E402,F401  (registers demo, import, identity match/dedupe)
+from cherish.analytics import cli as analytics_cli  # noqa: E402,F401  (registers analyze)
 from cherish.analytics import clv_cli  # noqa: E402,F401  (registers clv fit/predict)
 
 

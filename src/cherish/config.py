@@ -51,6 +51,7 @@ class Settings(BaseSettings):
     max_request_bytes: int = Field(500 * 1024, description="Largest intake request, after decompression.")
     session_max_age: int = Field(8 * 3600, description="Seconds a dashboard login lasts.")
     log_level: str = Field("INFO", description="Log level of the server (DEBUG, INFO, WARNING, ERROR).")
+    spark_master: str = Field("local[*]", description="Spark master URL for `cherish analyze --engine spark`.")
 
     @field_validator("timezone")
     @classmethod

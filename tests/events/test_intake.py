@@ -196,3 +196,22 @@ def test_intake_needs_a_write_key(client, keys):
     response = client.post("/v1/batch", json={"batch": []}, headers=bearer(keys["admin"]))
     assert response.status_code == 403
     assert response.json()["error"]["code"] == "forbidden"
+
+
+def test_feedback_answers_are_kept_and_bad_scores_rejected(client, store, write_key):
+    from cherish.feedback.models import Answer
+
+    batch = [
+        track("Feedback Submitted", user_id="u1", properties={"score_type": "nps", "score": 9, "comment": "Great",
+                                                              "branch": "Bend", "channel": "Store"}),
+        track("Feedback Submitted", user_id="u1", properties={"score_type": "nps", "score": 11}),
+        track("Feedback Submitted", user_id="u1", properties={"score_type": "stars", "score": 4}),
+        track("Feedback Submitted", user_id="u1", properties={"score_type": "csat", "score": "4"}),
+    ]
+    answer = client.post("/v1/batch", json={"batch": batch}, headers=basic(write_key)).json()
+    assert [r["index"] for r in answer["rejected"]] == [1, 2]
+    assert "whole number from 0 to 10" in answer["rejected"][0]["message"]
+    with store.read() as session:
+        rows = session.scalars(select(Answer).order_by(Answer.id)).all()
+    assert [(r.score_type, r.score, r.channel, r.branch) for r in rows] == [("nps", 9, "store", "Bend"),
+                                                                          ("csat", 4, None, None)]

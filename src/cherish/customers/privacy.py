@@ -13,6 +13,7 @@ from cherish.customers.service import notes_of, profile
 from cherish.db.base import utcnow
 from cherish.errors import NotFound
 from cherish.events.models import Event, Order, OrderLine, RejectedEvent
+from cherish.feedback.models import Answer
 from cherish.identity.models import Identifier, IdentityReview, Merge
 
 
@@ -43,6 +44,11 @@ def export(session: Session, customer: Customer) -> dict[str, Any]:
          "promised_delivery_date": o.promised_delivery_date, "delivered_at": o.delivered_at,
          "products": lines.get(o.id, [])} for o in orders
     ]
+    data["feedback"] = [
+        {"score_type": a.score_type, "score": a.score, "comment": a.comment, "survey": a.survey, "channel": a.channel,
+         "answered_at": a.answered_at}
+        for a in session.scalars(select(Answer).where(Answer.customer_id == customer.id).order_by(Answer.answered_at))
+    ]
     data["notes"] = [{"author": n.author, "body": n.body, "created_at": n.created_at} for n in notes_of(session, customer.id)]
     data["merges"] = [
         {"survivor_id": m.survivor_id, "merged_id": m.merged_id, "reason": m.reason, "at": m.at,
@@ -69,6 +75,8 @@ def erase(session: Session, customer_id: str, *, actor: str) -> dict[str, int]:
     ).rowcount
     for model in (Identifier, Trait, Consent, Note):
         session.execute(delete(model).where(model.customer_id == customer_id))
+    # scores stay for the aggregates, tied to an id that no longer names anyone; the words were theirs
+    session.execute(update(Answer).where(Answer.customer_id == customer_id).values(comment=None))
     # Rejected events carry no customer id: find them by the identifiers they named.
     wanted = set(keys)
     doomed = [r.id for r in session.execute(select(RejectedEvent.id, RejectedEvent.identifier_keys))

@@ -9,6 +9,7 @@ from typing import Any
 
 from cherish.config import Settings
 from cherish.events.orders import InvalidOrder, OrderFacts, read_order
+from cherish.feedback.models import SCALES
 from cherish.identity.normalize import Key, identifiers_from_traits, normalize_plain
 
 TYPES = ("track", "identify", "alias", "page", "screen", "group")
@@ -36,6 +37,7 @@ class Message:
     alias: bool = False
     trait_source: str = "identify"
     order: OrderFacts | None = None
+    answer: dict[str, Any] | None = None
 
 
 def parse_time(value: Any, what: str) -> datetime:
@@ -78,6 +80,31 @@ def _channel(context: dict[str, Any], properties: dict[str, Any]) -> str | None:
     return value.strip().lower()[:40] or None if value else None
 
 
+def read_answer(properties: dict[str, Any]) -> dict[str, Any]:
+    """A survey answer from a Feedback Submitted event: score_type nps|csat|ces and a score on its scale."""
+    kind = properties.get("score_type")
+    if kind not in SCALES:
+        raise InvalidMessage(f"Feedback Submitted needs properties.score_type: one of {', '.join(SCALES)}")
+    low, high = SCALES[kind]
+    score = properties.get("score")
+    if isinstance(score, bool) or not isinstance(score, int | float | str):
+        raise InvalidMessage(f"properties.score must be a number from {low} to {high}")
+    try:
+        value = float(score)
+    except ValueError:
+        raise InvalidMessage(f"properties.score must be a number from {low} to {high}") from None
+    if not low <= value <= high or value != round(value):
+        raise InvalidMessage(f"a {kind} score is a whole number from {low} to {high}, not {score!r}")
+
+    def text(name: str, size: int = 200) -> str | None:
+        found = properties.get(name)
+        return str(found).strip()[:size] or None if isinstance(found, str | int | float) else None
+
+    return {"score_type": kind, "score": value, "comment": text("comment", 10000), "survey": text("survey"),
+            "channel": (text("channel", 40) or "").lower() or None, "branch": text("branch"),
+            "employee": text("employee")}
+
+
 def parse_message(
     raw: Any, *, settings: Settings, received_at: datetime, batch_sent_at: Any = None, forced_type: str | None = None
 ) -> Message:
@@ -106,11 +133,14 @@ def parse_message(
     event = None
     alias = False
     order = None
+    answer = None
     if kind == "track":
         event = raw.get("event")
         if not isinstance(event, str) or not event.strip():
             raise InvalidMessage("a track message needs an event name")
         event = event.strip()[:200]
+        if event == "Feedback Submitted":
+            answer = read_answer(properties)
         if event in ORDER_EVENTS:
             if normalize_plain(properties.get("order_id")) is None:
                 raise InvalidMessage(f"{event} needs properties.order_id")
@@ -144,4 +174,5 @@ def parse_message(
         alias=alias,
         trait_source="identify" if kind == "identify" else kind,
         order=order,
+        answer=answer,
     )

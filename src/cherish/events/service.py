@@ -18,6 +18,7 @@ from cherish.db.dialects import upsert
 from cherish.events.messages import InvalidMessage, Message, parse_message
 from cherish.events.models import Event, RejectedEvent
 from cherish.events.orders import OrderEvent, apply_order_events
+from cherish.feedback.models import Answer
 from cherish.identity.normalize import Key, identifiers_from_traits, normalize_plain
 from cherish.identity.resolve import IdentityResolver
 
@@ -55,6 +56,7 @@ class _Batch:
         self.consent: dict[tuple[str, str, str], dict[str, Any]] = {}
         self.names: dict[str, str] = {}
         self.orders: list[OrderEvent] = []
+        self.answers: list[dict[str, Any]] = []
 
     def add(self, message: Message, customer_id: str, keys: list[Key]) -> None:
         self.events.append({
@@ -80,6 +82,9 @@ class _Batch:
             self.names[customer_id] = name
         if message.order is not None:
             self.orders.append(OrderEvent(message.order, customer_id, message.timestamp, message.channel))
+        if message.answer is not None:
+            self.answers.append({**message.answer, "source": message.message_id, "customer_id": customer_id,
+                                 "answered_at": message.timestamp})
 
     def remap(self, loser: str, survivor: str) -> None:
         """Point rows not yet written from a customer folded into another, before either was written."""
@@ -101,6 +106,9 @@ class _Batch:
         for order in self.orders:
             if order.customer_id == loser:
                 order.customer_id = survivor
+        for answer in self.answers:
+            if answer["customer_id"] == loser:
+                answer["customer_id"] = survivor
 
     def flush(self) -> None:
         session = self.session
@@ -122,6 +130,9 @@ class _Batch:
             self.names = {}
         apply_order_events(session, self.orders, currency=self.settings.currency)
         self.orders = []
+        if self.answers:
+            session.execute(Answer.__table__.insert(), self.answers)
+            self.answers = []
 
 
 def _alias_keys(message: Message, resolver: IdentityResolver) -> list[Key]:

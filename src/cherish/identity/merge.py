@@ -11,6 +11,7 @@ from cherish.customers.models import Consent, Customer, Note, Trait
 from cherish.db.base import utcnow
 from cherish.db.dialects import upsert
 from cherish.events.models import Event, Order
+from cherish.feedback.models import Answer
 from cherish.identity.models import IdentityReview, Merge, NeverMerge
 from cherish.identity.normalize import Key
 
@@ -74,7 +75,7 @@ def merge_customers(
     actor: str | None = None,
 ) -> None:
     """Fold ``loser`` into ``survivor``: identifiers, events, orders, traits, consent and notes move over."""
-    for model in (Event, Order, Note):
+    for model in (Event, Order, Note, Answer):
         session.execute(update(model).where(model.customer_id == loser).values(customer_id=survivor))
     from cherish.identity.models import Identifier
 

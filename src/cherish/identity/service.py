@@ -15,6 +15,7 @@ from cherish.customers.traits import NOT_TRAITS, consent_from_traits, display_na
 from cherish.db.base import new_id, utcnow
 from cherish.errors import Conflict, InvalidInput, NotFound
 from cherish.events.models import Event, Order
+from cherish.feedback.models import Answer
 from cherish.identity.merge import forbid_merge
 from cherish.identity.models import Identifier, IdentityReview
 from cherish.identity.normalize import parse_key
@@ -102,6 +103,10 @@ def unmerge(session: Session, settings: Settings, *, customer_id: str, identifie
     ids = [e.id for e in moving]
     for start in range(0, len(ids), 500):
         session.execute(update(Event).where(Event.id.in_(ids[start : start + 500])).values(customer_id=newcomer))
+    moved_messages = [m for (m,) in session.execute(select(Event.message_id).where(Event.customer_id == newcomer))]
+    for start in range(0, len(moved_messages), 500):
+        session.execute(update(Answer).where(Answer.source.in_(moved_messages[start : start + 500]))
+                        .values(customer_id=newcomer))
     order_ids = {str((e.payload or {}).get("properties", {}).get("order_id")) for e in moving
                  if (e.event or "").startswith("Order ") and isinstance((e.payload or {}).get("properties"), dict)}
     if order_ids:

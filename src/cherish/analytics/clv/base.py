@@ -91,6 +91,8 @@ def maximise(
                                            method=method, options=options)
         if best is None or (np.isfinite(result.fun) and result.fun <= best.fun):
             best = result
+        if gradient is not None:
+            _newton_polish(negative_ll, gradient, best)
         norm = float(np.linalg.norm(_gradient(negative_ll, gradient, best.x)))
         if norm <= relative_tolerance * max(1.0, abs(best.fun)):
             break
@@ -105,6 +107,24 @@ def maximise(
     except np.linalg.LinAlgError:
         inverse = np.full_like(hessian, np.nan)
     return best.x, float(best.fun), inverse
+
+
+def _newton_polish(f: Callable[[np.ndarray], float], gradient: Callable[[np.ndarray], np.ndarray],
+                   best: Any, steps: int = 6) -> None:
+    """A few Newton steps from a quasi-Newton optimum: on flat likelihoods they finish what BFGS stopped."""
+    for _ in range(steps):
+        g = gradient(best.x)
+        try:
+            step = np.linalg.solve(_hessian(f, gradient, best.x), g)
+        except np.linalg.LinAlgError:
+            return
+        candidate = best.x - step
+        value = f(candidate)
+        if not np.isfinite(value) or value > best.fun + 1e-12 * max(1.0, abs(best.fun)):
+            return
+        if np.linalg.norm(gradient(candidate)) >= np.linalg.norm(g):
+            return
+        best.x, best.fun = candidate, value
 
 
 def _gradient(f: Callable[[np.ndarray], float], gradient: Callable[[np.ndarray], np.ndarray] | None,

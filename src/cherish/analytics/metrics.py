@@ -1,0 +1,86 @@
+"""The relationship metrics, defined once with Ibis; docs/metrics.md says what each one means.
+
+Every function takes the engine-neutral tables ``purchases`` (customer_id, day, month, value, channel, branch)
+and ``answers`` and returns an Ibis expression: generating a query and running it are separate steps.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import ibis
+from ibis import _
+
+
+def until(table: Any, as_of: date) -> Any:
+    """Only what happened on or before ``as_of`` (a local date)."""
+    return table.filter(table.day <= as_of)
+
+
+def purchase_days(purchases: Any) -> Any:
+    """One row per customer and purchase day, with that day's value."""
+    return purchases.group_by(["customer_id", "day", "month"]).aggregate(value=_.value.sum())
+
+
+def customer_summary(purchases: Any) -> Any:
+    """Per customer: purchase days, first and last purchase day, total value, acquisition cohort."""
+    return purchase_days(purchases).group_by("customer_id").aggregate(
+        purchase_days=_.day.count(), first_day=_.day.min(), last_day=_.day.max(), value=_.value.sum(),
+        cohort=_.month.min(),
+    )
+
+
+def repeat_rate(purchases: Any) -> Any:
+    """Customers with a purchase, and those with at least two purchase days."""
+    summary = customer_summary(purchases)
+    return summary.aggregate(customers=_.count(), repeaters=(_.purchase_days >= 2).ifelse(1, 0).sum())
+
+
+def repeat_rate_by_cohort(purchases: Any) -> Any:
+    summary = customer_summary(purchases)
+    return summary.group_by("cohort").aggregate(
+        customers=_.count(), repeaters=(_.purchase_days >= 2).ifelse(1, 0).sum()).order_by("cohort")
+
+
+def _months_between(later: Any, earlier: Any) -> Any:
+    return (later.year() - earlier.year()) * 12 + (later.month() - earlier.month())
+
+
+def cohort_activity(purchases: Any) -> Any:
+    """Per cohort and month offset k ≥ 0: customers active and revenue, for retention and revenue retention."""
+    days = purchase_days(purchases)
+    cohorts = days.group_by("customer_id").aggregate(cohort=_.month.min())
+    joined = days.join(cohorts, "customer_id")
+    offset = joined.mutate(k=_months_between(joined.month, joined.cohort))
+    return offset.group_by(["cohort", "k"]).aggregate(
+        active=_.customer_id.nunique(), revenue=_.value.sum()).order_by(["cohort", "k"])
+
+
+def cohort_sizes(purchases: Any) -> Any:
+    return customer_summary(purchases).group_by("cohort").aggregate(size=_.count()).order_by("cohort")
+
+
+def days_to_second_purchase(purchases: Any) -> Any:
+    """For repeat customers: days from the first to the second purchase day."""
+    days = purchase_days(purchases)
+    ranked = days.mutate(n=ibis.row_number().over(group_by=days.customer_id, order_by=days.day))
+    first = ranked.filter(ranked.n == 0).select("customer_id", first=_.day)
+    second = ranked.filter(ranked.n == 1).select("customer_id", second=_.day)
+    gaps = first.join(second, "customer_id").mutate(gap=(_.second - _.first).cast("int64").cast("float64"))
+    return gaps.aggregate(n=_.count(), median=_.gap.median(), p25=_.gap.quantile(0.25), p75=_.gap.quantile(0.75),
+                          mean=_.gap.mean())
+
+
+def score_counts(answers: Any, by: str | None = None) -> Any:
+    """Per score type (and ``by``, if given): the counts and moments every experience score is built from."""
+    keys = ["score_type"] + ([by] if by else [])
+    return answers.group_by(keys).aggregate(
+        n=_.count(),
+        promoters=(_.score >= 9).ifelse(1, 0).sum(),
+        detractors=(_.score <= 6).ifelse(1, 0).sum(),
+        satisfied=(_.score >= 4).ifelse(1, 0).sum(),
+        high_effort=(_.score <= 3).ifelse(1, 0).sum(),
+        mean=_.score.mean(),
+        sd=_.score.std(how="sample"),
+    ).order_by(keys)

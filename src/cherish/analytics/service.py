@@ -1,0 +1,108 @@
+"""`cherish analyze`: run the metrics on an engine, as of a date, and keep a dated snapshot in the store."""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from cherish.analytics import metrics
+from cherish.analytics.engines import Engine
+from cherish.analytics.models import MetricsSnapshot
+from cherish.analytics.scores import score_of
+from cherish.errors import EngineError
+
+DIMENSIONS = ("channel", "branch", "employee")
+
+
+def _rows(expr: Any, engine: Engine) -> list[dict[str, Any]]:
+    try:
+        return expr.to_pyarrow().to_pylist()
+    except Exception as exc:  # a failed query keeps its SQL in the message
+        try:
+            sql = str(engine.backend.compile(expr))
+        except Exception:  # noqa: BLE001
+            sql = "(could not compile)"
+        raise EngineError(f"{engine.name} failed: {str(exc).splitlines()[0]}\nquery: {sql[:2000]}") from exc
+
+
+def _month_key(value: Any) -> str:
+    return f"{value.year:04d}-{value.month:02d}"
+
+
+def _months_between(later: date, earlier: date) -> int:
+    return (later.year - earlier.year) * 12 + later.month - earlier.month
+
+
+def analyze(engine: Engine, as_of: date, progress: Callable[[str], None] | None = None) -> dict[str, Any]:
+    """Every relationship metric of the store (or file) as of ``as_of``, as JSON-ready data."""
+    step = progress or (lambda _: None)
+    purchases, answers = metrics.until(engine.purchases, as_of), metrics.until(engine.answers, as_of)
+    step("repeat-customer rate")
+    overall = _rows(metrics.repeat_rate(purchases), engine)[0]
+    customers = int(overall["customers"] or 0)
+    result: dict[str, Any] = {
+        "as_of": as_of.isoformat(), "engine": engine.name, "customers": customers,
+        "repeat_customers": int(overall["repeaters"] or 0),
+        "repeat_customer_rate": (int(overall["repeaters"] or 0) / customers) if customers else None,
+    }
+    by_cohort = _rows(metrics.repeat_rate_by_cohort(purchases), engine)
+    result["repeat_customer_rate_by_cohort"] = {
+        _month_key(r["cohort"]): {"customers": int(r["customers"]), "rate": int(r["repeaters"]) / int(r["customers"])}
+        for r in by_cohort
+    }
+    step("days to the second purchase")
+    gaps = _rows(metrics.days_to_second_purchase(purchases), engine)[0]
+    result["days_to_second_purchase"] = {k: (float(v) if v is not None else None) for k, v in gaps.items()}
+    step("cohort retention")
+    partial = as_of.day != calendar.monthrange(as_of.year, as_of.month)[1]
+    sizes = {_month_key(r["cohort"]): (r["cohort"], int(r["size"])) for r in _rows(metrics.cohort_sizes(purchases), engine)}
+    activity: dict[tuple[str, int], tuple[int, float]] = {
+        (_month_key(r["cohort"]), int(r["k"])): (int(r["active"]), float(r["revenue"] or 0.0))
+        for r in _rows(metrics.cohort_activity(purchases), engine)
+    }
+    retention = {}
+    for key, (cohort, size) in sorted(sizes.items()):
+        span = _months_between(as_of, cohort)
+        first_revenue = activity.get((key, 0), (0, 0.0))[1]
+        retention[key] = {
+            "size": size,
+            "retention": [activity.get((key, k), (0, 0.0))[0] / size for k in range(1, span + 1)],
+            "revenue_retention": [
+                (activity.get((key, k), (0, 0.0))[1] / first_revenue) if first_revenue else None
+                for k in range(1, span + 1)
+            ],
+            "partial": partial and span >= 1,  # the last month of the list is still in progress
+        }
+    result["cohort_retention"] = retention
+    result["partial_month"] = _month_key(as_of) if partial else None
+    step("experience scores")
+    result["scores"] = {r["score_type"]: score_of(r) for r in _rows(metrics.score_counts(answers), engine)}
+    result["scores_by"] = {}
+    for dimension in DIMENSIONS:
+        grouped: dict[str, dict[str, Any]] = {}
+        for row in _rows(metrics.score_counts(answers, by=dimension), engine):
+            if row[dimension] is not None:
+                grouped.setdefault(row["score_type"], {})[str(row[dimension])] = score_of(row)
+        result["scores_by"][dimension] = grouped
+    by_month: dict[str, dict[str, Any]] = {}
+    for row in _rows(metrics.score_counts(answers, by="month"), engine):
+        by_month.setdefault(row["score_type"], {})[_month_key(row["month"])] = score_of(row)
+    result["scores_by"]["month"] = by_month
+    return result
+
+
+def save_snapshot(session: Session, result: dict[str, Any]) -> MetricsSnapshot:
+    snapshot = MetricsSnapshot(as_of=date.fromisoformat(result["as_of"]), engine=result["engine"], metrics=result)
+    session.add(snapshot)
+    session.flush()
+    return snapshot
+
+
+def latest_snapshot(session: Session) -> MetricsSnapshot | None:
+    return session.scalar(select(MetricsSnapshot).order_by(MetricsSnapshot.created_at.desc(),
+                                                           MetricsSnapshot.id.desc()).limit(1))

@@ -1,0 +1,31 @@
+"""Survey answers, whatever channel or tool collected them: the one table every experience metric reads."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Float, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from cherish.db.base import Base
+
+SCALES = {"nps": (0, 10), "csat": (1, 5), "ces": (1, 7)}
+
+
+class Answer(Base):
+    __tablename__ = "feedback_answers"
+    __table_args__ = (Index("ix_feedback_answers_type_time", "score_type", "answered_at"),
+                      Index("ix_feedback_answers_customer", "customer_id"))
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    # the intake message it came from (Feedback Submitted); later, cherish's own survey responses
+    source: Mapped[str] = mapped_column(String(200), unique=True)
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
+    score_type: Mapped[str] = mapped_column(String(10))
+    score: Mapped[float] = mapped_column(Float)
+    comment: Mapped[str | None] = mapped_column(Text)
+    survey: Mapped[str | None] = mapped_column(String(200))
+    channel: Mapped[str | None] = mapped_column(String(40))
+    branch: Mapped[str | None] = mapped_column(String(200))
+    employee: Mapped[str | None] = mapped_column(String(200))
+    answered_at: Mapped[datetime]

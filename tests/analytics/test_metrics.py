@@ -1,0 +1,169 @@
+"""The relationship metrics on every engine, against hand computations on small data."""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+
+import pytest
+
+from cherish.analytics.engines import open_engine
+from cherish.analytics.service import analyze
+from cherish.errors import EngineError
+from cherish.events.service import ingest
+
+
+def order(customer: str, order_id: str, when: str, total: float, **extra):  # type: ignore[no-untyped-def]
+    return {"type": "track", "userId": customer, "event": "Order Completed", "messageId": f"o-{order_id}",
+            "timestamp": when, "properties": {"order_id": order_id, "total": total, **extra}}
+
+
+def answer(customer: str, n: int, kind: str, score: int, when: str = "2026-03-10T12:00:00Z", **extra):  # type: ignore[no-untyped-def]
+    return {"type": "track", "userId": customer, "event": "Feedback Submitted", "messageId": f"f-{n}",
+            "timestamp": when, "properties": {"score_type": kind, "score": score, **extra}}
+
+
+MESSAGES = [
+    order("A", "a1", "2026-01-05T10:00:00Z", 20), order("A", "a2", "2026-01-05T18:00:00Z", 5),
+    order("A", "a3", "2026-02-10T10:00:00Z", 30), order("A", "a4", "2026-04-01T10:00:00Z", 15),
+    order("B", "b1", "2026-01-20T10:00:00Z", 40),
+    order("C", "c1", "2026-02-03T10:00:00Z", 10), order("C", "c2", "2026-02-20T10:00:00Z", 10),
+    order("D", "d1", "2026-03-15T10:00:00Z", 99),
+    {"type": "track", "userId": "D", "event": "Order Cancelled", "messageId": "x-d1", "properties": {"order_id": "d1"}},
+    order("E", "e1", "2026-03-01T02:00:00Z", 10),  # still 28 February in New York
+    order("F", "f1", "2026-02-01T10:00:00Z", 50),
+    {"type": "track", "userId": "F", "event": "Order Refunded", "messageId": "x-f1", "properties": {"order_id": "f1"}},
+    answer("A", 1, "nps", 10, branch="X"), answer("B", 2, "nps", 9, branch="Y"), answer("C", 3, "nps", 8, branch="Y"),
+    answer("E", 4, "nps", 3, branch="X"), answer("F", 5, "nps", 0, branch="Y"),
+    answer("A", 6, "csat", 5), answer("B", 7, "csat", 4), answer("C", 8, "csat", 2),
+    answer("A", 9, "ces", 7), answer("B", 10, "ces", 6), answer("C", 11, "ces", 2), answer("E", 12, "ces", 5),
+    answer("A", 13, "nps", 0, when="2026-05-10T12:00:00Z"),  # after the as-of date: not counted
+]
+AS_OF = date(2026, 4, 30)
+
+
+@pytest.fixture
+def loaded(store, settings):  # type: ignore[no-untyped-def]
+    with store.write() as session:
+        result = ingest(session, MESSAGES, settings=settings)
+    assert result.rejected == []
+    return store
+
+
+def engines_for(store) -> list[str]:  # type: ignore[no-untyped-def]
+    return ["duckdb", "database"] if store.dialect == "postgresql" else ["duckdb"]
+
+
+def run(store, settings, engine):  # type: ignore[no-untyped-def]
+    chosen = open_engine(engine, store, settings)
+    try:
+        return analyze(chosen, AS_OF)
+    finally:
+        chosen.close()
+
+
+def test_repeat_rate_and_cohorts_by_hand(loaded, settings):
+    results = {engine: run(loaded, settings, engine) for engine in engines_for(loaded)}
+    for result in results.values():
+        assert result["customers"] == 4  # A, B, C, E: D cancelled, F refunded
+        assert result["repeat_customer_rate"] == pytest.approx(0.5, abs=1e-12)  # A (3 days) and C (2 days)
+        retention = result["cohort_retention"]
+        assert retention["2026-01"] == {"size": 2, "retention": [0.5, 0.0, 0.5], "partial": False,
+                                        "revenue_retention": pytest.approx([30 / 65, 0.0, 15 / 65])}
+        assert retention["2026-02"]["retention"] == [0.0, 0.0] and retention["2026-03"]["size"] == 1
+        assert result["days_to_second_purchase"]["n"] == 2  # A: 36 days, C: 17 days
+        assert result["days_to_second_purchase"]["mean"] == pytest.approx(26.5)
+    _same(results)
+
+
+def test_experience_scores_by_hand(loaded, settings):
+    results = {engine: run(loaded, settings, engine) for engine in engines_for(loaded)}
+    for result in results.values():
+        nps, csat, ces = (result["scores"][k] for k in ("nps", "csat", "ces"))
+        assert nps["n"] == 5 and nps["value"] == pytest.approx(0.0, abs=1e-9)
+        assert nps["high"] == pytest.approx(100 * 1.959963984540054 * math.sqrt(0.8 / 5))
+        assert csat["value"] == pytest.approx(2 / 3)
+        assert csat["low"] == pytest.approx(0.2076, abs=1e-3) and csat["high"] == pytest.approx(0.9385, abs=1e-3)
+        assert ces["value"] == pytest.approx(5.0) and ces["high_effort"] == pytest.approx(0.25)
+        assert ces["high"] - ces["value"] == pytest.approx(3.182446305284263 * math.sqrt(14 / 3) / 2)
+        assert result["scores_by"]["branch"]["nps"]["X"]["n"] == 2
+        assert result["scores_by"]["branch"]["nps"]["Y"]["value"] == pytest.approx(100 * (1 / 3 - 1 / 3), abs=1e-9)
+        assert set(result["scores_by"]["month"]["nps"]) == {"2026-03"}
+    _same(results)
+
+
+def test_business_time_zone_moves_day_and_month(loaded, settings):
+    new_york = settings.model_copy(update={"timezone": "America/New_York"})
+    result = run(loaded, new_york, "duckdb")
+    assert "2026-03" not in result["cohort_retention"]
+    assert result["cohort_retention"]["2026-02"]["size"] == 2  # C and E
+
+
+def test_database_engine_on_sqlite_names_duckdb(store, settings):
+    if store.dialect != "sqlite":
+        pytest.skip("SQLite only")
+    with pytest.raises(EngineError, match="use --engine duckdb"):
+        open_engine("database", store, settings)
+
+
+def _same(results: dict) -> None:
+    """Counts and shares agree across engines to 1e-9."""
+    if len(results) < 2:
+        return
+    first, *others = results.values()
+
+    def walk(a, b, path=""):  # type: ignore[no-untyped-def]
+        if isinstance(a, dict):
+            assert set(a) == set(b), path
+            for key in a:
+                if key != "engine":
+                    walk(a[key], b[key], f"{path}.{key}")
+        elif isinstance(a, list):
+            assert len(a) == len(b), path
+            for i, (x, y) in enumerate(zip(a, b, strict=True)):
+                walk(x, y, f"{path}[{i}]")
+        elif isinstance(a, float):
+            assert b == pytest.approx(a, abs=1e-9), path
+        else:
+            assert a == b, path
+
+    for other in others:
+        walk(first, other)
+
+
+def test_analyze_cli_snapshot_api_and_files(loaded, settings, monkeypatch, tmp_path):
+    import json
+
+    from fastapi.testclient import TestClient
+    from typer.testing import CliRunner
+
+    from cherish.access.service import create_key
+    from cherish.api.app import create_app
+    from cherish.cli import app
+    from cherish.config import reset_settings
+
+    monkeypatch.setenv("CHERISH_DATABASE_URL", settings.database_url)
+    reset_settings()
+    out = tmp_path / "m.json"
+    result = CliRunner().invoke(app, ["analyze", "--as-of", "2026-04-30", "--json", str(out)])
+    assert result.exit_code == 0, result.stderr
+    assert "repeat-customer rate 50.0%" in result.stderr
+    assert json.loads(out.read_text())["customers"] == 4
+    with loaded.write() as session:
+        key = create_key(session, role="viewer")[1]
+    with TestClient(create_app(settings, loaded)) as client:
+        latest = client.get("/api/metrics", headers={"Authorization": f"Bearer {key}"}).json()
+        assert latest["as_of"] == "2026-04-30" and latest["metrics"]["repeat_customer_rate"] == 0.5
+        assert client.get("/api/metrics").status_code == 401
+    orders = tmp_path / "orders.csv"
+    orders.write_text("cust,day,amount,store\nA,20260105,20,X\nA,20260210,30,X\nB,20260120,40,Y\nC,20260203,10,Y\n")
+    result = CliRunner().invoke(app, ["analyze", "--orders", str(orders), "--customer-column", "cust",
+                                      "--date-column", "day", "--date-format", "%Y%m%d", "--amount-column", "amount",
+                                      "--branch-column", "store", "--as-of", "2026-03-31", "--json", str(out)])
+    assert result.exit_code == 0, result.stderr
+    from_file = json.loads(out.read_text())
+    assert from_file["customers"] == 3 and from_file["repeat_customer_rate"] == pytest.approx(1 / 3)
+    assert from_file["cohort_retention"]["2026-01"]["retention"] == [0.5, 0.0]
+    bad = CliRunner().invoke(app, ["analyze", "--orders", str(orders), "--customer-column", "nope"])
+    assert bad.exit_code == 1 and "no such column" in bad.stderr
+    reset_settings()
