@@ -167,3 +167,64 @@ def test_analyze_cli_snapshot_api_and_files(loaded, settings, monkeypatch, tmp_p
     bad = CliRunner().invoke(app, ["analyze", "--orders", str(orders), "--customer-column", "nope"])
     assert bad.exit_code == 1 and "no such column" in bad.stderr
     reset_settings()
+
+
+def test_rfm_and_consistency_by_hand(loaded, settings):
+    from cherish.analytics.service import customer_scores
+
+    for engine in engines_for(loaded):
+        chosen = open_engine(engine, loaded, settings)
+        try:
+            rows = {r["customer_id"]: r for r in customer_scores(chosen, AS_OF)}
+            result = analyze(chosen, AS_OF)
+        finally:
+            chosen.close()
+        with loaded.read() as session:
+            from sqlalchemy import select
+
+            from cherish.identity.models import Identifier
+
+            ids = dict(session.execute(select(Identifier.value, Identifier.customer_id)
+                                       .where(Identifier.type == "user_id")).all())
+        scores = {user: (rows[cid]["r"], rows[cid]["f"], rows[cid]["m"]) for user, cid in ids.items() if cid in rows}
+        # recency days A 29, B 100, C 69, E 60; purchase days A 3, B 1, C 2, E 1; value A 70, B 40, C 20, E 10
+        assert scores == {"A": (4, 4, 4), "B": (1, 1, 3), "C": (2, 3, 2), "E": (3, 1, 1)}, engine
+        assert rows[ids["A"]]["recency_days"] == 29 and rows[ids["A"]]["monetary"] == pytest.approx(70)
+        assert result["rfm"]["f"] == {"1": 2, "2": 0, "3": 1, "4": 1, "5": 0}
+        branch = result["consistency"]["branch"]["nps"]
+        assert branch["icc1"] == pytest.approx(-0.67345, abs=1e-4) and branch["index"] == 1.0
+        assert branch["flagged"] == [] and branch["mean"] == pytest.approx(6.0)
+
+
+def test_consistency_flags_real_outliers_not_small_samples():
+    from cherish.analytics.consistency import consistency
+
+    def unit(name, n, mean, sd):  # type: ignore[no-untyped-def]
+        return {"branch": name, "n": n, "total": n * mean, "squares": (n - 1) * sd**2 + n * mean**2}
+
+    steady = [unit(f"b{i}", 60, 7.0 + (i % 3 - 1) * 0.05, 2.0) for i in range(9)]
+    tiny = unit("three answers", 3, 4.0, 2.0)
+    weak = unit("weak", 80, 5.0, 2.0)
+    result = consistency([*steady, tiny, weak], "branch")
+    assert result["flagged"] == ["weak"]
+    assert 0 < result["index"] < 1
+    assert result["by_unit"]["three answers"]["shrunk_mean"] > 5.5  # pulled most of the way to the overall mean
+
+
+def test_customer_scores_on_the_360(loaded, settings, keys):
+    from fastapi.testclient import TestClient
+
+    from cherish.analytics.service import customer_scores, save_customer_scores
+    from cherish.api.app import create_app
+
+    chosen = open_engine("duckdb", loaded, settings)
+    try:
+        rows = customer_scores(chosen, AS_OF)
+    finally:
+        chosen.close()
+    with loaded.write() as session:
+        assert save_customer_scores(session, rows, AS_OF) == 4
+    with TestClient(create_app(settings, loaded)) as client:
+        profile = client.get("/api/customers/lookup", params={"user_id": "A"},
+                             headers={"Authorization": f"Bearer {keys['viewer']}"}).json()
+    assert profile["scores"]["rfm"] == {"r": 4, "f": 4, "m": 4} and profile["scores"]["as_of"] == "2026-04-30"

@@ -32,7 +32,8 @@ def analyze(
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     from cherish.analytics.engines import engine_for_files, open_engine
-    from cherish.analytics.service import analyze as run, save_snapshot
+    from cherish.analytics.service import analyze as run
+    from cherish.analytics.service import customer_scores, save_customer_scores, save_snapshot
 
     settings = settings_for(db)
     day = _date(as_of, "--as-of") or datetime.now(UTC).astimezone(settings.zone).date()
@@ -50,12 +51,14 @@ def analyze(
             chosen = open_engine(engine, store, settings)
         try:
             result = run(chosen, day, progress=lambda text: bar.update(task, description=text))
+            scores = customer_scores(chosen, day) if store is not None else []
         finally:
             chosen.close()
         if store is not None:
-            bar.update(task, description="saving the snapshot")
+            bar.update(task, description="writing the scores back")
             with store.write() as session:
                 save_snapshot(session, result)
+                save_customer_scores(session, scores, day)
     text = json.dumps(result, indent=2, default=str)
     if json_out:
         json_out.write_text(text + "\n")

@@ -84,3 +84,39 @@ def score_counts(answers: Any, by: str | None = None) -> Any:
         mean=_.score.mean(),
         sd=_.score.std(how="sample"),
     ).order_by(keys)
+
+
+def unit_moments(answers: Any, by: str) -> Any:
+    """Per score type and unit of ``by``: count, sum and sum of squares of the individual scores."""
+    return answers.filter(answers[by].notnull()).group_by(["score_type", by]).aggregate(
+        n=_.count(), total=_.score.sum(), squares=(_.score * _.score).sum()).order_by(["score_type", by])
+
+
+def rfm_inputs(purchases: Any, as_of: Any) -> Any:
+    """Per customer: days since the last purchase day, purchase days, total value."""
+    summary = customer_summary(purchases)
+    return summary.select("customer_id", frequency=summary.purchase_days, monetary=summary.value,
+                          recency_days=(ibis.literal(as_of) - summary.last_day).cast("int64"))
+
+
+def rfm_scores(purchases: Any, as_of: Any) -> Any:
+    """Quintile scores 1–5 among customers with a purchase, by rank; ties share the lower rank."""
+    base = rfm_inputs(purchases, as_of)
+    n = base.count()
+
+    def quintile(rank: Any) -> Any:
+        return (rank * 5 / n).floor().cast("int64") + 1
+
+    return base.mutate(
+        r=quintile(ibis.rank().over(order_by=ibis.desc(base.recency_days))),  # fewer days is better
+        f=quintile(ibis.rank().over(order_by=base.frequency)),
+        m=quintile(ibis.rank().over(order_by=base.monetary)),
+    )
+
+
+def rfm_distribution(purchases: Any, as_of: Any) -> Any:
+    """How many customers got each R, F and M score."""
+    scores = rfm_scores(purchases, as_of)
+    parts = [scores.group_by(score=scores[letter]).aggregate(customers=_.count()).mutate(letter=ibis.literal(letter))
+             for letter in ("r", "f", "m")]
+    return parts[0].union(parts[1]).union(parts[2])

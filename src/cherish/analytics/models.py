@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import String
+from sqlalchemy import Float, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cherish.db.base import Base, JSONType, utcnow
@@ -19,3 +19,18 @@ class MetricsSnapshot(Base):
     engine: Mapped[str] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     metrics: Mapped[dict[str, Any]] = mapped_column(JSONType)
+
+
+class CustomerScore(Base):
+    """A customer's latest scores from `cherish analyze`, shown on the customer 360."""
+
+    __tablename__ = "customer_scores"
+
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True)
+    as_of: Mapped[date]
+    recency_days: Mapped[int]
+    frequency: Mapped[int]
+    monetary: Mapped[float] = mapped_column(Float)
+    r: Mapped[int]
+    f: Mapped[int]
+    m: Mapped[int]

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from cherish.analytics import metrics
 from cherish.analytics.engines import Engine
 from cherish.analytics.models import MetricsSnapshot
+from cherish.analytics.consistency import consistency
 from cherish.analytics.scores import score_of
 from cherish.errors import EngineError
 
@@ -89,11 +90,44 @@ def analyze(engine: Engine, as_of: date, progress: Callable[[str], None] | None 
             if row[dimension] is not None:
                 grouped.setdefault(row["score_type"], {})[str(row[dimension])] = score_of(row)
         result["scores_by"][dimension] = grouped
+    step("consistency")
+    result["consistency"] = {}
+    for dimension in DIMENSIONS:
+        rows = _rows(metrics.unit_moments(answers, dimension), engine)
+        result["consistency"][dimension] = {
+            kind: consistency([r for r in rows if r["score_type"] == kind], dimension)
+            for kind in sorted({r["score_type"] for r in rows})
+        }
+    step("RFM")
+    distribution = _rows(metrics.rfm_distribution(purchases, as_of), engine)
+    result["rfm"] = {letter: {str(s): 0 for s in range(1, 6)} for letter in ("r", "f", "m")}
+    for row in distribution:
+        result["rfm"][row["letter"]][str(int(row["score"]))] = int(row["customers"])
     by_month: dict[str, dict[str, Any]] = {}
     for row in _rows(metrics.score_counts(answers, by="month"), engine):
         by_month.setdefault(row["score_type"], {})[_month_key(row["month"])] = score_of(row)
     result["scores_by"]["month"] = by_month
     return result
+
+
+def customer_scores(engine: Engine, as_of: date) -> list[dict[str, Any]]:
+    """Per customer with a purchase: recency days, frequency, monetary value and their RFM quintile scores."""
+    return _rows(metrics.rfm_scores(metrics.until(engine.purchases, as_of), as_of), engine)
+
+
+def save_customer_scores(session: Session, rows: list[dict[str, Any]], as_of: date) -> int:
+    """Write each customer's scores back to the store (replacing the earlier ones)."""
+    from cherish.analytics.models import CustomerScore
+    from cherish.db.dialects import upsert
+
+    columns = ("as_of", "recency_days", "frequency", "monetary", "r", "f", "m")
+    for start in range(0, len(rows), 5000):
+        upsert(session, CustomerScore, [
+            {"customer_id": r["customer_id"], "as_of": as_of, "recency_days": int(r["recency_days"]),
+             "frequency": int(r["frequency"]), "monetary": float(r["monetary"] or 0.0), "r": int(r["r"]),
+             "f": int(r["f"]), "m": int(r["m"])} for r in rows[start : start + 5000]
+        ], index=("customer_id",), update=columns)
+    return len(rows)
 
 
 def save_snapshot(session: Session, result: dict[str, Any]) -> MetricsSnapshot:

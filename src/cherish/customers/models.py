@@ -96,6 +96,7 @@ class CustomerStats(BaseModel):
 class CustomerRead(BaseModel):
     id: str
     created_at: datetime
+    scores: dict[str, Any] | None = None
     identifiers: list[IdentifierRead]
     traits: dict[str, Any]
     consent: list[ConsentRead]

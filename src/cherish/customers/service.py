@@ -48,9 +48,16 @@ def profile(session: Session, customer: Customer) -> dict[str, Any]:
     ).one()
     last_seen = session.scalar(select(func.max(Event.timestamp)).where(Event.customer_id == customer.id))
     as_time = UTCDateTime().process_result_value  # aggregates come back untyped on SQLite
+    from cherish.analytics.models import CustomerScore
+
+    score = session.get(CustomerScore, customer.id)
     return {
         "id": customer.id,
         "created_at": customer.created_at,
+        "scores": None if score is None else {
+            "as_of": score.as_of.isoformat(), "recency_days": score.recency_days, "frequency": score.frequency,
+            "monetary": round(score.monetary, 2), "rfm": {"r": score.r, "f": score.f, "m": score.m},
+        },
         "name": customer.name,
         "identifiers": [
             {"type": i.type, "value": i.value, "first_seen": i.first_seen, "last_seen": i.last_seen} for i in identifiers
