@@ -223,8 +223,51 @@ def test_customer_scores_on_the_360(loaded, settings, keys):
     finally:
         chosen.close()
     with loaded.write() as session:
-        assert save_customer_scores(session, rows, AS_OF) == 4
+        assert sum(f["customers"] for f in save_customer_scores(session, rows, AS_OF)) == 4
     with TestClient(create_app(settings, loaded)) as client:
         profile = client.get("/api/customers/lookup", params={"user_id": "A"},
                              headers={"Authorization": f"Bearer {keys['viewer']}"}).json()
     assert profile["scores"]["rfm"] == {"r": 4, "f": 4, "m": 4} and profile["scores"]["as_of"] == "2026-04-30"
+
+
+def test_stages_health_and_flows_by_hand(loaded, settings):
+    from datetime import date as day
+
+    from sqlalchemy import func, select
+
+    from cherish.analytics.models import CustomerScore, StageChange
+    from cherish.analytics.service import customer_scores, save_customer_scores, stage_summary
+    from cherish.customers.models import Customer
+    from cherish.identity.models import Identifier
+
+    def stages_as_of(when):  # type: ignore[no-untyped-def]
+        chosen = open_engine("duckdb", loaded, settings)
+        try:
+            rows = customer_scores(chosen, when)
+        finally:
+            chosen.close()
+        with loaded.write() as session:
+            known = session.scalar(select(func.count()).select_from(Customer).where(Customer.merged_into.is_(None)))
+            return rows, stage_summary(rows, known), save_customer_scores(session, rows, when)
+
+    rows, summary, flows = stages_as_of(AS_OF)
+    with loaded.read() as session:
+        user = dict(session.execute(select(Identifier.customer_id, Identifier.value)
+                                    .where(Identifier.type == "user_id")).all())
+    stage = {user[r["customer_id"]]: r["stage"] for r in rows}
+    # typical gap 17 days (C); A: 3 purchase days, 29 days since the last of gaps of 43 → developing;
+    # B: 100 days ≈ 5.9 typical gaps → lapsed; C: 69 days ≈ 4.06 of its own 17 → lapsed; E: 60 ≈ 3.5 → at risk
+    assert stage == {"A": "developing", "B": "lapsed", "C": "lapsed", "E": "at risk"}
+    assert summary["new"] == 2  # D (cancelled) and F (refunded) are known, with no purchase
+    assert {(f["from"], f["to"]): f["customers"] for f in flows} == {("new", "developing"): 1, ("new", "lapsed"): 2,
+                                                                   ("new", "at risk"): 1}
+    health = {user[r["customer_id"]]: r for r in rows}
+    assert 0 <= health["B"]["health"] < health["A"]["health"] <= 100
+    assert len(health["A"]["health_reasons"]) == 3
+    # two months later A is 90 days ≈ 2.1 of its gaps out (at risk), E 121 days ≈ 7.1 typical gaps (lapsed)
+    _, _, later = stages_as_of(day(2026, 6, 30))
+    assert sorted((f["from"], f["to"]) for f in later) == [("at risk", "lapsed"), ("developing", "at risk")]
+    with loaded.read() as session:
+        assert session.scalar(select(func.count()).select_from(StageChange)) == 6
+        assert session.scalar(select(CustomerScore.stage_since).where(CustomerScore.stage == "lapsed").limit(1)) \
+            == AS_OF  # unchanged stages keep the day they began

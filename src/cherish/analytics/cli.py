@@ -56,9 +56,17 @@ def analyze(
             chosen.close()
         if store is not None:
             bar.update(task, description="writing the scores back")
+            from sqlalchemy import func, select
+
+            from cherish.analytics.service import stage_summary
+            from cherish.customers.models import Customer
+
             with store.write() as session:
+                known = session.scalar(select(func.count()).select_from(Customer).where(
+                    Customer.merged_into.is_(None), Customer.erased_at.is_(None)))
+                result["stages"] = stage_summary(scores, known)
+                result["stage_flows"] = save_customer_scores(session, scores, day)
                 save_snapshot(session, result)
-                save_customer_scores(session, scores, day)
     text = json.dumps(result, indent=2, default=str)
     if json_out:
         json_out.write_text(text + "\n")

@@ -136,7 +136,8 @@ def spark_engine(purchases: pa.Table, answers: pa.Table, settings: Settings) -> 
                .config("spark.sql.session.timeZone", "UTC").config("spark.ui.enabled", "false").getOrCreate())
     backend = ibis.pyspark.connect(session)
     for name, table in (("raw_purchases", purchases), ("raw_answers", answers)):
-        backend.create_view(name, ibis.memtable(table), overwrite=True)
+        # straight from Arrow into a temporary view: no warehouse folders, and nulls stay null (not NaN)
+        session.createDataFrame(table).createOrReplaceTempView(name)
     zone = settings.timezone.replace("'", "")
     p_day = f"CAST(from_utc_timestamp(placed_at, '{zone}') AS DATE)"
     a_day = f"CAST(from_utc_timestamp(answered_at, '{zone}') AS DATE)"

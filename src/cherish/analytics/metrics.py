@@ -120,3 +120,19 @@ def rfm_distribution(purchases: Any, as_of: Any) -> Any:
     parts = [scores.group_by(score=scores[letter]).aggregate(customers=_.count()).mutate(letter=ibis.literal(letter))
              for letter in ("r", "f", "m")]
     return parts[0].union(parts[1]).union(parts[2])
+
+
+def customer_cadence(purchases: Any, as_of: Any) -> Any:
+    """Per customer: purchase days, first, previous and last purchase day, days since the last one, value."""
+    days = purchase_days(purchases)
+    ranked = days.mutate(back=ibis.row_number().over(group_by=days.customer_id, order_by=ibis.desc(days.day)))
+    previous = ranked.filter(ranked.back == 1).select("customer_id", previous_day=ranked.day)
+    summary = customer_summary(purchases)
+    joined = summary.left_join(previous, "customer_id")
+    return joined.select(
+        "customer_id", "purchase_days", "first_day", "last_day", "previous_day", "value",
+        since_last=(ibis.literal(as_of) - joined.last_day).cast("int64").cast("float64"),
+        age=(ibis.literal(as_of) - joined.first_day).cast("int64").cast("float64"),
+        span=(joined.last_day - joined.first_day).cast("int64").cast("float64"),
+        last_gap=(joined.last_day - joined.previous_day).cast("int64").cast("float64"),
+    )

@@ -34,3 +34,21 @@ class CustomerScore(Base):
     r: Mapped[int]
     f: Mapped[int]
     m: Mapped[int]
+    p_alive: Mapped[float | None] = mapped_column(Float)
+    stage: Mapped[str | None] = mapped_column(String(20))
+    stage_since: Mapped[date | None]
+    health: Mapped[int | None]
+    health_reasons: Mapped[list[Any] | None] = mapped_column(JSONType)
+
+
+class StageChange(Base):
+    """A customer moved from one relationship stage to another: what flows between stages are counted from."""
+
+    __tablename__ = "stage_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), index=True)
+    from_stage: Mapped[str | None] = mapped_column(String(20))
+    to_stage: Mapped[str] = mapped_column(String(20))
+    as_of: Mapped[date]
+    at: Mapped[datetime] = mapped_column(default=utcnow)

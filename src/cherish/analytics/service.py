@@ -13,7 +13,10 @@ from sqlalchemy.orm import Session
 from cherish.analytics import metrics
 from cherish.analytics.engines import Engine
 from cherish.analytics.models import MetricsSnapshot
+import numpy as np
+
 from cherish.analytics.consistency import consistency
+from cherish.analytics.stages import classify, p_alive
 from cherish.analytics.scores import score_of
 from cherish.errors import EngineError
 
@@ -111,23 +114,59 @@ def analyze(engine: Engine, as_of: date, progress: Callable[[str], None] | None 
 
 
 def customer_scores(engine: Engine, as_of: date) -> list[dict[str, Any]]:
-    """Per customer with a purchase: recency days, frequency, monetary value and their RFM quintile scores."""
-    return _rows(metrics.rfm_scores(metrics.until(engine.purchases, as_of), as_of), engine)
+    """Per customer with a purchase: RFM, P(alive), relationship stage and health."""
+    purchases = metrics.until(engine.purchases, as_of)
+    rfm = {r["customer_id"]: r for r in _rows(metrics.rfm_scores(purchases, as_of), engine)}
+    cadence = _rows(metrics.customer_cadence(purchases, as_of), engine)
+    gaps = [r["span"] for r in cadence if r["purchase_days"] == 2]
+    typical = float(np.median(gaps)) if gaps else 60.0
+    staged = classify(cadence, p_alive(cadence), typical)
+    return [{**rfm[row["customer_id"]], **row} for row in staged]
 
 
-def save_customer_scores(session: Session, rows: list[dict[str, Any]], as_of: date) -> int:
-    """Write each customer's scores back to the store (replacing the earlier ones)."""
+def save_customer_scores(session: Session, rows: list[dict[str, Any]], as_of: date) -> list[dict[str, Any]]:
+    """Write each customer's scores and stage back to the store; record stage changes; return the flows."""
     from cherish.analytics.models import CustomerScore
     from cherish.db.dialects import upsert
 
-    columns = ("as_of", "recency_days", "frequency", "monetary", "r", "f", "m")
+    from cherish.analytics.models import StageChange
+    from cherish.customers.models import Customer
+
+    previous = dict(session.execute(select(CustomerScore.customer_id, CustomerScore.stage)).all())
+    since = dict(session.execute(select(CustomerScore.customer_id, CustomerScore.stage_since)).all())
+    alive = set(session.scalars(select(Customer.id).where(Customer.merged_into.is_(None))))
+    rows = [r for r in rows if r["customer_id"] in alive]
+    changes = [{"customer_id": r["customer_id"], "from_stage": previous.get(r["customer_id"]), "to_stage": r["stage"],
+                "as_of": as_of} for r in rows if previous.get(r["customer_id"]) != r["stage"]]
+    columns = ("as_of", "recency_days", "frequency", "monetary", "r", "f", "m", "p_alive", "stage", "stage_since",
+               "health", "health_reasons")
     for start in range(0, len(rows), 5000):
         upsert(session, CustomerScore, [
             {"customer_id": r["customer_id"], "as_of": as_of, "recency_days": int(r["recency_days"]),
              "frequency": int(r["frequency"]), "monetary": float(r["monetary"] or 0.0), "r": int(r["r"]),
-             "f": int(r["f"]), "m": int(r["m"])} for r in rows[start : start + 5000]
+             "f": int(r["f"]), "m": int(r["m"]), "p_alive": r["p_alive"], "stage": r["stage"],
+             "stage_since": as_of if previous.get(r["customer_id"]) != r["stage"] else since.get(r["customer_id"]),
+             "health": r["health"], "health_reasons": r["health_reasons"]}
+            for r in rows[start : start + 5000]
         ], index=("customer_id",), update=columns)
-    return len(rows)
+    if changes:
+        session.execute(StageChange.__table__.insert(), changes)
+    flows: dict[tuple[str, str], int] = {}
+    for change in changes:
+        key = (change["from_stage"] or "new", change["to_stage"])
+        flows[key] = flows.get(key, 0) + 1
+    return [{"from": a, "to": b, "customers": n} for (a, b), n in sorted(flows.items())]
+
+
+def stage_summary(rows: list[dict[str, Any]], known_customers: int) -> dict[str, int]:
+    """Customers per stage; known customers without a purchase are new."""
+    from cherish.analytics.stages import STAGES
+
+    counts = {stage: 0 for stage in STAGES}
+    for row in rows:
+        counts[row["stage"]] += 1
+    counts["new"] = max(known_customers - len(rows), 0)
+    return counts
 
 
 def save_snapshot(session: Session, result: dict[str, Any]) -> MetricsSnapshot:

@@ -57,6 +57,9 @@ def profile(session: Session, customer: Customer) -> dict[str, Any]:
         "scores": None if score is None else {
             "as_of": score.as_of.isoformat(), "recency_days": score.recency_days, "frequency": score.frequency,
             "monetary": round(score.monetary, 2), "rfm": {"r": score.r, "f": score.f, "m": score.m},
+            "p_alive": score.p_alive, "stage": score.stage,
+            "stage_since": score.stage_since.isoformat() if score.stage_since else None,
+            "health": score.health, "health_reasons": score.health_reasons,
         },
         "name": customer.name,
         "identifiers": [

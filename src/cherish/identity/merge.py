@@ -80,8 +80,10 @@ def merge_customers(
     from cherish.identity.models import Identifier
 
     session.execute(update(Identifier).where(Identifier.customer_id == loser).values(customer_id=survivor))
-    from cherish.analytics.models import CustomerScore  # scores are recomputed by the next `cherish analyze`
+    from cherish.analytics.models import CustomerScore, StageChange
 
+    session.execute(update(StageChange).where(StageChange.customer_id == loser).values(customer_id=survivor))
+    # scores are recomputed by the next `cherish analyze`
     session.execute(delete(CustomerScore).where(CustomerScore.customer_id == loser))
     _merge_latest(session, Trait, survivor, loser, ("name",), "updated_at", ("value", "source"))
     _merge_latest(session, Consent, survivor, loser, ("purpose", "channel"), "at", ("status", "source"))
