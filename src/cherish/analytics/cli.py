@@ -58,13 +58,14 @@ def analyze(
             bar.update(task, description="writing the scores back")
             from sqlalchemy import func, select
 
-            from cherish.analytics.service import stage_summary
+            from cherish.analytics.service import health_distribution, stage_summary
             from cherish.customers.models import Customer
 
             with store.write() as session:
                 known = session.scalar(select(func.count()).select_from(Customer).where(
                     Customer.merged_into.is_(None), Customer.erased_at.is_(None)))
                 result["stages"] = stage_summary(scores, known)
+                result["health_distribution"] = health_distribution(scores)
                 result["stage_flows"] = save_customer_scores(session, scores, day)
                 save_snapshot(session, result)
     text = json.dumps(result, indent=2, default=str)
@@ -80,3 +81,21 @@ def analyze(
         print(text)
     if result["customers"] == 0 and orders is not None:
         raise InvalidInput(f"no purchases on or before {day} in {orders}")
+
+
+@app.command()
+@friendly
+def report(html: Path = typer.Option(..., "--html", help="Where to write the report."),
+           db: str | None = DbOption) -> None:
+    """Write the overview of the latest `cherish analyze` as one self-contained HTML file to share."""
+    from cherish.analytics.pages import report_html
+    from cherish.analytics.service import latest_snapshot
+
+    store = store_for(settings_for(db))
+    with store.read() as session:
+        snapshot = latest_snapshot(session)
+        if snapshot is None:
+            raise InvalidInput("no metrics yet: run `cherish analyze` first")
+        metrics = snapshot.metrics
+    html.write_text(report_html(metrics))
+    err.print(f"report as of {metrics['as_of']} written to {html}")

@@ -37,7 +37,7 @@ def ces(n: int, mean: float | None, sd: float | None, high_effort: int) -> dict[
         return {"n": 0, "value": None, "low": None, "high": None, "high_effort": None}
     if n < 2 or sd is None:
         return {"n": n, "value": mean, "low": None, "high": None, "high_effort": high_effort / n}
-    half = stats.t.ppf(0.975, n - 1) * sd / math.sqrt(n)
+    half = float(stats.t.ppf(0.975, n - 1)) * sd / math.sqrt(n)
     return {"n": n, "value": mean, "low": mean - half, "high": mean + half, "high_effort": high_effort / n}
 
 

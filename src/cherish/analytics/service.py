@@ -169,6 +169,14 @@ def stage_summary(rows: list[dict[str, Any]], known_customers: int) -> dict[str,
     return counts
 
 
+def health_distribution(rows: list[dict[str, Any]]) -> dict[str, int]:
+    bins = {f"{low}–{low + 19}": 0 for low in range(0, 100, 20)}
+    for row in rows:
+        low = min(int(row["health"]) // 20 * 20, 80)
+        bins[f"{low}–{low + 19}"] += 1
+    return bins
+
+
 def save_snapshot(session: Session, result: dict[str, Any]) -> MetricsSnapshot:
     snapshot = MetricsSnapshot(as_of=date.fromisoformat(result["as_of"]), engine=result["engine"], metrics=result)
     session.add(snapshot)

@@ -14,6 +14,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from cherish import __version__
 from cherish.access.service import instance_secret
 from cherish.access.views import router as keys_router
+from cherish.analytics.pages import router as overview_router
 from cherish.analytics.views import router as metrics_router
 from cherish.api import errors
 from cherish.config import Settings, get_settings
@@ -68,6 +69,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.include_router(keys_router)
     app.include_router(metrics_router)
     app.include_router(pages_router)
+    app.include_router(overview_router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     logging.getLogger("cherish").setLevel(settings.log_level.upper())
     return app

@@ -19,7 +19,7 @@ from cherish.errors import EngineError, InvalidInput
 
 
 def _dumps(value: object) -> str:
-    return orjson.dumps(value, default=str).decode()
+    return orjson.dumps(value, default=str, option=orjson.OPT_SERIALIZE_NUMPY).decode()
 
 
 @dataclass

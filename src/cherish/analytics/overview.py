@@ -1,0 +1,92 @@
+"""The overview of the relationship, from a metrics snapshot: page data, chart data and CSV tables."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Any
+
+TABLES = ("cohort_retention", "repeat_by_cohort", "scores_by_month", "consistency", "stages", "stage_flows")
+
+
+def chart_data(metrics: dict[str, Any]) -> dict[str, Any]:
+    cohorts = metrics.get("repeat_customer_rate_by_cohort", {})
+    scores = {}
+    for kind, months in metrics.get("scores_by", {}).get("month", {}).items():
+        keys = sorted(months)
+        factor = 100 if kind == "csat" else 1
+        scores[kind] = {
+            "labels": keys,
+            "values": [_scaled(months[k]["value"], factor) for k in keys],
+            "low": [_scaled(months[k]["low"], factor) for k in keys],
+            "high": [_scaled(months[k]["high"], factor) for k in keys],
+        }
+    stages = metrics.get("stages", {})
+    health = metrics.get("health_distribution", {})
+    return {
+        "repeat": {"labels": sorted(cohorts), "values": [round(100 * cohorts[k]["rate"], 2) for k in sorted(cohorts)]},
+        "scores": scores,
+        "stages": {"labels": list(stages), "values": list(stages.values())},
+        "health": {"labels": list(health), "values": list(health.values())},
+    }
+
+
+def _scaled(value: float | None, factor: float) -> float | None:
+    return None if value is None else round(value * factor, 3)
+
+
+def embedded_json(data: dict[str, Any]) -> str:
+    """JSON safe inside a <script> element (customer text may hold '</script>')."""
+    return json.dumps(data).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def table(metrics: dict[str, Any], name: str) -> tuple[list[str], list[list[Any]]]:
+    """One of the overview's tables as (header, rows), for the page and for CSV downloads."""
+    if name == "cohort_retention":
+        retention = metrics.get("cohort_retention", {})
+        width = max((len(v["retention"]) for v in retention.values()), default=0)
+        header = ["cohort", "size"] + [f"month {k}" for k in range(1, width + 1)]
+        return header, [[key, v["size"], *[round(x, 4) for x in v["retention"]]] for key, v in sorted(retention.items())]
+    if name == "repeat_by_cohort":
+        cohorts = metrics.get("repeat_customer_rate_by_cohort", {})
+        return ["cohort", "customers", "repeat_customer_rate"], [
+            [k, v["customers"], round(v["rate"], 4)] for k, v in sorted(cohorts.items())]
+    if name == "scores_by_month":
+        rows = []
+        for kind, months in sorted(metrics.get("scores_by", {}).get("month", {}).items()):
+            for month, s in sorted(months.items()):
+                rows.append([kind, month, s["n"], _round(s["value"]), _round(s["low"]), _round(s["high"])])
+        return ["score", "month", "answers", "value", "low", "high"], rows
+    if name == "consistency":
+        rows = []
+        for dimension, kinds in metrics.get("consistency", {}).items():
+            for kind, result in sorted(kinds.items()):
+                for unit, u in sorted(result.get("by_unit", {}).items()):
+                    rows.append([dimension, kind, unit, u["n"], _round(u["mean"]), _round(u["shrunk_mean"]),
+                                 _round(u["low"]), _round(u["high"]), "yes" if u["flagged"] else "no",
+                                 _round(result.get("index"))])
+        return ["dimension", "score", "unit", "answers", "mean", "shrunk_mean", "low", "high", "flagged",
+                "consistency_index"], rows
+    if name == "stages":
+        return ["stage", "customers"], [[k, v] for k, v in metrics.get("stages", {}).items()]
+    if name == "stage_flows":
+        return ["from", "to", "customers"], [[f["from"], f["to"], f["customers"]] for f in metrics.get("stage_flows", [])]
+    raise KeyError(name)
+
+
+def _round(value: Any) -> Any:
+    return round(value, 4) if isinstance(value, float) else value
+
+
+def as_csv(header: list[str], rows: list[list[Any]]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(header)
+    writer.writerows(rows)
+    return buffer.getvalue()
+
+
+def heat(value: float) -> str:
+    """Background of a retention cell: the brand colour, stronger with retention."""
+    return f"background: rgba(180, 35, 90, {min(max(value, 0.0), 1.0) * 0.85 + 0.05:.2f})"
