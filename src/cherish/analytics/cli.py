@@ -58,7 +58,7 @@ def analyze(
             bar.update(task, description="writing the scores back")
             from sqlalchemy import func, select
 
-            from cherish.analytics.service import health_distribution, stage_summary
+            from cherish.analytics.service import clv_distribution, health_distribution, stage_summary
             from cherish.customers.models import Customer
 
             with store.write() as session:
@@ -66,6 +66,7 @@ def analyze(
                     Customer.merged_into.is_(None), Customer.erased_at.is_(None)))
                 result["stages"] = stage_summary(scores, known)
                 result["health_distribution"] = health_distribution(scores)
+                result["clv_distribution"] = clv_distribution(scores)
                 result["stage_flows"] = save_customer_scores(session, scores, day)
                 save_snapshot(session, result)
     text = json.dumps(result, indent=2, default=str)

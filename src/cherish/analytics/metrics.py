@@ -127,10 +127,11 @@ def customer_cadence(purchases: Any, as_of: Any) -> Any:
     days = purchase_days(purchases)
     ranked = days.mutate(back=ibis.row_number().over(group_by=days.customer_id, order_by=ibis.desc(days.day)))
     previous = ranked.filter(ranked.back == 1).select("customer_id", previous_day=ranked.day)
+    first_values = days.group_by("customer_id").aggregate(first_value=days.value.argmin(days.day))
     summary = customer_summary(purchases)
-    joined = summary.left_join(previous, "customer_id")
+    joined = summary.left_join(previous, "customer_id").left_join(first_values, "customer_id")
     return joined.select(
-        "customer_id", "purchase_days", "first_day", "last_day", "previous_day", "value",
+        "customer_id", "purchase_days", "first_day", "last_day", "previous_day", "value", "first_value",
         since_last=(ibis.literal(as_of) - joined.last_day).cast("int64").cast("float64"),
         age=(ibis.literal(as_of) - joined.first_day).cast("int64").cast("float64"),
         span=(joined.last_day - joined.first_day).cast("int64").cast("float64"),

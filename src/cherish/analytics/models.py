@@ -39,6 +39,7 @@ class CustomerScore(Base):
     stage_since: Mapped[date | None]
     health: Mapped[int | None]
     health_reasons: Mapped[list[Any] | None] = mapped_column(JSONType)
+    clv: Mapped[float | None] = mapped_column(Float)  # discounted value of the next 12 months
 
 
 class StageChange(Base):

@@ -24,11 +24,13 @@ def chart_data(metrics: dict[str, Any]) -> dict[str, Any]:
         }
     stages = metrics.get("stages", {})
     health = metrics.get("health_distribution", {})
+    value = metrics.get("clv_distribution", {})
     return {
         "repeat": {"labels": sorted(cohorts), "values": [round(100 * cohorts[k]["rate"], 2) for k in sorted(cohorts)]},
         "scores": scores,
         "stages": {"labels": list(stages), "values": list(stages.values())},
         "health": {"labels": list(health), "values": list(health.values())},
+        "clv": {"labels": list(value), "values": list(value.values())},
     }
 
 

@@ -16,7 +16,7 @@ from cherish.analytics.models import MetricsSnapshot
 import numpy as np
 
 from cherish.analytics.consistency import consistency
-from cherish.analytics.stages import classify, p_alive
+from cherish.analytics.stages import classify, lifetime_values
 from cherish.analytics.scores import score_of
 from cherish.errors import EngineError
 
@@ -120,7 +120,8 @@ def customer_scores(engine: Engine, as_of: date) -> list[dict[str, Any]]:
     cadence = _rows(metrics.customer_cadence(purchases, as_of), engine)
     gaps = [r["span"] for r in cadence if r["purchase_days"] == 2]
     typical = float(np.median(gaps)) if gaps else 60.0
-    staged = classify(cadence, p_alive(cadence), typical)
+    alive, value = lifetime_values(cadence)
+    staged = classify(cadence, alive, typical, value)
     return [{**rfm[row["customer_id"]], **row} for row in staged]
 
 
@@ -139,14 +140,14 @@ def save_customer_scores(session: Session, rows: list[dict[str, Any]], as_of: da
     changes = [{"customer_id": r["customer_id"], "from_stage": previous.get(r["customer_id"]), "to_stage": r["stage"],
                 "as_of": as_of} for r in rows if previous.get(r["customer_id"]) != r["stage"]]
     columns = ("as_of", "recency_days", "frequency", "monetary", "r", "f", "m", "p_alive", "stage", "stage_since",
-               "health", "health_reasons")
+               "health", "health_reasons", "clv")
     for start in range(0, len(rows), 5000):
         upsert(session, CustomerScore, [
             {"customer_id": r["customer_id"], "as_of": as_of, "recency_days": int(r["recency_days"]),
              "frequency": int(r["frequency"]), "monetary": float(r["monetary"] or 0.0), "r": int(r["r"]),
              "f": int(r["f"]), "m": int(r["m"]), "p_alive": r["p_alive"], "stage": r["stage"],
              "stage_since": as_of if previous.get(r["customer_id"]) != r["stage"] else since.get(r["customer_id"]),
-             "health": r["health"], "health_reasons": r["health_reasons"]}
+             "health": r["health"], "health_reasons": r["health_reasons"], "clv": r.get("clv")}
             for r in rows[start : start + 5000]
         ], index=("customer_id",), update=columns)
     if changes:
@@ -175,6 +176,23 @@ def health_distribution(rows: list[dict[str, Any]]) -> dict[str, int]:
         low = min(int(row["health"]) // 20 * 20, 80)
         bins[f"{low}–{low + 19}"] += 1
     return bins
+
+
+def clv_distribution(rows: list[dict[str, Any]]) -> dict[str, int]:
+    """Customers by 12-month value band."""
+    edges = (0, 10, 25, 50, 100, 250, 500, 1000)
+    bands = {f"{low}–{high}": 0 for low, high in zip(edges, edges[1:], strict=False)} | {f"{edges[-1]}+": 0}
+    for row in rows:
+        value = row.get("clv")
+        if value is None:
+            continue
+        for low, high in zip(edges, edges[1:], strict=False):
+            if value < high:
+                bands[f"{low}–{high}"] += 1
+                break
+        else:
+            bands[f"{edges[-1]}+"] += 1
+    return bands
 
 
 def save_snapshot(session: Session, result: dict[str, Any]) -> MetricsSnapshot:

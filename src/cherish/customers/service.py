@@ -59,7 +59,7 @@ def profile(session: Session, customer: Customer) -> dict[str, Any]:
             "monetary": round(score.monetary, 2), "rfm": {"r": score.r, "f": score.f, "m": score.m},
             "p_alive": score.p_alive, "stage": score.stage,
             "stage_since": score.stage_since.isoformat() if score.stage_since else None,
-            "health": score.health, "health_reasons": score.health_reasons,
+            "health": score.health, "health_reasons": score.health_reasons, "clv": score.clv,
         },
         "name": customer.name,
         "identifiers": [

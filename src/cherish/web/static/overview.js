@@ -33,5 +33,6 @@
   }
   bars("chart-stages", data.stages.labels, data.stages.values, "customers");
   bars("chart-health", data.health.labels, data.health.values, "customers");
+  if (data.clv) bars("chart-clv", data.clv.labels, data.clv.values, "customers");
   document.body.dataset.chartsDrawn = "yes";
 })();
