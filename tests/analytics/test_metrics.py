@@ -271,3 +271,28 @@ def test_stages_health_and_flows_by_hand(loaded, settings):
         assert session.scalar(select(func.count()).select_from(StageChange)) == 6
         assert session.scalar(select(CustomerScore.stage_since).where(CustomerScore.stage == "lapsed").limit(1)) \
             == AS_OF  # unchanged stages keep the day they began
+
+
+def test_windowed_and_first_channel_repeat_rates(store, settings):
+    messages = [
+        order("P", "p1", "2026-01-10T10:00:00Z", 10, channel="web"), order("P", "p2", "2026-03-10T10:00:00Z", 10),
+        order("Q", "q1", "2026-02-10T10:00:00Z", 10, channel="store"),
+        order("R", "r1", "2026-02-15T10:00:00Z", 10, channel="store"), order("R", "r2", "2026-05-01T10:00:00Z", 10),
+        order("S", "s1", "2025-12-01T10:00:00Z", 10, channel="web"), order("S", "s2", "2026-02-01T10:00:00Z", 10),
+    ]
+    for m in messages:
+        m["context"] = {"channel": m["properties"].pop("channel", "web")}
+    with store.write() as session:
+        assert ingest(session, messages, settings=settings).rejected == []
+    for engine in engines_for(store):
+        chosen = open_engine(engine, store, settings)
+        try:
+            result = analyze(chosen, date(2026, 6, 30), window=(date(2026, 1, 1), date(2026, 3, 31)))
+        finally:
+            chosen.close()
+        # first purchase inside Jan–Mar: P, Q, R; repeats by 31 March: P only (R's second comes in May)
+        assert result["repeat_customer_rate_window"]["customers"] == 3
+        assert result["repeat_customer_rate_window"]["rate"] == pytest.approx(1 / 3)
+        by_channel = result["repeat_customer_rate_by_first_channel"]
+        assert by_channel["web"] == {"customers": 2, "rate": 1.0}  # P and S began on the web
+        assert by_channel["store"]["customers"] == 2 and by_channel["store"]["rate"] == pytest.approx(0.5)

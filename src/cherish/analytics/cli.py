@@ -26,6 +26,8 @@ def analyze(
     date_format: str | None = typer.Option(None, "--date-format", help="strftime format, e.g. %Y%m%d."),
     channel_column: str | None = typer.Option(None, "--channel-column"),
     branch_column: str | None = typer.Option(None, "--branch-column"),
+    window_start: str | None = typer.Option(None, "--window-start", help="Windowed repeat rate: first day."),
+    window_end: str | None = typer.Option(None, "--window-end", help="Windowed repeat rate: last day."),
     db: str | None = DbOption,
 ) -> None:
     """Repeat-customer rate, cohort retention and experience scores; saved as a dated snapshot in the store."""
@@ -50,7 +52,14 @@ def analyze(
             store = store_for(settings)
             chosen = open_engine(engine, store, settings)
         try:
-            result = run(chosen, day, progress=lambda text: bar.update(task, description=text))
+            window = None
+            if window_start or window_end:
+                if not (window_start and window_end):
+                    raise InvalidInput("give both --window-start and --window-end")
+                window = (_date(window_start, "--window-start"), _date(window_end, "--window-end"))
+                if window[0] > window[1]:
+                    raise InvalidInput("the window starts after it ends")
+            result = run(chosen, day, progress=lambda text: bar.update(task, description=text), window=window)
             scores = customer_scores(chosen, day) if store is not None else []
         finally:
             chosen.close()

@@ -137,3 +137,21 @@ def customer_cadence(purchases: Any, as_of: Any) -> Any:
         span=(joined.last_day - joined.first_day).cast("int64").cast("float64"),
         last_gap=(joined.last_day - joined.previous_day).cast("int64").cast("float64"),
     )
+
+
+def repeat_rate_in_window(purchases: Any, start: Any, end: Any) -> Any:
+    """Customers whose first purchase day falls in [start, end], and those of them with a second by ``end``."""
+    summary = customer_summary(purchases.filter(purchases.day <= end))
+    inside = summary.filter((summary.first_day >= start) & (summary.first_day <= end))
+    return inside.aggregate(customers=_.count(), repeaters=(_.purchase_days >= 2).ifelse(1, 0).sum())
+
+
+def repeat_rate_by_first_channel(purchases: Any) -> Any:
+    """Repeat-customer rate by the channel of each customer's first purchase day."""
+    summary = customer_summary(purchases)
+    first = purchases.join(summary, (purchases.customer_id == summary.customer_id)
+                           & (purchases.day == summary.first_day))
+    first_channel = first.group_by(first.customer_id).aggregate(channel=first.channel.min(),
+                                                                purchase_days=first.purchase_days.max())
+    return first_channel.group_by("channel").aggregate(
+        customers=_.count(), repeaters=(_.purchase_days >= 2).ifelse(1, 0).sum()).order_by("channel")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import calendar
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -42,8 +42,12 @@ def _months_between(later: date, earlier: date) -> int:
     return (later.year - earlier.year) * 12 + later.month - earlier.month
 
 
-def analyze(engine: Engine, as_of: date, progress: Callable[[str], None] | None = None) -> dict[str, Any]:
-    """Every relationship metric of the store (or file) as of ``as_of``, as JSON-ready data."""
+def analyze(engine: Engine, as_of: date, progress: Callable[[str], None] | None = None,
+            window: tuple[date, date] | None = None) -> dict[str, Any]:
+    """Every relationship metric of the store (or file) as of ``as_of``, as JSON-ready data.
+
+    ``window`` (default: the twelve months ending on ``as_of``) bounds the windowed repeat-customer rate.
+    """
     step = progress or (lambda _: None)
     purchases, answers = metrics.until(engine.purchases, as_of), metrics.until(engine.answers, as_of)
     step("repeat-customer rate")
@@ -53,6 +57,16 @@ def analyze(engine: Engine, as_of: date, progress: Callable[[str], None] | None 
         "as_of": as_of.isoformat(), "engine": engine.name, "customers": customers,
         "repeat_customers": int(overall["repeaters"] or 0),
         "repeat_customer_rate": (int(overall["repeaters"] or 0) / customers) if customers else None,
+    }
+    start, end = window or (as_of - timedelta(days=364), as_of)
+    inside = _rows(metrics.repeat_rate_in_window(engine.purchases, start, end), engine)[0]
+    result["repeat_customer_rate_window"] = {
+        "start": start.isoformat(), "end": end.isoformat(), "customers": int(inside["customers"] or 0),
+        "rate": (int(inside["repeaters"] or 0) / int(inside["customers"])) if inside["customers"] else None,
+    }
+    result["repeat_customer_rate_by_first_channel"] = {
+        str(r["channel"]): {"customers": int(r["customers"]), "rate": int(r["repeaters"]) / int(r["customers"])}
+        for r in _rows(metrics.repeat_rate_by_first_channel(purchases), engine)
     }
     by_cohort = _rows(metrics.repeat_rate_by_cohort(purchases), engine)
     result["repeat_customer_rate_by_cohort"] = {
