@@ -40,6 +40,19 @@ def check_rft(frequency: Any, recency: Any, T: Any) -> tuple[np.ndarray, np.ndar
     return x, t_x, big_t
 
 
+def rft_and_weights(frequency: Any, recency: Any, T: Any,
+                    weights: Any = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Checked (frequency, recency, T) with weights: compressed to unique rows when no weights are given."""
+    x, t_x, big_t = check_rft(frequency, recency, T)
+    if weights is None:
+        (x, t_x, big_t), w = compress(x, t_x, big_t)
+        return x, t_x, big_t, w
+    w = as_array("weights", weights)
+    if w.shape != x.shape or np.any(w < 0):
+        raise InvalidInput("weights must be ≥ 0, one per row")
+    return x, t_x, big_t, w
+
+
 def codes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Distinct values and, for each entry, the index of its value."""
     unique, inverse = np.unique(values, return_inverse=True)

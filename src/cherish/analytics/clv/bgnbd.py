@@ -8,8 +8,7 @@ from typing import Any
 import numpy as np
 from scipy.special import digamma, gammaln, hyp2f1
 
-from cherish.analytics.clv.base import Model, as_array, check_rft, codes, compress, maximise
-from cherish.errors import InvalidInput
+from cherish.analytics.clv.base import Model, check_rft, codes, maximise, rft_and_weights
 
 
 @dataclass
@@ -44,13 +43,7 @@ class BetaGeo(Model):
     names = ("r", "alpha", "a", "b")
 
     def fit(self, frequency: Any, recency: Any, T: Any, weights: Any = None) -> BetaGeo:
-        x, t_x, big_t = check_rft(frequency, recency, T)
-        if weights is None:
-            (x, t_x, big_t), w = compress(x, t_x, big_t)
-        else:
-            w = as_array("weights", weights)
-            if w.shape != x.shape or np.any(w < 0):
-                raise InvalidInput("weights must be ≥ 0, one per row")
+        x, t_x, big_t, w = rft_and_weights(frequency, recency, T, weights)
         scale = max(float(np.average(big_t, weights=w)), 1e-6)  # fit with α in units of the mean T
         data = _Data.of(x, t_x / scale, big_t / scale, w)
         start = np.log([0.5, 1.0, 0.8, 2.5])

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 from scipy.special import gammaln, hyp2f1
 
-from cherish.analytics.clv.base import Model, check_rft, compress, maximise
+from cherish.analytics.clv.base import Model, check_rft, maximise, rft_and_weights
 
 
 def _log_a0(r: float, alpha: float, s: float, beta: float, x: np.ndarray, t_x: np.ndarray,
@@ -32,11 +32,7 @@ class ParetoNBD(Model):
     names = ("r", "alpha", "s", "beta")
 
     def fit(self, frequency: Any, recency: Any, T: Any, weights: Any = None) -> ParetoNBD:
-        x, t_x, big_t = check_rft(frequency, recency, T)
-        if weights is None:
-            (x, t_x, big_t), w = compress(x, t_x, big_t)
-        else:
-            w = np.asarray(weights, dtype=float).ravel()
+        x, t_x, big_t, w = rft_and_weights(frequency, recency, T, weights)
         scale = max(float(np.average(big_t, weights=w)), 1e-6)
         data = (x, t_x / scale, big_t / scale, w)
         start = np.log([0.5, 0.5, 0.5, 0.5])
