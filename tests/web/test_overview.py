@@ -95,3 +95,12 @@ def test_report_is_one_self_contained_file(browser, analysed, settings, tmp_path
     assert ink and all(count > 200 for count in ink.values())
     assert [u for u in requests if not u.startswith("file:")] == []
     assert shutil.which("chromium")
+
+
+def test_overview_filters_recompute_a_slice(client, analysed, keys):
+    whole = client.get("/overview", headers=bearer(keys["viewer"]))
+    assert whole.status_code == 200 and 'id="repeat-rate">50.0%' in whole.text
+    sliced = client.get("/overview", params={"since": "2026-02-01"}, headers=bearer(keys["viewer"]))
+    # from February on, A (Feb, Apr), C (two in Feb) and E (Mar) buy: A and C come back
+    assert sliced.status_code == 200 and 'id="repeat-rate">66.7%' in sliced.text
+    assert client.get("/overview", params={"since": "soon"}, headers=bearer(keys["viewer"])).status_code == 400

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -13,7 +14,9 @@ from cherish.access.service import Principal
 from cherish.analytics import overview
 from cherish.analytics.service import latest_snapshot
 from cherish.api.auth import require
-from cherish.errors import NotFound
+from cherish.analytics.engines import open_engine
+from cherish.analytics.service import analyze, filtered
+from cherish.errors import InvalidInput, NotFound
 from cherish.web.pages import _render, templates
 
 router = APIRouter(include_in_schema=False)
@@ -41,9 +44,41 @@ def _latest(request: Request) -> dict[str, Any] | None:
         return snapshot.metrics if snapshot else None
 
 
+def _sliced(request: Request, as_of: str, channel: str | None, branch: str | None, since: date | None) -> dict[str, Any]:
+    """The metrics of one slice, computed now on DuckDB (a few seconds on a large store), cached per snapshot."""
+    key = (as_of, channel, branch, since)
+    cache = request.app.state.__dict__.setdefault("overview_cache", {})
+    if key not in cache:
+        engine = open_engine("duckdb", request.app.state.store, request.app.state.settings)
+        try:
+            cache[key] = analyze(filtered(engine, channel=channel, branch=branch, since=since),
+                                 date.fromisoformat(as_of))
+        finally:
+            engine.close()
+        while len(cache) > 32:
+            cache.pop(next(iter(cache)))
+    return cache[key]
+
+
 @router.get("/overview", response_class=HTMLResponse)
-def overview_page(request: Request, principal: Principal = Depends(require("viewer"))) -> HTMLResponse:
-    return _render(request, "overview.html", principal, **context(_latest(request)))
+def overview_page(request: Request, channel: str | None = None, branch: str | None = None, since: str | None = None,
+                  principal: Principal = Depends(require("viewer"))) -> HTMLResponse:
+    metrics = _latest(request)
+    channel, branch = (channel or "").strip() or None, (branch or "").strip() or None
+    start = None
+    if since:
+        try:
+            start = date.fromisoformat(since)
+        except ValueError:
+            raise InvalidInput(f"since {since!r} is not a date (YYYY-MM-DD)") from None
+    options = {"channels": [], "branches": []}
+    if metrics:
+        options = {"channels": sorted(metrics.get("scores_by", {}).get("channel", {}).get("nps", {})),
+                   "branches": sorted(metrics.get("scores_by", {}).get("branch", {}).get("nps", {}))}
+        if channel or branch or start:
+            metrics = _sliced(request, metrics["as_of"], channel, branch, start)
+    return _render(request, "overview.html", principal, **context(metrics), filters={
+        "channel": channel, "branch": branch, "since": since or "", **options})
 
 
 @router.get("/overview/{name}.csv")

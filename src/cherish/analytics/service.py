@@ -42,6 +42,19 @@ def _months_between(later: date, earlier: date) -> int:
     return (later.year - earlier.year) * 12 + later.month - earlier.month
 
 
+def filtered(engine: Engine, *, channel: str | None = None, branch: str | None = None,
+             since: date | None = None) -> Engine:
+    """The same engine over a slice: purchases and answers of one channel or branch, from a day on."""
+    purchases, answers = engine.purchases, engine.answers
+    if channel:
+        purchases, answers = purchases.filter(purchases.channel == channel), answers.filter(answers.channel == channel)
+    if branch:
+        purchases, answers = purchases.filter(purchases.branch == branch), answers.filter(answers.branch == branch)
+    if since:
+        purchases, answers = purchases.filter(purchases.day >= since), answers.filter(answers.day >= since)
+    return Engine(engine.name, engine.backend, purchases, answers)
+
+
 def analyze(engine: Engine, as_of: date, progress: Callable[[str], None] | None = None,
             window: tuple[date, date] | None = None) -> dict[str, Any]:
     """Every relationship metric of the store (or file) as of ``as_of``, as JSON-ready data.
