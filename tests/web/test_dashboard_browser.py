@@ -70,3 +70,12 @@ def test_login_search_customer_page_and_review(browser, live_url, keys, admin_us
     page.wait_for_selector("text=Nothing to review.")
     page.goto(f"{live_url}/identity/reviews?status=accepted")
     assert "accepted by user:ada" in page.inner_text("main")
+
+
+def test_api_docs_render_offline(browser, live_url):  # noqa: F811
+    page = browser.new_page()
+    requests: list[str] = []
+    page.on("request", lambda r: requests.append(r.url))
+    page.goto(f"{live_url}/docs")
+    page.wait_for_selector("text=Send a batch of messages")
+    assert all(url.startswith(live_url) for url in requests), [u for u in requests if not u.startswith(live_url)]

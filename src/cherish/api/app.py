@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
@@ -47,8 +49,10 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app = FastAPI(
         title="cherish",
         version=__version__,
-        description="Customer-experience engine: Segment-compatible intake, identity, customer 360.",
+        description="Customer-experience engine: Segment-compatible intake, identity, customer 360, metrics.",
         lifespan=lifespan,
+        docs_url=None,  # served below with Swagger UI from the package, not from a CDN
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.store = store
@@ -57,6 +61,12 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         same_site="lax", https_only=False,
     )
     errors.install(app)
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url="/openapi.json", title="cherish API",
+                                   swagger_js_url="/static/swagger-ui-bundle.js",
+                                   swagger_css_url="/static/swagger-ui.css", swagger_favicon_url="/static/favicon.svg")
 
     @app.get("/health", tags=["service"], summary="Answers when the service is ready")
     def health(request: Request) -> dict[str, Any]:
