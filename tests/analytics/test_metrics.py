@@ -269,8 +269,10 @@ def test_stages_health_and_flows_by_hand(loaded, settings):
     assert sorted((f["from"], f["to"]) for f in later) == [("at risk", "lapsed"), ("developing", "at risk")]
     with loaded.read() as session:
         assert session.scalar(select(func.count()).select_from(StageChange)) == 6
-        assert session.scalar(select(CustomerScore.stage_since).where(CustomerScore.stage == "lapsed").limit(1)) \
-            == AS_OF  # unchanged stages keep the day they began
+        since = dict(session.execute(select(CustomerScore.customer_id, CustomerScore.stage_since)).all())
+    by_user = {name: since[cid] for cid, name in user.items() if cid in since}
+    assert by_user["B"] == AS_OF  # B stayed lapsed: the stage keeps the day it began
+    assert by_user["E"] == day(2026, 6, 30)  # E lapsed at the second run
 
 
 def test_windowed_and_first_channel_repeat_rates(store, settings):

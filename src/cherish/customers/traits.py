@@ -6,8 +6,8 @@ from typing import Any
 
 from cherish.customers.models import CHANNELS, PURPOSES
 
-_GRANTED = {True, "granted", "yes", "true", "opt_in", "opted_in", "subscribed", 1}
-_DENIED = {False, "denied", "no", "false", "opt_out", "opted_out", "unsubscribed", 0}
+_GRANTED = {True, "granted", "yes", "true", "opt_in", "opted_in", "subscribed"}
+_DENIED = {False, "denied", "no", "false", "opt_out", "opted_out", "unsubscribed"}
 NAME_TRAITS = ("name", "firstName", "first_name", "lastName", "last_name")
 # Traits that are identifiers or consent: kept in their own tables, not as traits.
 NOT_TRAITS = frozenset({"email", "phone", "loyalty_id", "loyaltyId", "consent"})

@@ -13,7 +13,7 @@ from cherish.customers.models import Consent, Customer, Trait
 from cherish.customers.service import find
 from cherish.customers.traits import NOT_TRAITS, consent_from_traits, display_name
 from cherish.db.base import new_id, utcnow
-from cherish.errors import Conflict, InvalidInput, NotFound
+from cherish.errors import Conflict, NotFound
 from cherish.events.models import Event, Order
 from cherish.feedback.models import Answer
 from cherish.identity.merge import forbid_merge

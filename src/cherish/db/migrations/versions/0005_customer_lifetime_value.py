@@ -7,7 +7,6 @@ Create Date: 2026-11-29
 
 from alembic import op
 import sqlalchemy as sa
-import cherish.db.base
 
 
 revision = '0005'
