@@ -15,12 +15,12 @@ import os
 import random
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import httpx
+from serving import CLI, create_key, serving
 
 
 RUN = os.environ.get("CHERISH_BENCH_RUN", "r")
@@ -85,46 +85,37 @@ def main() -> None:
             conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
         db = f"{db}{'&' if '?' in db else '?'}options=-csearch_path%3D{schema}"
     env = {**os.environ, "CHERISH_DATABASE_URL": db}
-    cli = [sys.executable, "-m", "cherish"]
-    subprocess.run([*cli, "db", "upgrade"], env=env, check=True, capture_output=True)
-    key = subprocess.run([*cli, "keys", "create", "--role", "write"], env=env, check=True, capture_output=True,
-                         text=True).stdout.strip()
-    server = subprocess.Popen([*cli, "serve", "--port", str(args.port), "--workers", str(args.workers)], env=env,
-                              stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{args.port}"
+    subprocess.run([*CLI, "db", "upgrade"], env=env, check=True, capture_output=True)
+    key = create_key(env, "write")
     try:
-        for _ in range(100):
-            try:
-                if httpx.get(f"{url}/health").status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        else:
-            raise SystemExit("the server did not start")
-        batches = args.events // 100
-        seeds = list(range(batches))
-        queue: mp.Queue = mp.Queue()
-        procs = [mp.Process(target=client, args=(url, key, seeds[i :: args.clients], queue))
-                 for i in range(args.clients)]
-        start = time.perf_counter()
-        for proc in procs:
-            proc.start()
-        results = [queue.get() for _ in procs]
-        elapsed = time.perf_counter() - start
-        for proc in procs:
-            proc.join()
-        sent = sum(r[0] for r in results)
-        failures = sum(r[1] for r in results)
-        print(json.dumps({"events": sent, "failed_batches": failures, "seconds": round(elapsed, 1),
-                          "events_per_second": round(sent / elapsed), "clients": args.clients,
-                          "database": db.split("://")[0]}))
+        with serving(env, args.port, args.workers) as url:
+            _run(url, key, args, db)
     finally:
-        server.terminate()
-        server.wait()
         shutil.rmtree(folder, ignore_errors=True)
         if db.startswith("postgresql"):
             with engine.begin() as conn:
                 conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+def _run(url: str, key: str, args: argparse.Namespace, db: str) -> None:
+    """Send the batches from client processes and print events per second."""
+    batches = args.events // 100
+    seeds = list(range(batches))
+    queue: mp.Queue = mp.Queue()
+    procs = [mp.Process(target=client, args=(url, key, seeds[i :: args.clients], queue))
+             for i in range(args.clients)]
+    start = time.perf_counter()
+    for proc in procs:
+        proc.start()
+    results = [queue.get() for _ in procs]
+    elapsed = time.perf_counter() - start
+    for proc in procs:
+        proc.join()
+    sent = sum(r[0] for r in results)
+    failures = sum(r[1] for r in results)
+    print(json.dumps({"events": sent, "failed_batches": failures, "seconds": round(elapsed, 1),
+                      "events_per_second": round(sent / elapsed), "clients": args.clients,
+                      "database": db.split("://")[0]}))
 
 
 if __name__ == "__main__":

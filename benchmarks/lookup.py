@@ -14,12 +14,12 @@ import os
 import random
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import httpx
+from serving import CLI, create_key, serving
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -38,7 +38,7 @@ def main() -> None:
     folder.mkdir(parents=True, exist_ok=True)
     db = f"sqlite:///{folder / 'lookup.db'}"
     env = {**os.environ, "CHERISH_DATABASE_URL": db}
-    cli = [sys.executable, "-m", "cherish"]
+    cli = CLI
     result: dict = {"customers": args.customers}
     if not (folder / "lookup.db").exists():
         source = folder / "customers.csv"
@@ -72,19 +72,8 @@ def main() -> None:
             service.profile(session, customer)
         timings.append((time.perf_counter() - start) * 1000)
     result["in_process_ms"] = {"p50": round(percentile(timings, 50), 2), "p99": round(percentile(timings, 99), 2)}
-    key = subprocess.run([*cli, "keys", "create", "--role", "viewer"], env=env, check=True, capture_output=True,
-                         text=True).stdout.strip()
-    server = subprocess.Popen([*cli, "serve", "--port", str(args.port)], env=env, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{args.port}"
-    try:
-        for _ in range(100):
-            try:
-                if httpx.get(f"{url}/health").status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        else:
-            raise SystemExit("the server did not start")
+    key = create_key(env, "viewer")
+    with serving(env, args.port) as url:
         timings = []
         with httpx.Client(headers={"Authorization": f"Bearer {key}"}) as http:
             for email in emails[:50]:  # warm up
@@ -96,9 +85,6 @@ def main() -> None:
                 assert response.status_code == 200, response.text
         result["http_ms"] = {"p50": round(percentile(timings, 50), 2), "p99": round(percentile(timings, 99), 2),
                              "mean": round(statistics.mean(timings), 2)}
-    finally:
-        server.terminate()
-        server.wait()
     print(json.dumps(result))
 
 
