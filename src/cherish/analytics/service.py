@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from cherish.analytics import metrics
@@ -155,28 +155,29 @@ def customer_scores(engine: Engine, as_of: date) -> list[dict[str, Any]]:
 def save_customer_scores(session: Session, rows: list[dict[str, Any]], as_of: date) -> list[dict[str, Any]]:
     """Write each customer's scores and stage back to the store; record stage changes; return the flows."""
     from cherish.analytics.models import CustomerScore
-    from cherish.db.dialects import upsert
 
     from cherish.analytics.models import StageChange
     from cherish.customers.models import Customer
+    from cherish.db.dialects import bulk_insert
 
-    previous = dict(session.execute(select(CustomerScore.customer_id, CustomerScore.stage)).all())
-    since = dict(session.execute(select(CustomerScore.customer_id, CustomerScore.stage_since)).all())
+    previous = {cid: (stage, since) for cid, stage, since in session.execute(
+        select(CustomerScore.customer_id, CustomerScore.stage, CustomerScore.stage_since))}
     alive = set(session.scalars(select(Customer.id).where(Customer.merged_into.is_(None))))
     rows = [r for r in rows if r["customer_id"] in alive]
-    changes = [{"customer_id": r["customer_id"], "from_stage": previous.get(r["customer_id"]), "to_stage": r["stage"],
-                "as_of": as_of} for r in rows if previous.get(r["customer_id"]) != r["stage"]]
-    columns = ("as_of", "recency_days", "frequency", "monetary", "r", "f", "m", "p_alive", "stage", "stage_since",
-               "health", "health_reasons", "clv")
-    for start in range(0, len(rows), 5000):
-        upsert(session, CustomerScore, [
-            {"customer_id": r["customer_id"], "as_of": as_of, "recency_days": int(r["recency_days"]),
-             "frequency": int(r["frequency"]), "monetary": float(r["monetary"] or 0.0), "r": int(r["r"]),
-             "f": int(r["f"]), "m": int(r["m"]), "p_alive": r["p_alive"], "stage": r["stage"],
-             "stage_since": as_of if previous.get(r["customer_id"]) != r["stage"] else since.get(r["customer_id"]),
-             "health": r["health"], "health_reasons": r["health_reasons"], "clv": r.get("clv")}
-            for r in rows[start : start + 5000]
-        ], index=("customer_id",), update=columns)
+    changes = [{"customer_id": r["customer_id"], "from_stage": previous.get(r["customer_id"], (None, None))[0],
+                "to_stage": r["stage"], "as_of": as_of}
+               for r in rows if previous.get(r["customer_id"], (None, None))[0] != r["stage"]]
+    # the whole table is replaced: a customer without purchases any more (all refunded) keeps no stale score
+    session.execute(delete(CustomerScore))
+    bulk_insert(session, CustomerScore.__table__, [
+        {"customer_id": r["customer_id"], "as_of": as_of, "recency_days": int(r["recency_days"]),
+         "frequency": int(r["frequency"]), "monetary": float(r["monetary"] or 0.0), "r": int(r["r"]), "f": int(r["f"]),
+         "m": int(r["m"]), "p_alive": float(r["p_alive"]), "stage": r["stage"],
+         "stage_since": as_of if previous.get(r["customer_id"], (None, None))[0] != r["stage"]
+         else previous[r["customer_id"]][1],
+         "health": int(r["health"]), "health_reasons": r["health_reasons"], "clv": r.get("clv")}
+        for r in rows
+    ])
     if changes:
         session.execute(StageChange.__table__.insert(), changes)
     flows: dict[tuple[str, str], int] = {}
