@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from scipy import optimize
 
 from cherish.errors import InvalidInput
@@ -54,22 +55,31 @@ def rft_and_weights(frequency: Any, recency: Any, T: Any,
 
 
 def codes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Distinct values and, for each entry, the index of its value."""
-    unique, inverse = np.unique(values, return_inverse=True)
-    return unique, inverse.ravel()
+    """Distinct values (sorted) and, for each entry, the index of its value: a hash table, not a sort."""
+    inverse, unique = pd.factorize(np.asarray(values), sort=True)
+    return np.asarray(unique), inverse.astype(np.intp, copy=False)
 
 
 def compress(*columns: np.ndarray, weights: np.ndarray | None = None) -> tuple[list[np.ndarray], np.ndarray]:
     """Unique rows of ``columns`` with how many customers share each: a fit then costs the same for any size."""
-    key = np.zeros(len(columns[0]), dtype=np.int64)
-    uniques = []
-    for column in columns:  # one integer key per row, from the codes of each column
-        unique, inverse = codes(np.asarray(column, dtype=float))
-        key = key * len(unique) + inverse
-        uniques.append((unique, inverse))
-    _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
-    counts = np.bincount(inverse.ravel(), weights=weights, minlength=len(first)).astype(float)
-    return [unique[inv[first]] for unique, inv in uniques], counts
+    coded = [codes(np.asarray(column, dtype=float)) for column in columns]
+    sizes = [len(unique) for unique, _ in coded]
+    if float(np.prod(sizes, dtype=float)) < 2.0**62:  # one integer key per row, in mixed radix of the codes
+        key = np.zeros(len(columns[0]), dtype=np.int64)
+        for (_, inverse), size in zip(coded, sizes, strict=True):
+            key = key * size + inverse
+        inverse, distinct = pd.factorize(key)
+        parts = []
+        rest = np.asarray(distinct, dtype=np.int64)
+        for size in reversed(sizes):  # decode each column's code from the key, last column first
+            parts.append(rest % size)
+            rest = rest // size
+        row_codes = parts[::-1]
+    else:  # too many distinct values for one integer key: unique rows of the code matrix
+        matrix, inverse = np.unique(np.stack([inv for _, inv in coded], axis=1), axis=0, return_inverse=True)
+        row_codes = list(matrix.T)
+    counts = np.bincount(inverse.ravel(), weights=weights, minlength=len(row_codes[0])).astype(float)
+    return [unique[code] for (unique, _), code in zip(coded, row_codes, strict=True)], counts
 
 
 def maximise(
@@ -78,19 +88,22 @@ def maximise(
     *,
     gradient: Callable[[np.ndarray], np.ndarray] | None = None,
     value_and_gradient: Callable[[np.ndarray], tuple[float, np.ndarray]] | None = None,
+    value_gradient_hessian: Callable[[np.ndarray], tuple[float, np.ndarray, np.ndarray]] | None = None,
     names: tuple[str, ...],
     relative_tolerance: float = 1e-7,
 ) -> tuple[np.ndarray, float, np.ndarray]:
     """Minimise a negative log-likelihood over log-parameters, then check that the gradient vanishes.
 
-    Quasi-Newton first; where it stops early (flat likelihoods do), L-BFGS-B and Nelder-Mead continue from the
+    With an analytic Hessian, damped Newton steps first (a handful from a good start); otherwise, or where
+    they fail, quasi-Newton; where it stops early (flat likelihoods do), L-BFGS-B and Nelder-Mead continue from the
     best point. Convergence means a gradient norm below ``relative_tolerance`` times the log-likelihood.
     Returns (log-parameters, negative log-likelihood, inverse Hessian in log space).
     """
     tolerance = lambda value: relative_tolerance * max(1.0, abs(value))  # noqa: E731
     if gradient is not None:
         both = value_and_gradient or (lambda p: (negative_ll(p), gradient(p)))
-        found = _newton(both, start, tolerance)
+        three = value_gradient_hessian or (lambda p: (*both(p), _forward_hessian(both, p)))
+        found = _newton(three, start, tolerance)
         if found is not None:
             x, value, hessian = found
             try:
@@ -132,26 +145,31 @@ def maximise(
     return best.x, float(best.fun), inverse
 
 
-def _newton(both: Callable[[np.ndarray], tuple[float, np.ndarray]], start: np.ndarray,
+def _forward_hessian(both: Callable[[np.ndarray], tuple[float, np.ndarray]], x: np.ndarray,
+                     step: float = 1e-6) -> np.ndarray:
+    """A Hessian from forward differences of the analytic gradient: one gradient per parameter."""
+    grad = both(x)[1]
+    columns = []
+    for i in range(len(x)):
+        shifted = x.copy()
+        shifted[i] += step
+        columns.append((both(shifted)[1] - grad) / step)
+    hessian = np.array(columns)
+    return (hessian + hessian.T) / 2
+
+
+def _newton(three: Callable[[np.ndarray], tuple[float, np.ndarray, np.ndarray]], start: np.ndarray,
             tolerance: Callable[[float], float], iterations: int = 30) -> tuple[np.ndarray, float, np.ndarray] | None:
-    """Damped Newton steps with a Hessian from forward differences of the analytic gradient.
+    """Damped Newton steps, with the model's analytic Hessian or one from differences of its gradient.
 
     From a good start (a fit on a subsample) it needs a handful of iterations where BFGS needs dozens of
     likelihood evaluations. Returns None when it does not converge, and the caller falls back to quasi-Newton.
     """
     x = np.array(start, dtype=float)
-    value, grad = both(x)
-    step_size = 1e-6
+    value, grad, hessian = three(x)
     for _ in range(iterations):
-        if not np.isfinite(value):
+        if not (np.isfinite(value) and np.all(np.isfinite(hessian))):
             return None
-        columns = []
-        for i in range(len(x)):
-            shifted = x.copy()
-            shifted[i] += step_size
-            columns.append((both(shifted)[1] - grad) / step_size)
-        hessian = np.array(columns)
-        hessian = (hessian + hessian.T) / 2
         if np.linalg.norm(grad) <= tolerance(value):
             return x, value, hessian
         try:
@@ -162,13 +180,13 @@ def _newton(both: Callable[[np.ndarray], tuple[float, np.ndarray]], start: np.nd
         t = 1.0
         while t > 1e-6:
             candidate = x - t * direction
-            new_value, new_grad = both(candidate)
+            new_value, new_grad, new_hessian = three(candidate)
             if np.isfinite(new_value) and new_value <= value:
                 break
             t /= 2
         else:
             return None
-        x, value, grad = candidate, new_value, new_grad
+        x, value, grad, hessian = candidate, new_value, new_grad, new_hessian
     return None
 
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy.special import digamma, gammaln, hyp2f1
+from scipy.special import digamma, gammaln, hyp2f1, polygamma
 
 from cherish.analytics.clv.base import Model, check_rft, codes, maximise, rft_and_weights
 
@@ -14,7 +14,8 @@ from cherish.analytics.clv.base import Model, check_rft, codes, maximise, rft_an
 @dataclass
 class _Data:
     """Rows of (frequency, recency, T) with weights, with the distinct values of each column: special functions
-    and logarithms are evaluated once per distinct value, not once per row."""
+    and logarithms are evaluated once per distinct value, not once per row; sums over rows that depend on one
+    column only are taken over that column's distinct values."""
 
     x: np.ndarray
     w: np.ndarray
@@ -26,14 +27,22 @@ class _Data:
     big_u: np.ndarray
     big_idx: np.ndarray
     repeat: np.ndarray
+    w_by_big: np.ndarray  # Σ w per distinct T
+    wx_by_big: np.ndarray  # Σ w·x per distinct T
+    rep: dict[str, np.ndarray]  # the rows with repeat purchases: x, w, and the column codes
 
     @classmethod
     def of(cls, x: np.ndarray, t_x: np.ndarray, big_t: np.ndarray, w: np.ndarray) -> _Data:
         x_u, x_idx = codes(x)
         t_u, t_idx = codes(t_x)
         big_u, big_idx = codes(big_t)
+        repeat = x > 0
+        rep = {"x": x[repeat], "w": w[repeat], "x_idx": x_idx[repeat], "t_idx": t_idx[repeat],
+               "big_idx": big_idx[repeat]}
         return cls(x=x, w=w, x_u=x_u, x_idx=x_idx, w_by_x=np.bincount(x_idx, weights=w, minlength=len(x_u)),
-                   t_u=t_u, t_idx=t_idx, big_u=big_u, big_idx=big_idx, repeat=x > 0)
+                   t_u=t_u, t_idx=t_idx, big_u=big_u, big_idx=big_idx, repeat=repeat,
+                   w_by_big=np.bincount(big_idx, weights=w, minlength=len(big_u)),
+                   wx_by_big=np.bincount(big_idx, weights=w * x, minlength=len(big_u)), rep=rep)
 
 
 class BetaGeo(Model):
@@ -41,6 +50,7 @@ class BetaGeo(Model):
     drops out with probability p ~ Beta(a, b)."""
 
     names = ("r", "alpha", "a", "b")
+    _analytic_hessian = True
 
     def fit(self, frequency: Any, recency: Any, T: Any, weights: Any = None) -> BetaGeo:
         x, t_x, big_t, w = rft_and_weights(frequency, recency, T, weights)
@@ -55,12 +65,18 @@ class BetaGeo(Model):
             value, grad = self._ll_and_gradient(p, data)
             return -value, -grad
 
+        def all_three(p: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+            value, grad, hessian = self._ll_gradient_hessian(p, data)
+            return -value, -grad, -hessian
+
         log_params, nll, inverse = maximise(
             lambda p: -self._ll(p, data), start, gradient=lambda p: -self._gradient(p, data),
-            value_and_gradient=both, names=self.names)
+            value_and_gradient=both, value_gradient_hessian=all_three if self._analytic_hessian else None,
+            names=self.names)
         log_params = log_params.copy()
         log_params[1] += np.log(scale)
-        nll = -self._ll(log_params, _Data.of(x, t_x, big_t, w))  # the likelihood in the original time unit
+        # back to the original time unit: scaling time by c multiplies each customer's likelihood by c^-x
+        nll += np.log(scale) * float(np.dot(w, x))
         self._finish(log_params, nll, inverse)
         return self
 
@@ -74,36 +90,83 @@ class BetaGeo(Model):
         return (r, alpha, a, b), a3, a4
 
     def _ll(self, log_params: np.ndarray, d: _Data) -> float:
-        (r, alpha, a, b), a3, a4 = self._terms(log_params, d)
-        xu = d.x_u
-        per_x = (gammaln(r + xu) - gammaln(r) + r * np.log(alpha) + gammaln(a + b) + gammaln(b + xu) - gammaln(b)
-                 - gammaln(a + b + xu))
-        return float(np.dot(d.w_by_x, per_x) + np.dot(d.w, np.logaddexp(a3, a4)))
+        return self._ll_gradient_hessian(log_params, d, order=0)[0]
 
     def _gradient(self, log_params: np.ndarray, d: _Data) -> np.ndarray:
-        return self._ll_and_gradient(log_params, d)[1]
+        return self._ll_gradient_hessian(log_params, d, order=1)[1]
 
     def _ll_and_gradient(self, log_params: np.ndarray, d: _Data) -> tuple[float, np.ndarray]:
-        (r, alpha, a, b), a3, a4 = self._terms(log_params, d)
-        both = np.logaddexp(a3, a4)
-        xu = d.x_u
-        per_x = (gammaln(r + xu) - gammaln(r) + r * np.log(alpha) + gammaln(a + b) + gammaln(b + xu) - gammaln(b)
-                 - gammaln(a + b + xu))
-        value = float(np.dot(d.w_by_x, per_x) + np.dot(d.w, both))
-        share4 = np.exp(a4 - both)  # weight of the "dropped out after the last purchase" branch
-        ws4 = d.w * share4
-        ws3 = d.w - ws4
-        xu = d.x_u
-        log_big, log_t = np.log(alpha + d.big_u)[d.big_idx], np.log(alpha + d.t_u)[d.t_idx]
-        rx = r + d.x
-        inv_b = (1 / np.where(xu > 0, b + xu - 1, 1.0))[d.x_idx]
-        wx = d.w_by_x
-        d_r = (np.dot(wx, digamma(r + xu) - digamma(r) + np.log(alpha)) - np.dot(ws3, log_big) - np.dot(ws4, log_t))
-        d_alpha = (np.dot(wx, np.full_like(xu, r / alpha)) - np.dot(ws3, rx / (alpha + d.big_u)[d.big_idx])
-                   - np.dot(ws4, rx / (alpha + d.t_u)[d.t_idx]))
-        d_a = np.dot(wx, digamma(a + b) - digamma(a + b + xu)) + ws4.sum() / a
-        d_b = np.dot(wx, digamma(a + b) + digamma(b + xu) - digamma(b) - digamma(a + b + xu)) - np.dot(ws4, inv_b)
-        return value, np.array([d_r, d_alpha, d_a, d_b]) * np.array([r, alpha, a, b])  # chain rule: log-parameters
+        value, grad, _ = self._ll_gradient_hessian(log_params, d, order=1)
+        return value, grad
+
+    @staticmethod
+    def _ll_gradient_hessian(log_params: np.ndarray, d: _Data,
+                             order: int = 2) -> tuple[float, np.ndarray, np.ndarray]:
+        """Log-likelihood with its gradient and Hessian in log-parameters (``order`` 0, 1 or 2 of them).
+
+        Per customer, LL = A(x) + A3 + log(1 + e^D): A(x) the gamma-function part, the same for all who share x;
+        A3 = −(r+x)·log(α+T), whose sum is taken over distinct T; and D = log a − log(b+x−1) −
+        (r+x)·log((α+t_x)/(α+T)) for customers with repeat purchases, the one per-row term.
+        """
+        theta = np.exp(log_params)
+        r, alpha, a, b = theta
+        xu, wx = d.x_u, d.w_by_x
+        big = alpha + d.big_u
+        log_big = np.log(big)
+        rep = d.rep
+        # the gamma-function part and A3: over distinct x and distinct T
+        value = float(np.dot(wx, gammaln(r + xu) - gammaln(r) + r * np.log(alpha) + gammaln(a + b) + gammaln(b + xu)
+                             - gammaln(b) - gammaln(a + b + xu))
+                      - np.dot(r * d.w_by_big + d.wx_by_big, log_big))
+        # the per-row term, for customers with repeat purchases
+        ib_u = 1 / np.where(xu > 0, b + xu - 1, 1.0)
+        small = alpha + d.t_u
+        log_l = np.log(small)[rep["t_idx"]] - log_big[rep["big_idx"]]  # log((α+t_x)/(α+T)) ≤ 0
+        rx = r + rep["x"]
+        big_d = np.log(a) + np.log(ib_u)[rep["x_idx"]] - rx * log_l
+        e = np.exp(-np.abs(big_d))
+        value += float(np.dot(rep["w"], np.maximum(big_d, 0) + np.log1p(e)))
+        if order == 0:
+            return value, np.empty(0), np.empty(0)
+        share = np.where(big_d >= 0, 1 / (1 + e), e / (1 + e))  # P(the "dropped out after x" branch)
+        q1 = rep["w"] * share
+        inv_small, inv_big = 1 / small, 1 / big
+        m = inv_small[rep["t_idx"]] - inv_big[rep["big_idx"]]
+        rx_m = rx * m
+        q1_by_x = np.bincount(rep["x_idx"], weights=q1, minlength=len(xu))
+        sum_wx = wx.sum()
+        g = np.array([
+            np.dot(wx, digamma(r + xu) - digamma(r) + np.log(alpha)) - np.dot(d.w_by_big, log_big) - np.dot(q1, log_l),
+            r * sum_wx / alpha - np.dot(r * d.w_by_big + d.wx_by_big, inv_big) - np.dot(q1, rx_m),
+            np.dot(wx, digamma(a + b) - digamma(a + b + xu)) + q1.sum() / a,
+            np.dot(wx, digamma(a + b) + digamma(b + xu) - digamma(b) - digamma(a + b + xu)) - np.dot(q1_by_x, ib_u),
+        ])
+        if order == 1:
+            return value, g * theta, np.empty(0)
+        q2 = q1 * (1 - share)
+        q2_l, q2_rx_m = q2 * log_l, q2 * rx_m
+        q2_by_x = np.bincount(rep["x_idx"], weights=q2, minlength=len(xu))
+        q2_l_by_x = np.bincount(rep["x_idx"], weights=q2_l, minlength=len(xu))
+        q2_m_by_x = np.bincount(rep["x_idx"], weights=q2_rx_m, minlength=len(xu))
+        n_rows = inv_small[rep["t_idx"]] ** 2 - inv_big[rep["big_idx"]] ** 2
+        tri = lambda z: polygamma(1, z)  # noqa: E731
+        h = np.empty((4, 4))
+        # dD/dr = −log_l, dD/dα = −(r+x)·m, dD/da = 1/a, dD/db = −1/(b+x−1)
+        h[0, 0] = np.dot(wx, tri(r + xu) - tri(r)) + np.dot(q2_l, log_l)
+        h[0, 1] = sum_wx / alpha - np.dot(d.w_by_big, inv_big) + np.dot(q2_l, rx_m) - np.dot(q1, m)
+        h[1, 1] = (-r * sum_wx / alpha**2 + np.dot(r * d.w_by_big + d.wx_by_big, inv_big**2)
+                   + np.dot(q2_rx_m, rx_m) + np.dot(q1 * rx, n_rows))
+        h[0, 2] = -q2_l.sum() / a
+        h[0, 3] = np.dot(q2_l_by_x, ib_u)
+        h[1, 2] = -q2_rx_m.sum() / a
+        h[1, 3] = np.dot(q2_m_by_x, ib_u)
+        h[2, 2] = np.dot(wx, tri(a + b) - tri(a + b + xu)) + (q2.sum() - q1.sum()) / a**2
+        h[2, 3] = np.dot(wx, tri(a + b) - tri(a + b + xu)) - np.dot(q2_by_x, ib_u) / a
+        h[3, 3] = (np.dot(wx, tri(a + b) + tri(b + xu) - tri(b) - tri(a + b + xu)) + np.dot(q2_by_x, ib_u**2)
+                   + np.dot(q1_by_x, ib_u**2))
+        h = np.triu(h) + np.triu(h, 1).T
+        # chain rule to log-parameters: H_u = diag(θ)·H·diag(θ) + diag(θ·g)
+        return value, g * theta, h * np.outer(theta, theta) + np.diag(g * theta)
 
     # -- predictions -------------------------------------------------------------------------------------
     def expected_purchases(self, t: Any) -> np.ndarray:
@@ -132,6 +195,8 @@ class BetaGeo(Model):
 
 class ModifiedBetaGeo(BetaGeo):
     """MBG/NBD: like BG/NBD, but a customer may also drop out right after the first purchase."""
+
+    _analytic_hessian = False  # its Newton steps take the Hessian from differences of the analytic gradient
 
     @staticmethod
     def _a4(log_params: np.ndarray, d: _Data) -> tuple[tuple[float, ...], np.ndarray]:
