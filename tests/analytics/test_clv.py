@@ -130,15 +130,15 @@ def test_customer_lifetime_values_for_the_store(cdnow):
     """The per-customer value `cherish analyze` writes back: BG/NBD in days and Gamma-Gamma on repeat buyers."""
     from cherish.analytics.stages import lifetime_values
 
-    rows = [{"purchase_days": int(x) + 1, "span": t * 7, "age": big * 7,
-             "value": (m * x if x > 0 else 0.0) + 10.0, "first_value": 10.0}
-            for x, t, big, m in zip(cdnow.frequency, cdnow.recency, cdnow.T, np.nan_to_num(cdnow.monetary_value),
-                                    strict=True)]
+    x = np.asarray(cdnow.frequency, dtype=float)
+    rows = {"purchase_days": x + 1, "span": np.asarray(cdnow.recency) * 7, "age": np.asarray(cdnow.T) * 7,
+            "value": np.where(x > 0, np.nan_to_num(cdnow.monetary_value) * x, 0.0) + 10.0,
+            "first_value": np.full(len(x), 10.0)}
     alive, value = lifetime_values(rows)
     assert value is not None and np.all(value >= 0)
     assert np.all((alive > 0) & (alive <= 1))
     busiest = int(np.argmax(cdnow.frequency))
     assert value[busiest] > np.percentile(value, 95)
-    few = [dict(r) for r in rows[:5]]
+    few = {name: column[:5] for name, column in rows.items()}
     alive_few, value_few = lifetime_values(few)  # too few repeat buyers to fit: alive 1, no value
     assert np.all(alive_few == 1) and value_few is None

@@ -60,6 +60,8 @@ def analyze(
                 if window[0] > window[1]:
                     raise InvalidInput("the window starts after it ends")
             result = run(chosen, day, progress=lambda text: bar.update(task, description=text), window=window)
+            if store is not None:
+                bar.update(task, description="per-customer scores, stages and value")
             scores = customer_scores(chosen, day) if store is not None else []
         finally:
             chosen.close()

@@ -52,27 +52,65 @@ def _duckdb(purchases: pa.Table, answers: pa.Table, timezone: str) -> Engine:
     local = "CAST(timezone('{zone}', CAST({col} AS TIMESTAMPTZ)) AS DATE)"
     p_day = local.format(zone=zone, col="placed_at")
     a_day = local.format(zone=zone, col="answered_at")
-    return Engine(
-        "duckdb", backend,
-        backend.sql(f"SELECT customer_id, {p_day} AS day, date_trunc('month', {p_day}) AS month, value, channel, "
-                    "branch FROM raw_purchases"),
-        backend.sql(f"SELECT customer_id, {a_day} AS day, date_trunc('month', {a_day}) AS month, score_type, score, "
-                    "channel, branch, employee, survey FROM raw_answers"),
-    )
+    # the local day and month are computed once, into DuckDB's own tables, not again in every query
+    backend.raw_sql(f"CREATE TABLE purchases AS SELECT customer_id, {p_day} AS day, "
+                    f"CAST(date_trunc('month', {p_day}) AS DATE) AS month, value, channel, branch FROM raw_purchases")
+    backend.raw_sql(f"CREATE TABLE answers AS SELECT customer_id, {a_day} AS day, "
+                    f"CAST(date_trunc('month', {a_day}) AS DATE) AS month, score_type, score, channel, branch, "
+                    "employee, survey FROM raw_answers")
+    backend.con.unregister("raw_purchases")
+    backend.con.unregister("raw_answers")
+    return Engine("duckdb", backend, backend.table("purchases"), backend.table("answers"))
 
 
 def _arrow(store: Store, sql: str) -> pa.Table:
-    """Read a source from the store into Arrow (naive UTC timestamps), chunk by chunk."""
+    """Read a source from the store into Arrow (naive UTC timestamps): column by column, never row dicts.
+
+    PostgreSQL sends the rows as CSV through COPY, parsed by Arrow; SQLite's rows come through the driver in
+    chunks and are turned into columns at once.
+    """
+    if store.dialect == "postgresql":
+        return _arrow_by_copy(store, sql)
     with store.engine.connect() as conn:
-        result = conn.exec_driver_sql(sql)
-        names = list(result.keys())
+        cursor = conn.connection.driver_connection.cursor()
+        cursor.execute(sql)
+        names = [column[0] for column in cursor.description]
         batches = []
-        while rows := result.fetchmany(100_000):
-            batches.append(pa.RecordBatch.from_pylist([dict(zip(names, r, strict=True)) for r in rows]))
+        while rows := cursor.fetchmany(200_000):
+            columns = list(zip(*rows, strict=True))
+            batches.append(pa.record_batch([_column(name, values) for name, values in zip(names, columns, strict=True)],
+                                           names=names))
+        cursor.close()
     if not batches:
         return pa.table({name: pa.array([], type=_TYPES.get(name, pa.string())) for name in names})
-    table = pa.Table.from_batches(batches)
-    return table.cast(pa.schema([(name, _TYPES.get(name, pa.string())) for name in names]))
+    return pa.Table.from_batches(batches)
+
+
+def _column(name: str, values: tuple[Any, ...]) -> pa.Array:
+    kind = _TYPES.get(name, pa.string())
+    if pa.types.is_timestamp(kind):  # SQLite keeps timestamps as ISO text; Arrow parses them in one pass
+        return pa.array(values, pa.string()).cast(kind)
+    return pa.array(values, kind)
+
+
+def _arrow_by_copy(store: Store, sql: str) -> pa.Table:
+    import io
+
+    from pyarrow import csv
+
+    buffer = io.BytesIO()
+    with store.engine.connect() as conn:
+        cursor = conn.connection.driver_connection.cursor()
+        with cursor.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv, HEADER true)") as copy:
+            for block in copy:
+                buffer.write(block)
+    buffer.seek(0)
+    names = buffer.readline().decode().strip().split(",")  # our own column names: plain identifiers
+    buffer.seek(0)
+    # every column typed (ids stay text even when they look like numbers); NULL is an unquoted empty field
+    options = csv.ConvertOptions(column_types={name: _TYPES.get(name, pa.string()) for name in names},
+                                 null_values=[""], strings_can_be_null=True, quoted_strings_can_be_null=False)
+    return csv.read_csv(buffer, convert_options=options)
 
 
 _TYPES = {"placed_at": pa.timestamp("us"), "answered_at": pa.timestamp("us"), "value": pa.float64(),

@@ -7,16 +7,16 @@ from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cherish.analytics import metrics
+from cherish.analytics.consistency import consistency
+from cherish.analytics.customer_scores import (  # noqa: F401  (re-exported: where callers find them)
+    CustomerScores, clv_distribution, customer_scores, health_distribution, save_customer_scores, stage_summary,
+)
 from cherish.analytics.engines import Engine
 from cherish.analytics.models import MetricsSnapshot
-import numpy as np
-
-from cherish.analytics.consistency import consistency
-from cherish.analytics.stages import classify, lifetime_values
 from cherish.analytics.scores import score_of
 from cherish.errors import EngineError
 
@@ -138,89 +138,6 @@ def analyze(engine: Engine, as_of: date, progress: Callable[[str], None] | None 
         by_month.setdefault(row["score_type"], {})[_month_key(row["month"])] = score_of(row)
     result["scores_by"]["month"] = by_month
     return result
-
-
-def customer_scores(engine: Engine, as_of: date) -> list[dict[str, Any]]:
-    """Per customer with a purchase: RFM, P(alive), relationship stage and health."""
-    purchases = metrics.until(engine.purchases, as_of)
-    rfm = {r["customer_id"]: r for r in _rows(metrics.rfm_scores(purchases, as_of), engine)}
-    cadence = _rows(metrics.customer_cadence(purchases, as_of), engine)
-    gaps = [r["span"] for r in cadence if r["purchase_days"] == 2]
-    typical = float(np.median(gaps)) if gaps else 60.0
-    alive, value = lifetime_values(cadence)
-    staged = classify(cadence, alive, typical, value)
-    return [{**rfm[row["customer_id"]], **row} for row in staged]
-
-
-def save_customer_scores(session: Session, rows: list[dict[str, Any]], as_of: date) -> list[dict[str, Any]]:
-    """Write each customer's scores and stage back to the store; record stage changes; return the flows."""
-    from cherish.analytics.models import CustomerScore
-
-    from cherish.analytics.models import StageChange
-    from cherish.customers.models import Customer
-    from cherish.db.dialects import bulk_insert
-
-    previous = {cid: (stage, since) for cid, stage, since in session.execute(
-        select(CustomerScore.customer_id, CustomerScore.stage, CustomerScore.stage_since))}
-    alive = set(session.scalars(select(Customer.id).where(Customer.merged_into.is_(None))))
-    rows = [r for r in rows if r["customer_id"] in alive]
-    changes = [{"customer_id": r["customer_id"], "from_stage": previous.get(r["customer_id"], (None, None))[0],
-                "to_stage": r["stage"], "as_of": as_of}
-               for r in rows if previous.get(r["customer_id"], (None, None))[0] != r["stage"]]
-    # the whole table is replaced: a customer without purchases any more (all refunded) keeps no stale score
-    session.execute(delete(CustomerScore))
-    bulk_insert(session, CustomerScore.__table__, [
-        {"customer_id": r["customer_id"], "as_of": as_of, "recency_days": int(r["recency_days"]),
-         "frequency": int(r["frequency"]), "monetary": float(r["monetary"] or 0.0), "r": int(r["r"]), "f": int(r["f"]),
-         "m": int(r["m"]), "p_alive": float(r["p_alive"]), "stage": r["stage"],
-         "stage_since": as_of if previous.get(r["customer_id"], (None, None))[0] != r["stage"]
-         else previous[r["customer_id"]][1],
-         "health": int(r["health"]), "health_reasons": r["health_reasons"], "clv": r.get("clv")}
-        for r in rows
-    ])
-    if changes:
-        session.execute(StageChange.__table__.insert(), changes)
-    flows: dict[tuple[str, str], int] = {}
-    for change in changes:
-        key = (change["from_stage"] or "new", change["to_stage"])
-        flows[key] = flows.get(key, 0) + 1
-    return [{"from": a, "to": b, "customers": n} for (a, b), n in sorted(flows.items())]
-
-
-def stage_summary(rows: list[dict[str, Any]], known_customers: int) -> dict[str, int]:
-    """Customers per stage; known customers without a purchase are new."""
-    from cherish.analytics.stages import STAGES
-
-    counts = {stage: 0 for stage in STAGES}
-    for row in rows:
-        counts[row["stage"]] += 1
-    counts["new"] = max(known_customers - len(rows), 0)
-    return counts
-
-
-def health_distribution(rows: list[dict[str, Any]]) -> dict[str, int]:
-    bins = {f"{low}–{low + 19}": 0 for low in range(0, 100, 20)}
-    for row in rows:
-        low = min(int(row["health"]) // 20 * 20, 80)
-        bins[f"{low}–{low + 19}"] += 1
-    return bins
-
-
-def clv_distribution(rows: list[dict[str, Any]]) -> dict[str, int]:
-    """Customers by 12-month value band."""
-    edges = (0, 10, 25, 50, 100, 250, 500, 1000)
-    bands = {f"{low}–{high}": 0 for low, high in zip(edges, edges[1:], strict=False)} | {f"{edges[-1]}+": 0}
-    for row in rows:
-        value = row.get("clv")
-        if value is None:
-            continue
-        for low, high in zip(edges, edges[1:], strict=False):
-            if value < high:
-                bands[f"{low}–{high}"] += 1
-                break
-        else:
-            bands[f"{edges[-1]}+"] += 1
-    return bands
 
 
 def save_snapshot(session: Session, result: dict[str, Any]) -> MetricsSnapshot:

@@ -5,9 +5,10 @@ Thresholds are documented in docs/metrics.md; change them there and here togethe
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
 
 import numpy as np
+import orjson
 
 from cherish.analytics.clv import BetaGeo, ConvergenceError, GammaGamma, clv
 from cherish.errors import InvalidInput
@@ -19,25 +20,30 @@ LOYAL_DAYS = 4  # purchase days before a customer counts as loyal
 ALIVE_AT_RISK, ALIVE_LAPSED = 0.5, 0.2
 
 
-def lifetime_values(rows: list[dict[str, Any]], months: int = 12,
+def lifetime_values(customers: Mapping[str, np.ndarray], months: int = 12,
                     discount_rate: float = 0.01) -> tuple[np.ndarray, np.ndarray | None]:
     """P(alive) (BG/NBD in days, fitted on all customers) and the discounted value of the next ``months``
     (with Gamma-Gamma on the repeat buyers' mean repeat value). Without enough repeat buyers to fit: P(alive) 1,
-    no value."""
-    if not rows:
+    no value.
+
+    ``customers`` holds columns: purchase_days, span and age (days), value and first_value (money).
+    """
+    x = np.asarray(customers["purchase_days"], dtype=float) - 1
+    if len(x) == 0:
         return np.zeros(0), None
-    x = np.array([r["purchase_days"] - 1 for r in rows], dtype=float)
-    t_x = np.array([r["span"] for r in rows], dtype=float)
-    big_t = np.array([r["age"] for r in rows], dtype=float)
+    t_x = np.asarray(customers["span"], dtype=float)
+    big_t = np.asarray(customers["age"], dtype=float)
     if (x > 0).sum() < 10:
-        return np.ones(len(rows)), None
+        return np.ones(len(x)), None
     try:
         model = BetaGeo().fit(x, t_x, big_t)
     except ConvergenceError:
-        return np.ones(len(rows)), None
+        return np.ones(len(x)), None
     alive = model.p_alive(x, t_x, big_t)
-    repeat_value = np.array([((r["value"] or 0.0) - (r["first_value"] or 0.0)) for r in rows], dtype=float)
-    mean_value = np.where(x > 0, repeat_value / np.maximum(x, 1), np.nan)
+    repeat_value = (np.nan_to_num(np.asarray(customers["value"], dtype=float))
+                    - np.nan_to_num(np.asarray(customers["first_value"], dtype=float)))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean_value = np.where(x > 0, repeat_value / np.maximum(x, 1), np.nan)
     usable = (x > 0) & (mean_value > 0)
     if usable.sum() < 10:
         return alive, None
@@ -50,43 +56,50 @@ def lifetime_values(rows: list[dict[str, Any]], months: int = 12,
     return alive, value
 
 
-def classify(rows: list[dict[str, Any]], alive: np.ndarray, typical_gap: float,
-             value: np.ndarray | None = None) -> list[dict[str, Any]]:
-    """Stage and a 0–100 health score (with its three largest contributions) for each customer with a purchase."""
-    values = np.array([r["value"] or 0.0 for r in rows], dtype=float)
-    value_rank = (np.argsort(np.argsort(values)) + 1) / max(len(rows), 1)
-    out = []
-    for i, row in enumerate(rows):
-        days = int(row["purchase_days"])
-        cadence = row["span"] / (days - 1) if days > 1 and row["span"] > 0 else typical_gap
-        cadence = max(cadence, 1.0)
-        quiet = row["since_last"] / cadence  # how many usual gaps since the last purchase
-        if days > 2 and row["last_gap"] is not None:
-            prior = (row["span"] - row["last_gap"]) / (days - 2)  # their rhythm before the last purchase
-        else:
-            prior = typical_gap
-        returned = days >= 2 and row["last_gap"] is not None and row["last_gap"] > LAPSED_CADENCES * max(prior, 1.0)
-        if quiet > LAPSED_CADENCES or alive[i] < ALIVE_LAPSED:
-            stage = "lapsed"
-        elif quiet > ACTIVE_CADENCES or alive[i] < ALIVE_AT_RISK:
-            stage = "at risk"
-        elif returned:
-            stage = "won back"
-        elif days == 1:
-            stage = "first purchase"
-        elif days < LOYAL_DAYS:
-            stage = "developing"
-        else:
-            stage = "loyal"
-        contributions = {
-            "still active (P(alive))": 40 * float(alive[i]),
-            "recent compared with their usual rhythm": 25 * float(max(0.0, 1 - quiet / LAPSED_CADENCES)),
-            "repeat purchases": 20 * float(min(days - 1, 5) / 5),
-            "spend compared with other customers": 15 * float(value_rank[i]),
-        }
-        health = round(sum(contributions.values()))
-        top = sorted(contributions.items(), key=lambda kv: -kv[1])[:3]
-        out.append({"customer_id": row["customer_id"], "stage": stage, "p_alive": float(alive[i]), "health": health,
-                    "health_reasons": [{"reason": k, "points": round(v, 1)} for k, v in top],
-                    "clv": None if value is None else round(float(value[i]), 2)})
-    return out
+REASONS = ("still active (P(alive))", "recent compared with their usual rhythm", "repeat purchases",
+           "spend compared with other customers")
+
+
+def classify(customers: Mapping[str, np.ndarray], alive: np.ndarray, typical_gap: float,
+             value: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """Stage and a 0–100 health score (with its three largest contributions, as JSON text) for each customer
+    with a purchase, as columns: stage, p_alive, health, health_reasons, clv (NaN where there is no value).
+
+    ``customers`` holds columns: purchase_days, span, since_last, last_gap (NaN after a single purchase day)
+    and value.
+    """
+    days = np.asarray(customers["purchase_days"], dtype=np.int64)
+    span = np.asarray(customers["span"], dtype=float)
+    last_gap = np.asarray(customers["last_gap"], dtype=float)
+    values = np.nan_to_num(np.asarray(customers["value"], dtype=float))
+    n = len(days)
+    # the share of customers spending at most as much: equal spenders get the same rank
+    value_rank = np.searchsorted(np.sort(values), values, side="right") / max(n, 1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cadence = np.where((days > 1) & (span > 0), span / np.maximum(days - 1, 1), typical_gap)
+        cadence = np.maximum(cadence, 1.0)
+        quiet = np.asarray(customers["since_last"], dtype=float) / cadence  # usual gaps since the last purchase
+        has_gap = ~np.isnan(last_gap)
+        # their rhythm before the last purchase
+        prior = np.where((days > 2) & has_gap, (span - last_gap) / np.maximum(days - 2, 1), typical_gap)
+        returned = (days >= 2) & has_gap & (np.nan_to_num(last_gap) > LAPSED_CADENCES * np.maximum(prior, 1.0))
+    stage = np.select(
+        [(quiet > LAPSED_CADENCES) | (alive < ALIVE_LAPSED), (quiet > ACTIVE_CADENCES) | (alive < ALIVE_AT_RISK),
+         returned, days == 1, days < LOYAL_DAYS],
+        ["lapsed", "at risk", "won back", "first purchase", "developing"], "loyal").astype(object)
+    contributions = np.stack([
+        40 * np.asarray(alive, dtype=float),
+        25 * np.maximum(0.0, 1 - quiet / LAPSED_CADENCES),
+        20 * np.minimum(days - 1, 5) / 5,
+        15 * value_rank,
+    ], axis=1)
+    health = np.round(contributions.sum(axis=1)).astype(np.int64)
+    top = np.argsort(-contributions, axis=1, kind="stable")[:, :3]  # ties keep the order of REASONS
+    points = np.round(np.take_along_axis(contributions, top, axis=1), 1).tolist()
+    names = [orjson.dumps(r).decode() for r in REASONS]
+    reasons = np.array([
+        f'[{{"reason":{names[a]},"points":{p}}},{{"reason":{names[b]},"points":{q}}},'
+        f'{{"reason":{names[c]},"points":{s}}}]'
+        for (a, b, c), (p, q, s) in zip(top.tolist(), points, strict=True)], dtype=object)
+    return {"stage": stage, "p_alive": np.asarray(alive, dtype=float), "health": health, "health_reasons": reasons,
+            "clv": np.full(n, np.nan) if value is None else np.round(np.asarray(value, dtype=float), 2)}

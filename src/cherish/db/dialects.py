@@ -83,3 +83,60 @@ def bulk_insert(session: Session, table: Any, rows: Sequence[dict[str, Any]], *,
     for start in range(0, len(rows), chunk):
         params = [tuple(convert(row[c], c) for c in columns) for row in rows[start : start + chunk]]
         connection.exec_driver_sql(sql, params)
+
+
+def fetch_columns(session: Session, sql: str, dates: Sequence[int] = ()) -> list[tuple[Any, ...]]:
+    """The rows of a plain SQL query (no parameters) as columns, one tuple per selected column, straight from
+    the driver: for reading a million rows without a million row objects. SQLite's ISO dates in the columns
+    numbered in ``dates`` become ``date`` values."""
+    from datetime import date
+
+    connection = session.connection()
+    cursor = connection.connection.driver_connection.cursor()
+    try:
+        cursor.execute(sql)
+        width = len(cursor.description)
+        rows = cursor.fetchall()
+    finally:
+        cursor.close()
+    columns = list(zip(*rows, strict=True)) if rows else [() for _ in range(width)]
+    if connection.dialect.name == "sqlite":
+        for i in dates:
+            columns[i] = tuple(None if v is None else date.fromisoformat(v) for v in columns[i])
+    return columns
+
+
+def bulk_insert_columns(session: Session, table: Any, columns: dict[str, Any]) -> None:
+    """Insert rows given as columns (arrays or sequences of equal length) through the driver's fastest path:
+    COPY on PostgreSQL, executemany on SQLite. Values must already be plain: text, numbers, ``None``, ``date``
+    or naive UTC ``datetime``; JSON columns hold JSON text."""
+    from datetime import date, datetime
+
+    names = list(columns)
+    if not names:
+        return
+    values = []
+    connection = session.connection()
+    sqlite_dialect = connection.dialect.name == "sqlite"
+    for name in names:
+        column = columns[name]
+        plain = column.tolist() if hasattr(column, "tolist") else list(column)
+        if sqlite_dialect and plain and isinstance(next((v for v in plain if v is not None), None), date):
+            plain = [None if v is None else (v.isoformat(sep=" ", timespec="microseconds")
+                                             if isinstance(v, datetime) else v.isoformat()) for v in plain]
+        values.append(plain)
+    if not values[0]:
+        return
+    rows = zip(*values, strict=True)
+    quoted = ", ".join(f'"{n}"' for n in names)
+    driver = connection.connection.driver_connection
+    if not sqlite_dialect:
+        with driver.cursor() as cursor, cursor.copy(f'COPY "{table.name}" ({quoted}) FROM STDIN') as copy:
+            for row in rows:
+                copy.write_row(row)
+        return
+    cursor = driver.cursor()
+    try:
+        cursor.executemany(f'INSERT INTO "{table.name}" ({quoted}) VALUES ({", ".join("?" for _ in names)})', rows)
+    finally:
+        cursor.close()

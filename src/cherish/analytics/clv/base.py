@@ -62,6 +62,13 @@ def codes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def compress(*columns: np.ndarray, weights: np.ndarray | None = None) -> tuple[list[np.ndarray], np.ndarray]:
     """Unique rows of ``columns`` with how many customers share each: a fit then costs the same for any size."""
+    rows, inverse = unique_rows(*columns)
+    counts = np.bincount(inverse, weights=weights, minlength=len(rows[0])).astype(float)
+    return rows, counts
+
+
+def unique_rows(*columns: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
+    """Unique rows of ``columns``, and for each row the index of its unique row."""
     coded = [codes(np.asarray(column, dtype=float)) for column in columns]
     sizes = [len(unique) for unique, _ in coded]
     if float(np.prod(sizes, dtype=float)) < 2.0**62:  # one integer key per row, in mixed radix of the codes
@@ -78,8 +85,7 @@ def compress(*columns: np.ndarray, weights: np.ndarray | None = None) -> tuple[l
     else:  # too many distinct values for one integer key: unique rows of the code matrix
         matrix, inverse = np.unique(np.stack([inv for _, inv in coded], axis=1), axis=0, return_inverse=True)
         row_codes = list(matrix.T)
-    counts = np.bincount(inverse.ravel(), weights=weights, minlength=len(row_codes[0])).astype(float)
-    return [unique[code] for (unique, _), code in zip(coded, row_codes, strict=True)], counts
+    return [unique[code] for (unique, _), code in zip(coded, row_codes, strict=True)], inverse.ravel()
 
 
 def maximise(
@@ -159,7 +165,7 @@ def _forward_hessian(both: Callable[[np.ndarray], tuple[float, np.ndarray]], x: 
 
 
 def _newton(three: Callable[[np.ndarray], tuple[float, np.ndarray, np.ndarray]], start: np.ndarray,
-            tolerance: Callable[[float], float], iterations: int = 30) -> tuple[np.ndarray, float, np.ndarray] | None:
+            tolerance: Callable[[float], float], iterations: int = 50) -> tuple[np.ndarray, float, np.ndarray] | None:
     """Damped Newton steps, with the model's analytic Hessian or one from differences of its gradient.
 
     From a good start (a fit on a subsample) it needs a handful of iterations where BFGS needs dozens of
@@ -172,11 +178,12 @@ def _newton(three: Callable[[np.ndarray], tuple[float, np.ndarray, np.ndarray]],
             return None
         if np.linalg.norm(grad) <= tolerance(value):
             return x, value, hessian
-        try:
-            np.linalg.cholesky(hessian)  # not positive definite: far from the optimum, let BFGS work
-            direction = np.linalg.solve(hessian, grad)
-        except np.linalg.LinAlgError:
+        direction = _descent_direction(hessian, grad)
+        if direction is None:
             return None
+        length = float(np.linalg.norm(direction))
+        if length > 1.0:  # at most a factor e in any parameter per step: far from the optimum, stay careful
+            direction = direction / length
         t = 1.0
         while t > 1e-6:
             candidate = x - t * direction
@@ -187,6 +194,20 @@ def _newton(three: Callable[[np.ndarray], tuple[float, np.ndarray, np.ndarray]],
         else:
             return None
         x, value, grad, hessian = candidate, new_value, new_grad, new_hessian
+    return None
+
+
+def _descent_direction(hessian: np.ndarray, grad: np.ndarray) -> np.ndarray | None:
+    """The Newton direction; where the Hessian is not positive definite (far from the optimum), a multiple of
+    the identity is added until it is (Levenberg–Marquardt), which bends the step towards steepest descent."""
+    shift = 0.0
+    scale = max(float(np.max(np.abs(np.diag(hessian)))), 1e-12)
+    for _ in range(60):
+        try:
+            np.linalg.cholesky(hessian + shift * np.eye(len(grad)))
+            return np.linalg.solve(hessian + shift * np.eye(len(grad)), grad)
+        except np.linalg.LinAlgError:
+            shift = max(2 * shift, 1e-6 * scale)
     return None
 
 

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from cherish.analytics.clv.base import unique_rows
 from cherish.errors import InvalidInput
 
 PERIODS = {"day": 1.0, "week": 7.0}
@@ -102,10 +103,12 @@ def clv(purchase_model: Any, spend_model: Any, frequency: Any, recency: Any, T: 
     if months < 1:
         raise InvalidInput("months must be at least 1")
     value = spend_model.expected_value(np.maximum(np.asarray(frequency, float), 0), np.nan_to_num(mean_value, nan=1.0))
-    total = np.zeros(len(np.atleast_1d(frequency)))
+    # expected purchases depend on (frequency, recency, T) only: computed once per distinct row
+    (x, t_x, big_t), inverse = unique_rows(*(np.atleast_1d(np.asarray(c, dtype=float)) for c in (frequency, recency, T)))
+    total = np.zeros(len(inverse))
     previous = np.zeros_like(total)
     for month in range(1, months + 1):
-        expected = purchase_model.conditional_expected_purchases(month * periods_per_month, frequency, recency, T)
+        expected = purchase_model.conditional_expected_purchases(month * periods_per_month, x, t_x, big_t)[inverse]
         total += (expected - previous) * value / (1 + discount_rate) ** month
         previous = expected
     return total

@@ -1,0 +1,148 @@
+"""Each customer's scores from `cherish analyze` — RFM, P(alive), stage, health, value — a column at a time.
+
+A million customers are a million rows: they stay in NumPy arrays from the engine's Arrow result to the bulk
+write into the store, never a million Python dicts. Iterating a `CustomerScores` still gives one dict per
+customer, for tests and small uses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import numpy as np
+import orjson
+import pandas as pd
+from sqlalchemy import delete
+from sqlalchemy.orm import Session
+
+from cherish.analytics import metrics
+from cherish.analytics.engines import Engine
+from cherish.analytics.stages import STAGES, classify, lifetime_values
+from cherish.db.base import utcnow
+
+_INTEGERS = ("recency_days", "frequency", "r", "f", "m", "health")
+
+
+@dataclass
+class CustomerScores:
+    """One entry per customer with a purchase, as columns (NumPy arrays of equal length)."""
+
+    columns: dict[str, np.ndarray]
+
+    def __len__(self) -> int:
+        return len(self.columns["customer_id"])
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return self.columns[name]
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        names = list(self.columns)
+        for values in zip(*(self.columns[n].tolist() for n in names), strict=True):
+            row = dict(zip(names, values, strict=True))
+            row["health_reasons"] = orjson.loads(row["health_reasons"])
+            if row["clv"] is not None and np.isnan(row["clv"]):
+                row["clv"] = None
+            yield row
+
+
+def customer_scores(engine: Engine, as_of: date) -> CustomerScores:
+    """Per customer with a purchase: RFM, P(alive), relationship stage, health and 12-month value."""
+    purchases = metrics.until(engine.purchases, as_of)
+    rfm = metrics.rfm_scores(purchases, as_of).select("customer_id", "recency_days", "frequency", "monetary",
+                                                       "r", "f", "m")
+    cadence = metrics.customer_cadence(purchases, as_of).select(
+        "customer_id", "purchase_days", "span", "age", "since_last", "last_gap", "value", "first_value")
+    joined = rfm.join(cadence, "customer_id")
+    table = joined.to_pyarrow()
+    cols = {name: table.column(name).to_numpy(zero_copy_only=False) for name in table.column_names}
+    for name in ("span", "age", "since_last", "last_gap", "value", "first_value", "monetary"):
+        cols[name] = np.asarray(cols[name], dtype=float)  # nulls become NaN
+    cols["value"] = np.nan_to_num(cols["value"])
+    cols["first_value"] = np.nan_to_num(cols["first_value"])
+    cols["monetary"] = np.nan_to_num(cols["monetary"])
+    days = np.asarray(cols["purchase_days"], dtype=np.int64)
+    gaps = cols["span"][days == 2]
+    typical = float(np.median(gaps)) if len(gaps) else 60.0
+    alive, value = lifetime_values(cols)
+    staged = classify(cols, alive, typical, value)
+    out = {"customer_id": np.asarray(cols["customer_id"], dtype=object)}
+    for name in _INTEGERS[:5]:
+        out[name] = np.asarray(cols[name], dtype=np.int64)
+    out["monetary"] = cols["monetary"]
+    out.update(staged)
+    return CustomerScores(out)
+
+
+def save_customer_scores(session: Session, scores: CustomerScores, as_of: date) -> list[dict[str, Any]]:
+    """Write each customer's scores and stage back to the store; record stage changes; return the flows.
+
+    The whole table is replaced: a customer without purchases any more (all refunded) keeps no stale score.
+    """
+    from cherish.analytics.models import CustomerScore, StageChange
+    from cherish.db.dialects import bulk_insert_columns, fetch_columns
+
+    ids = scores["customer_id"]
+    present = fetch_columns(session, "SELECT id FROM customers WHERE merged_into IS NULL")[0]
+    keep = pd.Index(present).get_indexer(ids) >= 0  # merged away (or gone) since the engine read the store
+    columns = {name: values[keep] for name, values in scores.columns.items()}
+    ids, stages = columns["customer_id"], columns["stage"]
+    old_ids, old_stages, old_since = fetch_columns(
+        session, "SELECT customer_id, stage, stage_since FROM customer_scores", dates=(2,))
+    at = pd.Index(old_ids).get_indexer(ids)
+    found = at >= 0
+    before = np.full(len(ids), None, dtype=object)
+    before[found] = np.asarray(old_stages, dtype=object)[at[found]]
+    unchanged = found & (before == stages)
+    since = np.full(len(ids), as_of, dtype=object)
+    since[unchanged] = np.asarray(old_since, dtype=object)[at[unchanged]]
+    session.execute(delete(CustomerScore))
+    clv = columns["clv"]
+    bulk_insert_columns(session, CustomerScore.__table__, {
+        "customer_id": ids, "as_of": np.full(len(ids), as_of, dtype=object),
+        **{name: columns[name] for name in ("recency_days", "frequency", "monetary", "r", "f", "m", "p_alive")},
+        "stage": stages, "stage_since": since, "health": columns["health"],
+        "health_reasons": columns["health_reasons"],
+        "clv": np.where(np.isnan(clv), None, clv).astype(object),
+    })
+    changed = ~unchanged
+    bulk_insert_columns(session, StageChange.__table__, {
+        "customer_id": ids[changed], "from_stage": before[changed], "to_stage": stages[changed],
+        "as_of": np.full(int(changed.sum()), as_of, dtype=object),
+        "at": np.full(int(changed.sum()), utcnow(), dtype=object),
+    })
+    flows = pd.DataFrame({"from": np.where(pd.isna(before[changed]), "new", before[changed]),
+                          "to": stages[changed]}).value_counts().sort_index()
+    return [{"from": a, "to": b, "customers": int(n)} for (a, b), n in flows.items()]
+
+
+def stage_summary(scores: CustomerScores, known_customers: int) -> dict[str, int]:
+    """Customers per stage; known customers without a purchase are new."""
+    counts = {stage: 0 for stage in STAGES}
+    names, numbers = np.unique(np.asarray(scores["stage"], dtype=str), return_counts=True) if len(scores) else ([], [])
+    counts.update({str(n): int(c) for n, c in zip(names, numbers, strict=True)})
+    counts["new"] = max(known_customers - len(scores), 0)
+    return counts
+
+
+def health_distribution(scores: CustomerScores) -> dict[str, int]:
+    """Customers by health band of 20 points."""
+    lows = np.minimum(np.asarray(scores["health"], dtype=np.int64) // 20 * 20, 80)
+    return {f"{low}–{low + 19}": int((lows == low).sum()) for low in range(0, 100, 20)}
+
+
+CLV_EDGES = (0, 10, 25, 50, 100, 250, 500, 1000)
+
+
+def clv_distribution(scores: CustomerScores) -> dict[str, int]:
+    """Customers by 12-month value band (customers without a value are left out)."""
+    value = np.asarray(scores["clv"], dtype=float)
+    value = value[~np.isnan(value)]
+    bands = {}
+    for low, high in zip(CLV_EDGES, CLV_EDGES[1:], strict=False):
+        # below the first edge counts in the first band, as before
+        bands[f"{low}–{high}"] = int(((value < high) & ((value >= low) | (low == 0))).sum())
+    bands[f"{CLV_EDGES[-1]}+"] = int((value >= CLV_EDGES[-1]).sum())
+    return bands
