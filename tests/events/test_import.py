@@ -117,3 +117,84 @@ def test_import_input_errors(cli, tmp_path):
     assert bad.exit_code == 1 and "no column 'Nope'" in bad.stderr
     bad = run("import", str(source), "--kind", "orders", "--map", "shoe=OrderNo")
     assert bad.exit_code == 1 and "no field 'shoe'" in bad.stderr
+
+
+MIXED = """order_id,email,phone,user_id,timestamp,sku,product_name,price,quantity,total,currency,channel,branch,gift
+B-1,cy@example.com,,,2026-02-01T10:00:00Z,S1,Beans,12.5,2,,eur,Store,Portland,yes
+B-1,cy@example.com,,,2026-02-01T10:00:00Z,S2,Mug,8,,,,,,
+B-2,,+1 503 555 0100,,2026-02-02,S1,Beans,12.5,1,20,,web,,
+B-3,cy@example.com,+1 503 555 0100,,2026-02-03T09:30:00+01:00,,,,,31.5,usd,App,Seattle,
+B-4,dee@example.com,,u-9,2026-02-04,S3,Filter,3,3,,,,,no
+B-5,dee@example.com,,,2026-02-05,S3,Filter,x,1,,,,,
+B-6,,,,2026-02-06,S3,Filter,3,1,,,,,
+B-7,eve@example.com,,,,S3,Filter,3,1,,,,,
+B-8,eve@example.com,,,2026-02-08,S3,Filter,3,1,,,,,
+LIVE-1,eve@example.com,,,2026-02-09,S9,Kettle,40,1,,,,,
+B-1,cy@example.com,,,2026-02-01T10:00:00Z,S3,Filter,1,1,,,,,
+"""
+
+
+def _tables(store):  # type: ignore[no-untyped-def]
+    """What an import stored, with customers named by their sorted identifiers (their ids are random)."""
+    with store.read() as session:
+        owner: dict[str, list[str]] = {}
+        identifiers = []
+        for row in session.scalars(select(Identifier)):
+            owner.setdefault(row.customer_id, []).append(f"{row.type}:{row.value}")
+            identifiers.append((row.type, row.value, row.first_seen, row.last_seen))
+        name = {cid: ",".join(sorted(keys)) for cid, keys in owner.items()}
+        orders = sorted((o.order_id, name[o.customer_id], o.status, o.value, o.refunded, o.currency, o.discount,
+                         o.coupon, o.channel, o.branch, o.employee, o.placed_at, o.promised_delivery_date,
+                         o.updated_at) for o in session.scalars(select(Order)))
+        pk = {o.id: o.order_id for o in session.scalars(select(Order))}
+        lines = sorted((pk[x.order_pk], x.product_id, x.sku, x.name, x.category, x.price, x.quantity)
+                       for x in session.scalars(select(OrderLine)))
+        events = sorted((e.message_id, name[e.customer_id], e.type, e.event, e.channel, e.timestamp,
+                         tuple(e.identifiers), json.dumps(e.payload, sort_keys=True))
+                        for e in session.scalars(select(Event)))
+    return sorted(identifiers), orders, lines, events
+
+
+@pytest.mark.parametrize("strict", [False, True])
+def test_bulk_and_row_by_row_imports_store_the_same(tmp_path, strict):
+    """The bulk path for clean order lines and the row-by-row path give the same rows, rejects and merges."""
+    from datetime import UTC, datetime
+
+    from cherish.config import Settings
+    from cherish.db.migrate import upgrade
+    from cherish.events.importer import run_import
+    from cherish.events.service import ingest
+
+    source = tmp_path / "mixed.csv"
+    source.write_text(MIXED if not strict else "\n".join(
+        line for line in MIXED.splitlines() if not line.startswith(("B-5", "B-6", "B-7"))) + "\n")
+    results = []
+    for bulk in (True, False):
+        url = f"sqlite:///{tmp_path / f'{bulk}.db'}"
+        store = open_store(url)
+        upgrade(store)
+        settings = Settings(database_url=url, default_region="US")
+        with store.write() as session:  # a known customer by phone, and an order known from a live event
+            ingest(session, [
+                {"type": "identify", "userId": "u-1", "traits": {"phone": "+15035550100"}, "messageId": "m1",
+                 "timestamp": "2026-01-01T00:00:00Z"},
+                {"type": "track", "userId": "u-2", "event": "Order Completed", "messageId": "m2",
+                 "timestamp": "2026-01-05T00:00:00Z", "properties": {"order_id": "LIVE-1", "total": 1}},
+            ], settings=settings, received_at=datetime(2026, 3, 1, tzinfo=UTC))
+        report = run_import(store, settings, source, strict=strict, bulk=bulk)
+        results.append((report.rows, report.stored, report.rejected, _tables(store)))
+        store.dispose()
+    (rows, stored, rejected, tables), expected = results
+    assert (rows, stored, rejected) == expected[:3]
+    for got, want in zip(tables, expected[3], strict=True):
+        assert got == want
+    if not strict:
+        assert [n for n, _ in rejected] == [6, 7, 8]  # bad price, no identifier, no timestamp
+        assert stored == 8
+    identifiers, orders, lines, _ = tables
+    merged = {o[0]: o[1] for o in orders}
+    # B-3 carries cy's email and the phone of u-1: the two customers are one
+    assert merged["B-1"] == merged["B-3"] == merged["B-2"]
+    assert "user_id:u-1" in merged["B-1"]
+    assert [line[:3] for line in lines if line[0] == "B-1"] == [("B-1", None, "S1"), ("B-1", None, "S2"),
+                                                                 ("B-1", None, "S3")]

@@ -109,8 +109,9 @@ def fetch_columns(session: Session, sql: str, dates: Sequence[int] = ()) -> list
 def bulk_insert_columns(session: Session, table: Any, columns: dict[str, Any]) -> None:
     """Insert rows given as columns (arrays or sequences of equal length) through the driver's fastest path:
     COPY on PostgreSQL, executemany on SQLite. Values must already be plain: text, numbers, ``None``, ``date``
-    or naive UTC ``datetime``; JSON columns hold JSON text."""
-    from datetime import date, datetime
+    or ``datetime`` (aware ones are stored as naive UTC, like every timestamp of the store); JSON columns hold
+    JSON text."""
+    from datetime import UTC, date, datetime
 
     names = list(columns)
     if not names:
@@ -121,7 +122,10 @@ def bulk_insert_columns(session: Session, table: Any, columns: dict[str, Any]) -
     for name in names:
         column = columns[name]
         plain = column.tolist() if hasattr(column, "tolist") else list(column)
-        if sqlite_dialect and plain and isinstance(next((v for v in plain if v is not None), None), date):
+        sample = next((v for v in plain if v is not None), None)
+        if isinstance(sample, datetime) and any(v is not None and v.tzinfo is not None for v in plain):
+            plain = [None if v is None else v.astimezone(UTC).replace(tzinfo=None) if v.tzinfo else v for v in plain]
+        if sqlite_dialect and isinstance(sample, date):
             plain = [None if v is None else (v.isoformat(sep=" ", timespec="microseconds")
                                              if isinstance(v, datetime) else v.isoformat()) for v in plain]
         values.append(plain)
@@ -140,3 +144,30 @@ def bulk_insert_columns(session: Session, table: Any, columns: dict[str, Any]) -
         cursor.executemany(f'INSERT INTO "{table.name}" ({quoted}) VALUES ({", ".join("?" for _ in names)})', rows)
     finally:
         cursor.close()
+
+
+def existing_values(session: Session, column: Any, values: Sequence[Any], chunk: int = 500) -> set[Any]:
+    """Which of ``values`` the (indexed) ``column`` already holds."""
+    from sqlalchemy import select
+
+    found: set[Any] = set()
+    unique = list(dict.fromkeys(values))
+    for start in range(0, len(unique), chunk):
+        found.update(session.scalars(select(column).where(column.in_(unique[start : start + chunk]))))
+    return found
+
+
+def reserve_ids(session: Session, table: Any, count: int) -> list[int]:
+    """``count`` fresh values of ``table``'s integer primary key ``id``, for rows written in bulk that others
+    must point to. PostgreSQL draws them from the table's sequence; SQLite, where the caller holds the only
+    write transaction, counts on from the largest id."""
+    from sqlalchemy import text
+
+    if count <= 0:
+        return []
+    if session.get_bind().dialect.name == "postgresql":
+        sequence = session.scalar(text("SELECT pg_get_serial_sequence(:t, 'id')"), {"t": table.name})
+        return list(session.scalars(text("SELECT nextval(:s) FROM generate_series(1, :n)"),
+                                    {"s": sequence, "n": count}))
+    start = session.scalar(text(f'SELECT COALESCE(MAX(id), 0) FROM "{table.name}"')) + 1
+    return list(range(start, start + count))

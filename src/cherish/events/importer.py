@@ -40,6 +40,31 @@ class ImportReport:
     rejected: list[tuple[int, str]] = field(default_factory=list)
 
 
+def _csv_options(path: Path):  # type: ignore[no-untyped-def]
+    from pyarrow import csv as pacsv
+
+    parse = pacsv.ParseOptions(delimiter="\t" if path.suffix.lower() == ".tsv" else ",")
+    names = pacsv.open_csv(path, parse_options=parse).schema.names
+    return dict(parse_options=parse, read_options=pacsv.ReadOptions(block_size=1 << 22),
+                convert_options=pacsv.ConvertOptions(column_types={n: "string" for n in names},
+                                                     strings_can_be_null=True))
+
+
+def read_batches(path: Path) -> Iterator[Any]:
+    """Arrow record batches of a CSV, TSV or Parquet file (CSV columns as text)."""
+    suffix = path.suffix.lower()
+    if suffix == ".parquet":
+        import pyarrow.parquet as pq
+
+        yield from pq.ParquetFile(path).iter_batches(batch_size=BATCH_ROWS)
+    elif suffix in (".csv", ".txt", ".tsv"):
+        from pyarrow import csv as pacsv
+
+        yield from pacsv.open_csv(path, **_csv_options(path))
+    else:
+        raise InvalidInput(f"cannot import {path.name}: use .csv, .tsv, .jsonl or .parquet")
+
+
 def read_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     """(row number from 1, row) for every row of a CSV, JSONL or Parquet file."""
     suffix = path.suffix.lower()
@@ -60,25 +85,7 @@ def read_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
                         continue
                     yield number, row if isinstance(row, dict) else {"__error__": "not a JSON object"}
             return
-        if suffix == ".parquet":
-            import pyarrow.parquet as pq
-
-            batches = pq.ParquetFile(path).iter_batches(batch_size=BATCH_ROWS)
-        elif suffix in (".csv", ".txt", ".tsv"):
-            from pyarrow import csv as pacsv
-
-            names = pacsv.open_csv(path, parse_options=pacsv.ParseOptions(delimiter="\t" if suffix == ".tsv" else ",")
-                                   ).schema.names
-            reader = pacsv.open_csv(
-                path, parse_options=pacsv.ParseOptions(delimiter="\t" if suffix == ".tsv" else ","),
-                convert_options=pacsv.ConvertOptions(column_types={n: "string" for n in names},
-                                                     strings_can_be_null=True),
-                read_options=pacsv.ReadOptions(block_size=1 << 22),
-            )
-            batches = reader
-        else:
-            raise InvalidInput(f"cannot import {path.name}: use .csv, .tsv, .jsonl or .parquet")
-        for batch in batches:
+        for batch in read_batches(path):
             for row in batch.to_pylist():
                 number += 1
                 yield number, row
@@ -242,6 +249,7 @@ def infer_kind(columns: list[str]) -> str:
 def run_import(
     store: Store, settings: Settings, path: Path, *, kind: str | None = None, mapping: dict[str, str] | None = None,
     date_format: str | None = None, strict: bool = False, progress: Callable[[int], None] | None = None,
+    bulk: bool = True,
 ) -> ImportReport:
     """Import ``path``; with ``strict``, nothing is stored when any row is invalid."""
     rows = read_rows(path)
@@ -263,6 +271,9 @@ def run_import(
     convert = _Converter(kind, {**resolved, **given}, date_format)
 
     order_column = convert.mapping.get("order_id") if kind == "orders" else None
+    received = datetime.now(UTC)
+    if bulk and kind == "orders" and "order_id" in convert.mapping and _bulk_readable(path):
+        return _run_bulk_orders(store, settings, path, convert, report, received, strict, progress)
 
     def chunks() -> Iterator[list[tuple[int, dict[str, Any]]]]:
         # The lines of one order (adjacent in the file) always travel in the same chunk.
@@ -277,32 +288,9 @@ def run_import(
             yield chunk
 
     prepared: list[tuple[list[int], dict[str, Any]]] = []
-    received = datetime.now(UTC)
     for chunk in chunks():
         report.rows += len(chunk)
-        canonical = []
-        for number, raw in chunk:
-            if "__error__" in raw:
-                report.rejected.append((number, raw["__error__"]))
-            else:
-                canonical.append((number, convert.canonical(raw)))
-        if kind == "orders":
-            messages = _order_messages(canonical, convert, report)
-        else:
-            messages = []
-            build = convert.customer if kind == "customers" else convert.interaction
-            for number, row in canonical:
-                try:
-                    messages.append(([number], build(row)))
-                except InvalidMessage as exc:
-                    report.rejected.append((number, str(exc)))
-        valid = []
-        for numbers, message in messages:
-            try:
-                parse_message(message, settings=settings, received_at=received)
-                valid.append((numbers, message))
-            except InvalidMessage as exc:
-                report.rejected.extend((n, str(exc)) for n in numbers)
+        valid = _prepare(chunk, kind, convert, settings, report, received)
         if strict:
             prepared.extend(valid)
         else:
@@ -317,15 +305,140 @@ def run_import(
     return report
 
 
+def _prepare(chunk: list[tuple[int, dict[str, Any]]], kind: str, convert: _Converter, settings: Settings,
+             report: ImportReport, received: datetime) -> list[tuple[list[int], dict[str, Any]]]:
+    """Row by row: the messages of a chunk that intake accepts; the other rows go to the reject report."""
+    canonical = []
+    for number, raw in chunk:
+        if "__error__" in raw:
+            report.rejected.append((number, raw["__error__"]))
+        else:
+            canonical.append((number, convert.canonical(raw)))
+    if kind == "orders":
+        messages = _order_messages(canonical, convert, report)
+    else:
+        messages = []
+        build = convert.customer if kind == "customers" else convert.interaction
+        for number, row in canonical:
+            try:
+                messages.append(([number], build(row)))
+            except InvalidMessage as exc:
+                report.rejected.append((number, str(exc)))
+    valid = []
+    for numbers, message in messages:
+        try:
+            parse_message(message, settings=settings, received_at=received)
+            valid.append((numbers, message))
+        except InvalidMessage as exc:
+            report.rejected.extend((n, str(exc)) for n in numbers)
+    return valid
+
+
 def _store(store: Store, settings: Settings, valid: list[tuple[list[int], dict[str, Any]]], report: ImportReport,
            received: datetime, one_transaction: bool = False) -> None:
     step = len(valid) if one_transaction else BATCH_ROWS
     for start in range(0, len(valid), max(step, 1)):
-        part = valid[start : start + step]
         with store.write() as session:
-            result = ingest(session, [m for _, m in part], settings=settings, received_at=received,
-                            keep_rejected=False)
-        for rejected in result.rejected:
-            report.rejected.extend((n, rejected["message"]) for n in part[rejected["index"]][0])
-        report.stored += sum(len(numbers) for numbers, _ in part) - sum(
-            len(part[r["index"]][0]) for r in result.rejected)
+            _ingest(session, settings, valid[start : start + step], report, received)
+
+
+def _ingest(session: Any, settings: Settings, part: list[tuple[list[int], dict[str, Any]]], report: ImportReport,
+            received: datetime) -> None:
+    result = ingest(session, [m for _, m in part], settings=settings, received_at=received, keep_rejected=False)
+    for rejected in result.rejected:
+        report.rejected.extend((n, rejected["message"]) for n in part[rejected["index"]][0])
+    report.stored += sum(len(numbers) for numbers, _ in part) - sum(
+        len(part[r["index"]][0]) for r in result.rejected)
+
+
+# -- orders in bulk ---------------------------------------------------------------------------------------------
+BULK_ROWS = 100_000
+
+
+def _bulk_readable(path: Path) -> bool:
+    """CSV and TSV files, and Parquet files whose columns are all text, take the bulk path."""
+    suffix = path.suffix.lower()
+    if suffix in (".csv", ".txt", ".tsv"):
+        return True
+    if suffix == ".parquet":
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        return all(pa.types.is_string(t) or pa.types.is_large_string(t) for t in pq.read_schema(path).types)
+    return False
+
+
+def _order_chunks(path: Path, order_column: str) -> Iterator[Any]:
+    """Tables of about BULK_ROWS order lines; the lines of one order (adjacent in the file) stay together."""
+    import pyarrow as pa
+
+    pending: list[Any] = []
+    size = 0
+    for batch in read_batches(path):
+        pending.append(batch)
+        size += batch.num_rows
+        if size < BULK_ROWS:
+            continue
+        table = pa.Table.from_batches(pending)
+        ids = table.column(order_column)
+        last = ids[-1].as_py()
+        cut = table.num_rows - 1  # where the last order's lines begin: it may go on in the next batch
+        while cut > 0 and ids[cut - 1].as_py() == last:
+            cut -= 1
+        if cut == 0:  # one order fills the whole chunk: keep reading
+            continue
+        yield table.slice(0, cut)
+        rest = table.slice(cut)
+        pending, size = rest.to_batches(), rest.num_rows
+    if size:
+        yield pa.Table.from_batches(pending)
+
+
+def _run_bulk_orders(store: Store, settings: Settings, path: Path, convert: _Converter, report: ImportReport,
+                     received: datetime, strict: bool, progress: Callable[[int], None] | None) -> ImportReport:
+    from cherish.events.bulk_orders import clean_columns, store_orders
+
+    class _Rejected(Exception):
+        pass
+
+    offset = 0
+    slow_valid: list[tuple[list[int], dict[str, Any]]] = []
+
+    def one(session: Any, table: Any) -> list[tuple[list[int], dict[str, Any]]]:
+        nonlocal offset
+        columns = clean_columns(table)
+        result = store_orders(session, settings, columns, convert.mapping, convert.date_format, received)
+        report.rows += table.num_rows
+        report.stored += result.stored_rows
+        names = list(columns)
+        slow = [(offset + i + 1, {n: columns[n][i] for n in names}) for i in result.slow_rows]
+        offset += table.num_rows
+        if progress:
+            progress(table.num_rows)
+        return _prepare(slow, "orders", convert, settings, report, received) if slow else []
+
+    try:
+        if strict:  # everything in one transaction, undone when any row is invalid
+            with store.write() as session:
+                for table in _order_chunks(path, convert.mapping["order_id"]):
+                    slow_valid.extend(one(session, table))
+                if report.rejected:
+                    raise _Rejected
+                _ingest(session, settings, slow_valid, report, received)
+                if report.rejected:
+                    raise _Rejected
+        else:
+            for table in _order_chunks(path, convert.mapping["order_id"]):
+                with store.write() as session:
+                    valid = one(session, table)
+                _store(store, settings, valid, report, received)
+    except _Rejected:
+        report.stored = 0
+    except InvalidInput:
+        raise
+    except (OSError, ValueError) as exc:
+        if "pyarrow" not in type(exc).__module__ and not isinstance(exc, OSError):
+            raise
+        raise InvalidInput(f"cannot read {path.name} after row {offset}: {str(exc).splitlines()[0]}") from None
+    report.rejected.sort()
+    return report

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from cherish.config import Settings
 from cherish.customers.models import Customer
 from cherish.db.base import new_id, utcnow
+from cherish.db.dialects import bulk_insert_columns
 from cherish.identity.merge import merge_customers, never_merge_pairs, propose_review
 from cherish.identity.models import STRENGTH, Identifier
 from cherish.identity.normalize import Key, normalize
@@ -211,6 +212,21 @@ class IdentityResolver:
                     first, last = self._seen.get(key, (when, when))
                     self._seen[key] = (min(first, when), max(last, when))
 
+    def widen(self, customer_id: str, keys: Sequence[Key], first: datetime, last: datetime) -> None:
+        """Record that ``customer_id``'s identifiers among ``keys`` were seen from ``first`` to ``last``: what
+        resolving each of many messages with the same identifiers would record, for bulk paths."""
+        customer_id = self.current(customer_id)
+        for key in keys:
+            if self.owner.get(key) != customer_id:
+                continue
+            pending = self._new_identifiers.get(key)
+            if pending is not None:
+                pending["first_seen"] = min(pending["first_seen"], first)
+                pending["last_seen"] = max(pending["last_seen"], last)
+            else:
+                seen_first, seen_last = self._seen.get(key, (first, last))
+                self._seen[key] = (min(seen_first, first), max(seen_last, last))
+
     def merge(self, customers: Sequence[str], *, via: Key | None, message_id: str | None, reason: str,
               actor: str | None = None) -> str:
         """Fold ``customers`` into the one created first; returns the survivor's id."""
@@ -262,10 +278,14 @@ class IdentityResolver:
 
     def _flush_own(self) -> None:
         if self._new_customers:
-            self.session.execute(Customer.__table__.insert(), list(self._new_customers.values()))
+            rows = list(self._new_customers.values())
+            bulk_insert_columns(self.session, Customer.__table__, {
+                "id": [r["id"] for r in rows], "created_at": [r["created_at"] for r in rows]})
             self._new_customers = {}
         if self._new_identifiers:
-            self.session.execute(Identifier.__table__.insert(), list(self._new_identifiers.values()))
+            rows = list(self._new_identifiers.values())
+            bulk_insert_columns(self.session, Identifier.__table__, {
+                name: [r[name] for r in rows] for name in ("type", "value", "customer_id", "first_seen", "last_seen")})
             self._new_identifiers = {}
 
     def flush(self) -> None:
