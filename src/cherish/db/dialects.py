@@ -119,15 +119,20 @@ def bulk_insert_columns(session: Session, table: Any, columns: dict[str, Any]) -
     values = []
     connection = session.connection()
     sqlite_dialect = connection.dialect.name == "sqlite"
+    def stored(value: Any) -> Any:  # a date or time as the column types store it
+        if isinstance(value, datetime):
+            if value.tzinfo is not None:
+                value = value.astimezone(UTC).replace(tzinfo=None)
+            return value.isoformat(sep=" ", timespec="microseconds") if sqlite_dialect else value
+        return value.isoformat() if sqlite_dialect else value
+
     for name in names:
         column = columns[name]
         plain = column.tolist() if hasattr(column, "tolist") else list(column)
         sample = next((v for v in plain if v is not None), None)
-        if isinstance(sample, datetime) and any(v is not None and v.tzinfo is not None for v in plain):
-            plain = [None if v is None else v.astimezone(UTC).replace(tzinfo=None) if v.tzinfo else v for v in plain]
-        if sqlite_dialect and isinstance(sample, date):
-            plain = [None if v is None else (v.isoformat(sep=" ", timespec="microseconds")
-                                             if isinstance(v, datetime) else v.isoformat()) for v in plain]
+        if isinstance(sample, date):  # converted once per distinct value: many rows share a time or a day
+            cache: dict[Any, Any] = {None: None}
+            plain = [cache[v] if v in cache else cache.setdefault(v, stored(v)) for v in plain]
         values.append(plain)
     if not values[0]:
         return
@@ -146,7 +151,7 @@ def bulk_insert_columns(session: Session, table: Any, columns: dict[str, Any]) -
         cursor.close()
 
 
-def existing_values(session: Session, column: Any, values: Sequence[Any], chunk: int = 500) -> set[Any]:
+def existing_values(session: Session, column: Any, values: Sequence[Any], chunk: int = 5000) -> set[Any]:
     """Which of ``values`` the (indexed) ``column`` already holds."""
     from sqlalchemy import select
 
@@ -171,3 +176,15 @@ def reserve_ids(session: Session, table: Any, count: int) -> list[int]:
                                     {"s": sequence, "n": count}))
     start = session.scalar(text(f'SELECT COALESCE(MAX(id), 0) FROM "{table.name}"')) + 1
     return list(range(start, start + count))
+
+
+def json_text(value: Any) -> str:
+    """JSON text of a value for a JSON column written in bulk (what the column type would store)."""
+    import json
+
+    import orjson
+
+    try:
+        return orjson.dumps(value, default=str).decode()
+    except TypeError:  # integers beyond 64 bits, which orjson refuses
+        return json.dumps(value, default=str)

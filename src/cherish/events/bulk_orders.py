@@ -31,6 +31,7 @@ from cherish.identity.resolve import IdentityResolver
 
 IDENTITY = ("user_id", "anonymous_id", "email", "phone", "loyalty_id")
 NUMBERS = ("price", "quantity", "total", "revenue", "discount")
+LINE_FIELDS = ("product_id", "sku", "name", "category", "price", "quantity")
 _BAD = object()  # a value that does not parse: the row goes the row-by-row way
 
 
@@ -137,45 +138,62 @@ def store_orders(
     orders: dict[str, dict[str, Any]] = {}
     bad_orders: set[str] = set()
     identity_columns = [col[n] for n in IDENTITY]
-    for i, order_id in enumerate(col["order_id"]):
-        stamp = col["timestamp"][i]
-        who = (identity_columns[0][i], identity_columns[1][i], identity_columns[2][i], identity_columns[3][i],
-               identity_columns[4][i])
-        if order_id is None or stamp is None or who == (None, None, None, None, None):
+    number, day, time = parsed.number, parsed.day, parsed.time
+    extra_names, extra_values = list(extras), list(extras.values())
+    fields = zip(col["order_id"], col["timestamp"], zip(*identity_columns), col["price"], col["quantity"],
+                 col["total"], col["revenue"], col["discount"], col["promised_delivery_date"],
+                 zip(col["currency"], col["coupon"], col["channel"], col["branch"], col["employee"]),
+                 col["product_id"], col["sku"], col["product_name"], col["category"], strict=True)
+    no_one = (None, None, None, None, None)
+    for i, (order_id, stamp, who, price, quantity, total, revenue, discount, promised, texts, product_id, sku,
+            product_name, category) in enumerate(fields):
+        if order_id is None or stamp is None or who == no_one:
             result.slow_rows.append(i)
             if order_id is not None:
                 bad_orders.add(order_id)
             continue
-        when = parsed.time(stamp)
-        numbers = [parsed.number(col[n][i]) for n in NUMBERS]
-        promised = parsed.day(col["promised_delivery_date"][i])
-        if when is _BAD or _BAD in numbers or promised is _BAD or order_id in bad_orders:
+        when = time(stamp)
+        price, quantity, total, revenue, discount = (number(price), number(quantity), number(total),
+                                                     number(revenue), number(discount))
+        if (when is _BAD or price is _BAD or quantity is _BAD or total is _BAD or revenue is _BAD
+                or discount is _BAD or day(promised) is _BAD or order_id in bad_orders):
             bad_orders.add(order_id)
             continue
-        price, quantity, total, revenue, discount = numbers
         order = orders.get(order_id)
         if order is None:
             order = orders[order_id] = {"rows": [], "who": who, "when": when, "props": {"order_id": order_id},
                                         "products": [], "lines": []}
         order["rows"].append(i)
         props = order["props"]
-        for name, value in (("total", total), ("revenue", revenue), ("discount", discount)):
-            if value is not None:
-                props[name] = value
-        for name in ("currency", "coupon", "channel", "branch", "employee", "promised_delivery_date"):
-            if col[name][i] is not None:
-                props[name] = col[name][i]
-        if (col["product_id"][i] is not None or col["sku"][i] is not None or col["product_name"][i] is not None
-                or price is not None):
-            product = {"product_id": col["product_id"][i], "sku": col["sku"][i], "name": col["product_name"][i],
-                       "category": col["category"][i], "price": price, "quantity": 1 if quantity is None else quantity}
-            for name, values in extras.items():
+        if total is not None:
+            props["total"] = total
+        if revenue is not None:
+            props["revenue"] = revenue
+        if discount is not None:
+            props["discount"] = discount
+        if texts != no_one:
+            currency, coupon, channel, branch, employee = texts
+            if currency is not None:
+                props["currency"] = currency
+            if coupon is not None:
+                props["coupon"] = coupon
+            if channel is not None:
+                props["channel"] = channel
+            if branch is not None:
+                props["branch"] = branch
+            if employee is not None:
+                props["employee"] = employee
+        if promised is not None:
+            props["promised_delivery_date"] = promised
+        if product_id is not None or sku is not None or product_name is not None or price is not None:
+            product = {"product_id": product_id, "sku": sku, "name": product_name, "category": category,
+                       "price": price, "quantity": 1 if quantity is None else quantity}
+            for name, values in zip(extra_names, extra_values, strict=True):
                 if values[i] is not None:
                     product[name] = values[i]
             order["products"].append(product)
-            order["lines"].append({"product_id": _text(col["product_id"][i]), "sku": _text(col["sku"][i]),
-                                   "name": _text(col["product_name"][i], 300), "category": _text(col["category"][i]),
-                                   "price": price, "quantity": 1.0 if quantity is None else quantity})
+            order["lines"].append((_text(product_id), _text(sku), _text(product_name, 300), _text(category), price,
+                                   1.0 if quantity is None else quantity))
     slow = set(result.slow_rows)
     for order_id in bad_orders:  # every line of an order with a problem goes the row-by-row way
         order = orders.pop(order_id, None)
@@ -261,7 +279,7 @@ def _write(session: Session, settings: Settings, orders: dict[str, dict[str, Any
         if amount is None:
             amount = props.get("revenue")
         if amount is None and order["lines"]:
-            amount = sum((line["price"] or 0.0) * line["quantity"] for line in order["lines"])
+            amount = sum((price or 0.0) * quantity for *_, price, quantity in order["lines"])
         currency = _text(props.get("currency"), 3)
         promised = props.get("promised_delivery_date")
         for name, value in (("id", pk), ("order_id", order_id.strip()[:200]), ("customer_id", customer),
@@ -275,8 +293,8 @@ def _write(session: Session, settings: Settings, orders: dict[str, dict[str, Any
             rows[name].append(value)
         for line in order["lines"]:
             lines["order_pk"].append(pk)
-            for name in ("product_id", "sku", "name", "category", "price", "quantity"):
-                lines[name].append(line[name])
+            for name, value in zip(LINE_FIELDS, line, strict=True):
+                lines[name].append(value)
     bulk_insert_columns(session, Event.__table__, events)
     bulk_insert_columns(session, Order.__table__, rows)
     bulk_insert_columns(session, OrderLine.__table__, lines)

@@ -14,7 +14,7 @@ from cherish.config import Settings
 from cherish.customers.models import Consent, Customer, Trait
 from cherish.customers.traits import NOT_TRAITS, consent_from_traits, display_name
 from cherish.db.base import utcnow
-from cherish.db.dialects import upsert
+from cherish.db.dialects import bulk_insert_columns, json_text, upsert
 from cherish.events.messages import InvalidMessage, Message, parse_message
 from cherish.events.models import Event, RejectedEvent
 from cherish.events.orders import OrderEvent, apply_order_events
@@ -113,7 +113,13 @@ class _Batch:
     def flush(self) -> None:
         session = self.session
         if self.events:
-            session.execute(Event.__table__.insert(), self.events)
+            rows = self.events
+            bulk_insert_columns(session, Event.__table__, {
+                **{name: [r[name] for r in rows] for name in ("message_id", "customer_id", "type", "event", "channel",
+                                                             "timestamp", "received_at")},
+                "identifiers": [json_text(r["identifiers"]) for r in rows],
+                "payload": [json_text(r["payload"]) for r in rows],
+            })
             self.events = []
         upsert(session, Trait, list(self.traits.values()), index=("customer_id", "name"),
                update=("value", "source", "updated_at"), newer_than="updated_at")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 import phonenumbers
@@ -26,9 +27,15 @@ def normalize_email(value: Any) -> str | None:
 
 
 def normalize_phone(value: Any, region: str) -> str | None:
-    if not isinstance(value, str | int):
+    if not isinstance(value, str | int) or isinstance(value, bool):
         return None
-    text = str(value).strip()
+    return _phone(str(value), region)
+
+
+@lru_cache(maxsize=100_000)
+def _phone(value: str, region: str) -> str | None:
+    """E.164 form of one phone number (cached: the same numbers come again and again)."""
+    text = value.strip()
     if not text:
         return None
     try:

@@ -22,7 +22,7 @@ from cherish.identity.merge import merge_customers, never_merge_pairs, propose_r
 from cherish.identity.models import STRENGTH, Identifier
 from cherish.identity.normalize import Key, normalize
 
-_CHUNK = 400
+_CHUNK = 2000
 
 
 def _strength(key: Key) -> int:
@@ -48,6 +48,7 @@ class IdentityResolver:
     _seen: dict[Key, tuple[datetime, datetime]] = field(default_factory=dict)
     merged: list[tuple[str, str]] = field(default_factory=list)
     _moved: dict[str, str] = field(default_factory=dict)
+    _keys_of: dict[str, set[Key]] = field(default_factory=dict)  # owner → its keys known here (reverse index)
 
     def __post_init__(self) -> None:
         self.shared: set[Key] = set()
@@ -76,6 +77,7 @@ class IdentityResolver:
                 )
                 for value, customer_id in rows:
                     self.owner[(kind, value)] = customer_id
+                    self._keys_of.setdefault(customer_id, set()).add((kind, value))
                     owners.add(customer_id)
             for value in values:
                 self.owner.setdefault((kind, value), None)
@@ -198,6 +200,7 @@ class IdentityResolver:
                 if not self._fits(customer_id, key, alias):
                     continue
                 self.owner[key] = customer_id
+                self._keys_of.setdefault(customer_id, set()).add(key)
                 self._new_identifiers[key] = {
                     "type": key[0], "value": key[1], "customer_id": customer_id, "first_seen": when, "last_seen": when,
                 }
@@ -250,12 +253,16 @@ class IdentityResolver:
             merge_customers(self.session, survivor, loser, via=via, message_id=message_id, reason=reason, actor=actor)
             self.merged.append((survivor, loser))
             self._moved[loser] = survivor
-            for key, owner in self.owner.items():
-                if owner == loser:
-                    self.owner[key] = survivor
+            self._reassign_keys(loser, survivor)
             self._limited.pop(loser, None)
         self._limited.pop(survivor, None)
         return survivor
+
+    def _reassign_keys(self, loser: str, survivor: str) -> None:
+        moved = self._keys_of.pop(loser, set())
+        for key in moved:
+            self.owner[key] = survivor
+        self._keys_of.setdefault(survivor, set()).update(moved)
 
     def current(self, customer_id: str) -> str:
         """Where a customer id seen earlier in this transaction lives now, after merges."""
@@ -268,12 +275,12 @@ class IdentityResolver:
         self._moved[loser] = survivor
         self.created.pop(loser, None)
         self._limited.pop(loser, None)
-        for key, owner in self.owner.items():
-            if owner == loser:
-                self.owner[key] = survivor
-        for row in self._new_identifiers.values():
-            if row["customer_id"] == loser:
+        keys = self._keys_of.get(loser, set())
+        for key in keys:
+            row = self._new_identifiers.get(key)
+            if row is not None:
                 row["customer_id"] = survivor
+        self._reassign_keys(loser, survivor)
         self.remap_pending(loser, survivor)
 
     def _flush_own(self) -> None:
