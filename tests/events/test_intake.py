@@ -215,3 +215,27 @@ def test_feedback_answers_are_kept_and_bad_scores_rejected(client, store, write_
         rows = session.scalars(select(Answer).order_by(Answer.id)).all()
     assert [(r.score_type, r.score, r.channel, r.branch) for r in rows] == [("nps", 9, "store", "Bend"),
                                                                           ("csat", 4, None, None)]
+
+
+def test_concurrent_batches_share_transactions_and_keep_their_own_answers(store, settings):
+    """Group commit: batches submitted together are stored together, each answered with its own rejects."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from cherish.events.committer import GroupCommitter
+
+    committer = GroupCommitter(store, settings)
+
+    def batch(n: int) -> list[dict]:  # type: ignore[type-arg]
+        good = [{"type": "track", "userId": f"g{n}", "event": "Viewed", "messageId": f"c{n}-{i}"} for i in range(5)]
+        return [*good[:2], {"type": "nope", "userId": "x"}, *good[2:], {"type": "track", "event": "No one"}]
+
+    with ThreadPoolExecutor(8) as pool:
+        futures = list(pool.map(lambda n: committer.submit(batch(n), None, None), range(40)))
+    results = [f.result(timeout=60) for f in futures]
+    assert all([r["index"] for r in result.rejected] == [2, 6] for result in results)
+    assert all(result.stored == 5 for result in results)
+    assert _count(store, Event) == 200
+    with store.read() as session:
+        from cherish.identity.models import Identifier
+
+        assert session.scalar(select(func.count()).select_from(Identifier)) == 40

@@ -23,7 +23,7 @@ from cherish.analytics.engines import Engine
 from cherish.analytics.stages import STAGES, classify, lifetime_values
 from cherish.db.base import utcnow
 
-_INTEGERS = ("recency_days", "frequency", "r", "f", "m", "health")
+_RFM = ("recency_days", "frequency", "r", "f", "m")
 
 
 @dataclass
@@ -69,7 +69,7 @@ def customer_scores(engine: Engine, as_of: date) -> CustomerScores:
     alive, value = lifetime_values(cols)
     staged = classify(cols, alive, typical, value)
     out = {"customer_id": np.asarray(cols["customer_id"], dtype=object)}
-    for name in _INTEGERS[:5]:
+    for name in _RFM:
         out[name] = np.asarray(cols[name], dtype=np.int64)
     out["monetary"] = cols["monetary"]
     out.update(staged)

@@ -56,6 +56,9 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     )
     app.state.settings = settings
     app.state.store = store
+    from cherish.events.committer import GroupCommitter
+
+    app.state.committer = GroupCommitter(store, settings)  # intake batches share transactions when busy
     app.add_middleware(
         SessionMiddleware, secret_key=secret, session_cookie="cherish_session", max_age=settings.session_max_age,
         same_site="lax", https_only=False,

@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-import orjson
+import asyncio
 import logging
 import zlib
+
+import orjson
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from sqlalchemy.exc import IntegrityError
-from starlette.concurrency import run_in_threadpool
 
 from cherish.access.service import Principal
 from cherish.api.auth import require
-from cherish.db.base import utcnow
 from cherish.errors import InvalidInput, PayloadTooLarge
 from cherish.events import rejected as rejected_service
 from cherish.events.models import RejectedPage, ReplayResult
-from cherish.events.service import ingest, message_size
+from cherish.events.service import message_size
 
 log = logging.getLogger("cherish.intake")
 router = APIRouter(tags=["intake"])
@@ -57,19 +56,9 @@ def _check_sizes(messages: list[Any], limit: int, body_size: int) -> None:
             raise PayloadTooLarge(f"message {index} is larger than {limit} bytes", details=[{"index": index}])
 
 
-def _store(request: Request, messages: list[Any], sent_at: Any, forced_type: str | None) -> dict[str, Any]:
-    store, settings = request.app.state.store, request.app.state.settings
-    received_at = utcnow()
-    for attempt in range(5):
-        try:
-            with store.write() as session:
-                result = ingest(session, messages, settings=settings, received_at=received_at,
-                                batch_sent_at=sent_at, forced_type=forced_type)
-            break
-        except IntegrityError:
-            # A concurrent request stored the same message or identifier first: retry, now deduplicated.
-            if attempt == 4:
-                raise
+async def _store(request: Request, messages: list[Any], sent_at: Any, forced_type: str | None) -> dict[str, Any]:
+    """Store the messages (in a transaction shared with other requests when busy); answer once committed."""
+    result = await asyncio.wrap_future(request.app.state.committer.submit(messages, sent_at, forced_type))
     answer: dict[str, Any] = {"success": True}
     if result.rejected:
         answer["rejected"] = result.rejected
@@ -83,7 +72,7 @@ async def batch(request: Request, _: Principal = Depends(require("write"))) -> d
     if not isinstance(body, dict) or not isinstance(body.get("batch"), list):
         raise InvalidInput('a batch request is a JSON object with a "batch" list of messages')
     _check_sizes(body["batch"], request.app.state.settings.max_message_bytes, request.state.body_size)
-    return await run_in_threadpool(_store, request, body["batch"], body.get("sentAt"), None)
+    return await _store(request, body["batch"], body.get("sentAt"), None)
 
 
 def _single(kind: str):  # type: ignore[no-untyped-def]
@@ -92,7 +81,7 @@ def _single(kind: str):  # type: ignore[no-untyped-def]
         if not isinstance(body, dict):
             raise InvalidInput(f"a {kind} request is a JSON object")
         _check_sizes([body], request.app.state.settings.max_message_bytes, request.state.body_size)
-        return await run_in_threadpool(_store, request, [body], body.get("sentAt"), kind)
+        return await _store(request, [body], body.get("sentAt"), kind)
 
     receive.__name__ = f"receive_{kind}"
     return receive

@@ -1,0 +1,100 @@
+"""Group commit for intake: the batches that arrive while one transaction commits share the next one.
+
+Each request still gets its own answer (its own rejected list) and is answered only after its messages are
+committed; what is shared is the transaction, so a busy server pays one commit, and writes each hot index
+page once, for many requests instead of one each. A request that fails alone (a bug, a conflict) is retried
+on its own, so it never takes the others down with it.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+
+from cherish.config import Settings
+from cherish.db.base import utcnow
+from cherish.db.engine import Store
+from cherish.events.service import IngestResult, ingest
+
+log = logging.getLogger("cherish.intake")
+MAX_MESSAGES = 5000  # per shared transaction
+
+
+@dataclass
+class _Submission:
+    messages: list[Any]
+    sent_at: Any
+    forced_type: str | None
+    received_at: datetime
+    future: Future[IngestResult] = field(default_factory=Future)
+
+
+class GroupCommitter:
+    """One writer thread per process that stores submitted batches, many per transaction."""
+
+    def __init__(self, store: Store, settings: Settings) -> None:
+        self.store, self.settings = store, settings
+        self._queue: queue.Queue[_Submission] = queue.Queue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def submit(self, messages: list[Any], sent_at: Any, forced_type: str | None) -> Future[IngestResult]:
+        submission = _Submission(messages, sent_at, forced_type, utcnow())
+        self._queue.put(submission)
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="cherish-intake-writer", daemon=True)
+                self._thread.start()
+        return submission.future
+
+    def _run(self) -> None:
+        while True:
+            group = [self._queue.get()]
+            size = len(group[0].messages)
+            while size < MAX_MESSAGES:
+                try:
+                    more = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                group.append(more)
+                size += len(more.messages)
+            self._store(group)
+
+    def _store(self, group: list[_Submission]) -> None:
+        if len(group) > 1:
+            try:
+                with self.store.write() as session:
+                    results = [self._ingest(session, s) for s in group]
+            except Exception:  # noqa: BLE001 — one of them failed: store each on its own, below
+                log.debug("intake: a shared transaction failed; storing its %d batches one by one", len(group))
+            else:
+                for submission, result in zip(group, results, strict=True):
+                    submission.future.set_result(result)
+                return
+        for submission in group:
+            try:
+                submission.future.set_result(self._alone(submission))
+            except Exception as exc:  # noqa: BLE001 — the request answers with it
+                submission.future.set_exception(exc)
+
+    def _alone(self, submission: _Submission) -> IngestResult:
+        for attempt in range(5):
+            try:
+                with self.store.write() as session:
+                    return self._ingest(session, submission)
+            except IntegrityError:
+                # Another process stored the same message or identifier first: retry, now deduplicated.
+                if attempt == 4:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _ingest(self, session: Any, submission: _Submission) -> IngestResult:
+        return ingest(session, submission.messages, settings=self.settings, received_at=submission.received_at,
+                      batch_sent_at=submission.sent_at, forced_type=submission.forced_type)
