@@ -38,6 +38,12 @@ class Engine:
     def close(self) -> None:
         if self.name == "duckdb":
             self.backend.disconnect()
+        elif self.name == "spark":  # the cached inputs of this run go; the session may serve another
+            from pyspark.sql import SparkSession
+
+            active = SparkSession.getActiveSession()
+            if active is not None:
+                active.catalog.clearCache()
 
 
 def _duckdb(purchases: pa.Table, answers: pa.Table, timezone: str) -> Engine:
@@ -173,9 +179,13 @@ def spark_engine(purchases: pa.Table, answers: pa.Table, settings: Settings) -> 
     session = (SparkSession.builder.master(settings.spark_master).appName("cherish")
                .config("spark.sql.session.timeZone", "UTC").config("spark.ui.enabled", "false").getOrCreate())
     backend = ibis.pyspark.connect(session)
+    parts = max(2, 2 * session.sparkContext.defaultParallelism)
     for name, table in (("raw_purchases", purchases), ("raw_answers", answers)):
-        # straight from Arrow into a temporary view: no warehouse folders, and nulls stay null (not NaN)
-        session.createDataFrame(table).createOrReplaceTempView(name)
+        # straight from Arrow into a temporary view: no warehouse folders, and nulls stay null (not NaN). Arrow
+        # arrives in slices of 10,000 rows, one partition each; a few partitions, cached, serve the many metric
+        # queries without re-reading (and re-scheduling) hundreds of slices each time.
+        frame = session.createDataFrame(table).coalesce(parts).cache()
+        frame.createOrReplaceTempView(name)
     zone = settings.timezone.replace("'", "")
     p_day = f"CAST(from_utc_timestamp(placed_at, '{zone}') AS DATE)"
     a_day = f"CAST(from_utc_timestamp(answered_at, '{zone}') AS DATE)"

@@ -188,3 +188,18 @@ def json_text(value: Any) -> str:
         return orjson.dumps(value, default=str).decode()
     except TypeError:  # integers beyond 64 bits, which orjson refuses
         return json.dumps(value, default=str)
+
+
+def raw_rows(session: Session, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+    """Rows of a query with ``?`` placeholders, straight from the driver in the session's transaction: for hot
+    lookups where building SQLAlchemy statements costs more than the query. Values come as the driver gives
+    them (SQLite timestamps as text)."""
+    connection = session.connection()
+    if connection.dialect.name != "sqlite":
+        sql = sql.replace("%", "%%").replace("?", "%s")
+    cursor = connection.connection.driver_connection.cursor()
+    try:
+        cursor.execute(sql, list(params))
+        return cursor.fetchall()
+    finally:
+        cursor.close()

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from cherish.config import Settings
 from cherish.customers.models import Customer
 from cherish.db.base import new_id, utcnow
-from cherish.db.dialects import bulk_insert_columns
+from cherish.db.dialects import bulk_insert_columns, raw_rows
 from cherish.identity.merge import merge_customers, never_merge_pairs, propose_review
 from cherish.identity.models import STRENGTH, Identifier
 from cherish.identity.normalize import Key, normalize
@@ -70,11 +70,9 @@ class IdentityResolver:
         for kind, values in by_type.items():
             for start in range(0, len(values), _CHUNK):
                 # one type at a time, so that the (type, value) index is used on every engine
-                rows = self.session.execute(
-                    select(Identifier.value, Identifier.customer_id).where(
-                        Identifier.type == kind, Identifier.value.in_(values[start : start + _CHUNK])
-                    )
-                )
+                part = values[start : start + _CHUNK]
+                rows = raw_rows(self.session, "SELECT value, customer_id FROM identifiers WHERE type = ? AND value IN "
+                                f"({', '.join('?' * len(part))})", [kind, *part])
                 for value, customer_id in rows:
                     self.owner[(kind, value)] = customer_id
                     self._keys_of.setdefault(customer_id, set()).add((kind, value))
@@ -90,10 +88,9 @@ class IdentityResolver:
             for customer_id in chunk:
                 self._limited.setdefault(customer_id, {t: set() for t in limited})
             # Filter the types here: with a type condition, SQLite may pick the (type, value) index and scan it.
-            for customer_id, kind, value in self.session.execute(
-                select(Identifier.customer_id, Identifier.type, Identifier.value).where(
-                    Identifier.customer_id.in_(chunk))
-            ):
+            for customer_id, kind, value in raw_rows(
+                self.session, f"SELECT customer_id, type, value FROM identifiers WHERE customer_id IN "
+                              f"({', '.join('?' * len(chunk))})", chunk):
                 if kind in self._limited[customer_id]:
                     self._limited[customer_id][kind].add(value)
 
