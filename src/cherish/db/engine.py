@@ -17,9 +17,41 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from cherish.errors import EngineError, InvalidInput
 
+try:
+    import fcntl
+except ImportError:  # Windows: the thread lock alone
+    fcntl = None  # type: ignore[assignment]
+
 
 def _dumps(value: object) -> str:
     return orjson.dumps(value, default=str, option=orjson.OPT_SERIALIZE_NUMPY).decode()
+
+
+class WriterLock:
+    """One SQLite writer at a time: a thread lock within the process, an advisory file lock across processes."""
+
+    def __init__(self, database: str | None) -> None:
+        self._thread_lock = threading.Lock()
+        self._path = f"{database}.writer-lock" if database and database != ":memory:" else None
+        self._fd: int | None = None
+
+    def __enter__(self) -> WriterLock:
+        self._thread_lock.acquire()
+        if self._path is not None and fcntl is not None:
+            try:
+                if self._fd is None:
+                    self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
+                fcntl.flock(self._fd, fcntl.LOCK_EX)
+            except OSError:  # a read-only folder: SQLite's own locking still serialises writers
+                self._path = None
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            if self._path is not None and self._fd is not None and fcntl is not None:
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+        finally:
+            self._thread_lock.release()
 
 
 @dataclass
@@ -29,8 +61,9 @@ class Store:
     engine: Engine
     _reader: sessionmaker[Session]
     _writer: sessionmaker[Session]
-    # SQLite has one writer: threads queue here, woken at once, instead of in SQLite's sleeping busy handler.
-    _write_lock: threading.Lock | None = None
+    # SQLite has one writer: threads and processes queue here, woken at once, instead of in SQLite's sleeping
+    # busy handler (which lets one process keep the database while the others sleep).
+    _write_lock: WriterLock | None = None
 
     @property
     def dialect(self) -> str:
@@ -107,7 +140,7 @@ def open_store(url: str, *, echo: bool = False) -> Store:
         engine=engine,
         _reader=sessionmaker(engine, expire_on_commit=False),
         _writer=sessionmaker(writer_engine, expire_on_commit=False),
-        _write_lock=threading.Lock() if engine.dialect.name == "sqlite" else None,
+        _write_lock=WriterLock(parsed.database) if engine.dialect.name == "sqlite" else None,
     )
 
 

@@ -13,7 +13,6 @@ import queue
 import threading
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -21,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from cherish.config import Settings
 from cherish.db.base import utcnow
 from cherish.db.engine import Store
-from cherish.events.service import IngestResult, ingest
+from cherish.events.service import IngestResult, Parsed, parse_batch, store_batch
 
 log = logging.getLogger("cherish.intake")
 MAX_MESSAGES = 5000  # per shared transaction
@@ -29,10 +28,7 @@ MAX_MESSAGES = 5000  # per shared transaction
 
 @dataclass
 class _Submission:
-    messages: list[Any]
-    sent_at: Any
-    forced_type: str | None
-    received_at: datetime
+    parsed: Parsed
     future: Future[IngestResult] = field(default_factory=Future)
 
 
@@ -46,7 +42,10 @@ class GroupCommitter:
         self._lock = threading.Lock()
 
     def submit(self, messages: list[Any], sent_at: Any, forced_type: str | None) -> Future[IngestResult]:
-        submission = _Submission(messages, sent_at, forced_type, utcnow())
+        """Validate the batch here, in the caller's thread (no lock needed); queue it for the writer."""
+        parsed = parse_batch(messages, settings=self.settings, received_at=utcnow(), batch_sent_at=sent_at,
+                             forced_type=forced_type)
+        submission = _Submission(parsed)
         self._queue.put(submission)
         with self._lock:
             if self._thread is None or not self._thread.is_alive():
@@ -57,14 +56,14 @@ class GroupCommitter:
     def _run(self) -> None:
         while True:
             group = [self._queue.get()]
-            size = len(group[0].messages)
+            size = len(group[0].parsed.messages)
             while size < MAX_MESSAGES:
                 try:
                     more = self._queue.get_nowait()
                 except queue.Empty:
                     break
                 group.append(more)
-                size += len(more.messages)
+                size += len(more.parsed.messages)
             self._store(group)
 
     def _store(self, group: list[_Submission]) -> None:
@@ -96,5 +95,4 @@ class GroupCommitter:
         raise AssertionError("unreachable")
 
     def _ingest(self, session: Any, submission: _Submission) -> IngestResult:
-        return ingest(session, submission.messages, settings=self.settings, received_at=submission.received_at,
-                      batch_sent_at=submission.sent_at, forced_type=submission.forced_type)
+        return store_batch(session, submission.parsed, settings=self.settings)

@@ -7,14 +7,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, update
 from sqlalchemy.orm import Session
 
 from cherish.config import Settings
 from cherish.customers.models import Consent, Customer, Trait
 from cherish.customers.traits import NOT_TRAITS, consent_from_traits, display_name
 from cherish.db.base import utcnow
-from cherish.db.dialects import bulk_insert_columns, json_text, upsert
+from cherish.db.dialects import bulk_insert_columns, json_text, raw_rows, upsert
 from cherish.events.messages import InvalidMessage, Message, parse_message
 from cherish.events.models import Event, RejectedEvent
 from cherish.events.orders import OrderEvent, apply_order_events
@@ -154,6 +154,36 @@ def _alias_keys(message: Message, resolver: IdentityResolver) -> list[Key]:
     return keys
 
 
+@dataclass
+class Parsed:
+    """A batch read and validated, before anything is stored: the part of intake that needs no database."""
+
+    received_at: datetime
+    messages: list[Message]
+    rejected: list[dict[str, Any]]
+    rejected_rows: list[dict[str, Any]]
+
+
+def parse_batch(raws: list[Any], *, settings: Settings, received_at: datetime | None = None,
+                batch_sent_at: Any = None, forced_type: str | None = None) -> Parsed:
+    """Validate every message of ``raws``; the invalid ones are set aside with their reason and index."""
+    received_at = received_at or utcnow()
+    if forced_type:
+        raws = [{**raw, "type": forced_type} if isinstance(raw, dict) else raw for raw in raws]
+    parsed = Parsed(received_at, [], [], [])
+    for index, raw in enumerate(raws):
+        try:
+            parsed.messages.append(parse_message(raw, settings=settings, received_at=received_at,
+                                                 batch_sent_at=batch_sent_at, forced_type=forced_type))
+        except InvalidMessage as exc:
+            parsed.rejected.append({"index": index, "message": str(exc)})
+            parsed.rejected_rows.append({
+                "received_at": received_at, "batch_index": index, "reason": str(exc), "payload": raw,
+                "identifier_keys": identifier_keys_of(raw, settings), "status": "rejected",
+            })
+    return parsed
+
+
 def ingest(
     session: Session,
     raws: list[Any],
@@ -165,30 +195,25 @@ def ingest(
     keep_rejected: bool = True,
 ) -> IngestResult:
     """Store every valid message of ``raws`` and set the invalid ones aside, in the caller's transaction."""
-    received_at = received_at or utcnow()
-    if forced_type:
-        raws = [{**raw, "type": forced_type} if isinstance(raw, dict) else raw for raw in raws]
-    result = IngestResult()
-    messages: list[tuple[int, Message]] = []
-    rejected_rows = []
-    for index, raw in enumerate(raws):
-        try:
-            messages.append((index, parse_message(raw, settings=settings, received_at=received_at,
-                                                  batch_sent_at=batch_sent_at, forced_type=forced_type)))
-        except InvalidMessage as exc:
-            result.rejected.append({"index": index, "message": str(exc)})
-            rejected_rows.append({
-                "received_at": received_at, "batch_index": index, "reason": str(exc), "payload": raw,
-                "identifier_keys": identifier_keys_of(raw, settings), "status": "rejected",
-            })
+    parsed = parse_batch(raws, settings=settings, received_at=received_at, batch_sent_at=batch_sent_at,
+                         forced_type=forced_type)
+    return store_batch(session, parsed, settings=settings, keep_rejected=keep_rejected)
+
+
+def store_batch(session: Session, parsed: Parsed, *, settings: Settings, keep_rejected: bool = True) -> IngestResult:
+    """Deduplicate, resolve and store a parsed batch in the caller's transaction."""
+    result = IngestResult(rejected=list(parsed.rejected))
+    messages = parsed.messages
     seen: set[str] = set()
-    ids = [m.message_id for _, m in messages]
-    for start in range(0, len(ids), 500):
-        seen.update(session.scalars(select(Event.message_id).where(Event.message_id.in_(ids[start : start + 500]))))
-    batch = _Batch(session, settings, received_at)
+    ids = [m.message_id for m in messages]
+    for start in range(0, len(ids), 2000):
+        part = ids[start : start + 2000]
+        seen.update(row[0] for row in raw_rows(
+            session, f"SELECT message_id FROM events WHERE message_id IN ({', '.join('?' * len(part))})", part))
+    batch = _Batch(session, settings, parsed.received_at)
     resolver = IdentityResolver(session, settings, flush_pending=batch.flush, remap_pending=batch.remap)
-    resolver.prefetch(k for _, m in messages for k in m.keys if k[0] != "previous_id")
-    for _, message in messages:
+    resolver.prefetch(k for m in messages for k in m.keys if k[0] != "previous_id")
+    for message in messages:
         if message.message_id in seen:
             result.duplicates += 1
             continue
@@ -201,8 +226,8 @@ def ingest(
         result.stored += 1
     resolver.flush()
     result.customers = [resolver.current(c) for c in result.customers]
-    if rejected_rows and keep_rejected:
-        session.execute(RejectedEvent.__table__.insert(), rejected_rows)
+    if parsed.rejected_rows and keep_rejected:
+        session.execute(RejectedEvent.__table__.insert(), parsed.rejected_rows)
     return result
 
 

@@ -10,6 +10,7 @@ import orjson
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
+from starlette.concurrency import run_in_threadpool
 
 from cherish.access.service import Principal
 from cherish.api.auth import require
@@ -58,7 +59,9 @@ def _check_sizes(messages: list[Any], limit: int, body_size: int) -> None:
 
 async def _store(request: Request, messages: list[Any], sent_at: Any, forced_type: str | None) -> dict[str, Any]:
     """Store the messages (in a transaction shared with other requests when busy); answer once committed."""
-    result = await asyncio.wrap_future(request.app.state.committer.submit(messages, sent_at, forced_type))
+    # validation runs in a worker thread, outside the writer; the writer only resolves and stores
+    future = await run_in_threadpool(request.app.state.committer.submit, messages, sent_at, forced_type)
+    result = await asyncio.wrap_future(future)
     answer: dict[str, Any] = {"success": True}
     if result.rejected:
         answer["rejected"] = result.rejected
