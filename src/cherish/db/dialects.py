@@ -203,3 +203,27 @@ def raw_rows(session: Session, sql: str, params: Sequence[Any]) -> list[tuple[An
         return cursor.fetchall()
     finally:
         cursor.close()
+
+
+def raw_executemany(session: Session, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+    """Run a statement with ``?`` placeholders once per row, straight through the driver in the session's
+    transaction. Timestamps are stored as the column type stores them (naive UTC; ISO text on SQLite)."""
+    from datetime import UTC, datetime
+
+    connection = session.connection()
+    sqlite_dialect = connection.dialect.name == "sqlite"
+    if not sqlite_dialect:
+        sql = sql.replace("%", "%%").replace("?", "%s")
+
+    def stored(value: Any) -> Any:
+        if isinstance(value, datetime):
+            if value.tzinfo is not None:
+                value = value.astimezone(UTC).replace(tzinfo=None)
+            return value.isoformat(sep=" ", timespec="microseconds") if sqlite_dialect else value
+        return value
+
+    cursor = connection.connection.driver_connection.cursor()
+    try:
+        cursor.executemany(sql, [tuple(stored(v) for v in row) for row in rows])
+    finally:
+        cursor.close()

@@ -188,9 +188,10 @@ def store_orders(
         if product_id is not None or sku is not None or product_name is not None or price is not None:
             product = {"product_id": product_id, "sku": sku, "name": product_name, "category": category,
                        "price": price, "quantity": 1 if quantity is None else quantity}
-            for name, values in zip(extra_names, extra_values, strict=True):
-                if values[i] is not None:
-                    product[name] = values[i]
+            if extra_names:
+                for name, values in zip(extra_names, extra_values, strict=True):
+                    if values[i] is not None:
+                        product[name] = values[i]
             order["products"].append(product)
             order["lines"].append((_text(product_id), _text(sku), _text(product_name, 300), _text(category), price,
                                    1.0 if quantity is None else quantity))

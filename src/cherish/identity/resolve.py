@@ -11,13 +11,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cherish.config import Settings
 from cherish.customers.models import Customer
 from cherish.db.base import new_id, utcnow
-from cherish.db.dialects import bulk_insert_columns, raw_rows
+from cherish.db.dialects import bulk_insert_columns, raw_executemany, raw_rows
 from cherish.identity.merge import merge_customers, never_merge_pairs, propose_review
 from cherish.identity.models import STRENGTH, Identifier
 from cherish.identity.normalize import Key, normalize
@@ -296,16 +296,7 @@ class IdentityResolver:
         """Write what was decided so far: new customers and identifiers, then the caller's pending rows."""
         self._flush_own()
         if self._seen:
-            table = Identifier.__table__
-            self.session.execute(
-                update(table)
-                .where(
-                    table.c.type == bindparam("k_type"),
-                    table.c.value == bindparam("k_value"),
-                    table.c.last_seen < bindparam("k_last"),
-                )
-                .values(last_seen=bindparam("k_last")),
-                [{"k_type": k[0], "k_value": k[1], "k_last": last} for k, (_, last) in self._seen.items()],
-            )
+            raw_executemany(self.session, "UPDATE identifiers SET last_seen = ? WHERE type = ? AND value = ? AND "
+                            "last_seen < ?", [(last, kind, value, last) for (kind, value), (_, last) in self._seen.items()])
             self._seen = {}
         self.flush_pending()
