@@ -239,3 +239,30 @@ def test_concurrent_batches_share_transactions_and_keep_their_own_answers(store,
         from cherish.identity.models import Identifier
 
         assert session.scalar(select(func.count()).select_from(Identifier)) == 40
+
+
+def test_two_servers_writing_the_same_people_retry_conflicts(store, settings):
+    """Two server processes (here: two stores and writers on one database) meet the same new identifiers at
+    once: on PostgreSQL one transaction loses on the unique index and is retried; nothing fails or doubles."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from cherish.db.engine import open_store
+    from cherish.events.committer import GroupCommitter
+    from cherish.identity.models import Identifier
+
+    other = open_store(settings.database_url)
+    writers = [GroupCommitter(store, settings), GroupCommitter(other, settings)]
+
+    def batch(n: int) -> list[dict]:  # type: ignore[type-arg]
+        return [{"type": "identify", "anonymousId": f"anon-{i}", "traits": {"email": f"p{i}@example.com"},
+                 "messageId": f"w{n}-{i}"} for i in range(50)]
+
+    try:
+        with ThreadPoolExecutor(8) as pool:
+            futures = list(pool.map(lambda n: writers[n % 2].submit(batch(n), None, None), range(16)))
+        assert all(f.result(timeout=120).stored == 50 for f in futures)
+    finally:
+        other.dispose()
+    with store.read() as session:
+        assert session.scalar(select(func.count()).select_from(Identifier)) == 100
+    assert _count(store, Event) == 800

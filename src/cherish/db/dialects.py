@@ -227,3 +227,19 @@ def raw_executemany(session: Session, sql: str, rows: Sequence[Sequence[Any]]) -
         cursor.executemany(sql, [tuple(stored(v) for v in row) for row in rows])
     finally:
         cursor.close()
+
+
+def is_conflict(exc: BaseException) -> bool:
+    """A unique or foreign-key conflict with a concurrent writer, from SQLAlchemy or straight from a driver
+    (the bulk paths talk to the driver): the transaction can be retried."""
+    import sqlite3
+
+    from sqlalchemy.exc import IntegrityError
+
+    if isinstance(exc, IntegrityError | sqlite3.IntegrityError):
+        return True
+    try:
+        import psycopg
+    except ImportError:  # pragma: no cover - psycopg is a dependency
+        return False
+    return isinstance(exc, psycopg.IntegrityError)

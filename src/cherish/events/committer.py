@@ -15,10 +15,9 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
-
 from cherish.config import Settings
 from cherish.db.base import utcnow
+from cherish.db.dialects import is_conflict
 from cherish.db.engine import Store
 from cherish.events.service import IngestResult, Parsed, parse_batch, store_batch
 
@@ -88,9 +87,9 @@ class GroupCommitter:
             try:
                 with self.store.write() as session:
                     return self._ingest(session, submission)
-            except IntegrityError:
+            except Exception as exc:
                 # Another process stored the same message or identifier first: retry, now deduplicated.
-                if attempt == 4:
+                if attempt == 4 or not is_conflict(exc):
                     raise
         raise AssertionError("unreachable")
 
