@@ -1,4 +1,4 @@
-"""Group commit for intake: the batches that arrive while one transaction commits share the next one.
+"""Group commit for intake: the batches that arrive while a transaction commits share the next one.
 
 Each request still gets its own answer (its own rejected list) and is answered only after its messages are
 committed; what is shared is the transaction, so a busy server pays one commit, and writes each hot index
@@ -32,12 +32,14 @@ class _Submission:
 
 
 class GroupCommitter:
-    """One writer thread per process that stores submitted batches, many per transaction."""
+    """Writer threads that store submitted batches, many per transaction: one on SQLite (it has one writer
+    anyway), a few on PostgreSQL, whose concurrent transactions hide each other's round trips."""
 
-    def __init__(self, store: Store, settings: Settings) -> None:
+    def __init__(self, store: Store, settings: Settings, writers: int | None = None) -> None:
         self.store, self.settings = store, settings
+        self.writers = writers or (1 if store.dialect == "sqlite" else 4)
         self._queue: queue.Queue[_Submission] = queue.Queue()
-        self._thread: threading.Thread | None = None
+        self._threads: list[threading.Thread] = []
         self._lock = threading.Lock()
 
     def submit(self, messages: list[Any], sent_at: Any, forced_type: str | None) -> Future[IngestResult]:
@@ -47,9 +49,11 @@ class GroupCommitter:
         submission = _Submission(parsed)
         self._queue.put(submission)
         with self._lock:
-            if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(target=self._run, name="cherish-intake-writer", daemon=True)
-                self._thread.start()
+            self._threads = [t for t in self._threads if t.is_alive()]
+            while len(self._threads) < self.writers:
+                thread = threading.Thread(target=self._run, name="cherish-intake-writer", daemon=True)
+                thread.start()
+                self._threads.append(thread)
         return submission.future
 
     def _run(self) -> None:
