@@ -198,3 +198,16 @@ def test_bulk_and_row_by_row_imports_store_the_same(tmp_path, strict):
     assert "user_id:u-1" in merged["B-1"]
     assert [line[:3] for line in lines if line[0] == "B-1"] == [("B-1", None, "S1"), ("B-1", None, "S2"),
                                                                  ("B-1", None, "S3")]
+
+
+def test_a_nul_character_rejects_its_row(cli, tmp_path):
+    run, store = cli
+    source = tmp_path / "orders.csv"
+    source.write_bytes(b"order_id,email,timestamp,product_name,price\nN-1,nul@example.com,2026-01-01,Be\x00ans,2\n"
+                       b"N-2,ok@example.com,2026-01-02,Mug,3\n")
+    result = run("import", str(source))
+    assert result.exit_code == 0, result.stderr
+    assert "1 of 2 rows stored" in result.stderr
+    report = (tmp_path / "orders.csv.rejects.csv").read_text()
+    assert "NUL" in report and report.splitlines()[1].startswith("1,")
+    assert _count(store, Order) == 1

@@ -266,3 +266,15 @@ def test_two_servers_writing_the_same_people_retry_conflicts(store, settings):
     with store.read() as session:
         assert session.scalar(select(func.count()).select_from(Identifier)) == 100
     assert _count(store, Event) == 800
+
+
+def test_nul_characters_are_rejected_not_a_server_error(client, store, write_key, keys):
+    """PostgreSQL cannot store NUL in text or JSON: such a message is rejected with its reason (its payload kept
+    with U+FFFD in place of NUL), the rest of the batch stored, on both stores."""
+    batch = [track("Viewed\u0000", user_id="u1"), track(user_id="u2", properties={"note": "a\\u0000 literal"})]
+    response = client.post("/v1/batch", json={"batch": batch}, headers=basic(write_key))
+    assert response.status_code == 200
+    assert response.json()["rejected"] == [{"index": 0, "message": "text must not contain NUL characters (\\u0000)"}]
+    assert _count(store, Event) == 1  # a literal backslash-u is text like any other
+    listed = client.get("/api/intake/rejected", headers=bearer(keys["manager"])).json()["items"]
+    assert listed[0]["payload"]["event"] == "Viewed\ufffd"

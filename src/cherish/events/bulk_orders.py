@@ -35,14 +35,19 @@ LINE_FIELDS = ("product_id", "sku", "name", "category", "price", "quantity")
 _BAD = object()  # a value that does not parse: the row goes the row-by-row way
 
 
-def clean_columns(batch: pa.RecordBatch | pa.Table) -> dict[str, list[Any]]:
-    """Every column as a Python list of stripped text, empty text as None (what the row-by-row path does)."""
+def clean_columns(batch: pa.RecordBatch | pa.Table) -> tuple[dict[str, list[Any]], set[int]]:
+    """Every column as a Python list of stripped text, empty text as None (what the row-by-row path does), and
+    the rows holding a NUL character anywhere (the row-by-row path rejects them: PostgreSQL cannot store it)."""
     columns = {}
+    nul = None
     for name in batch.schema.names:
         column = batch.column(name)
         trimmed = pc.utf8_trim_whitespace(column)
         columns[name] = pc.if_else(pc.equal(trimmed, ""), None, trimmed).to_pylist()
-    return columns
+        found = pc.fill_null(pc.match_substring(column, "\x00"), False)
+        nul = found if nul is None else pc.or_(nul, found)
+    rows = set(pc.indices_nonzero(nul).to_pylist()) if nul is not None and pc.any(nul).as_py() else set()
+    return columns, rows
 
 
 @dataclass
@@ -125,6 +130,7 @@ def _text(value: str | None, size: int = 200) -> str | None:
 def store_orders(
     session: Session, settings: Settings, columns: dict[str, list[Any]], mapping: dict[str, str],
     date_format: str | None, received_at: datetime, flush_hook: Callable[[], None] | None = None,
+    unusual: set[int] | None = None,
 ) -> BulkResult:
     """Store the clean new orders of one chunk of order lines; return which rows need the row-by-row path."""
     get = {name: columns[column] for name, column in mapping.items()}
@@ -147,7 +153,7 @@ def store_orders(
     no_one = (None, None, None, None, None)
     for i, (order_id, stamp, who, price, quantity, total, revenue, discount, promised, texts, product_id, sku,
             product_name, category) in enumerate(fields):
-        if order_id is None or stamp is None or who == no_one:
+        if order_id is None or stamp is None or who == no_one or (unusual and i in unusual):
             result.slow_rows.append(i)
             if order_id is not None:
                 bad_orders.add(order_id)

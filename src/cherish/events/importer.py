@@ -406,8 +406,9 @@ def _run_bulk_orders(store: Store, settings: Settings, path: Path, convert: _Con
 
     def one(session: Any, table: Any) -> list[tuple[list[int], dict[str, Any]]]:
         nonlocal offset
-        columns = clean_columns(table)
-        result = store_orders(session, settings, columns, convert.mapping, convert.date_format, received)
+        columns, unusual = clean_columns(table)
+        result = store_orders(session, settings, columns, convert.mapping, convert.date_format, received,
+                              unusual=unusual)
         report.rows += table.num_rows
         report.stored += result.stored_rows
         names = list(columns)

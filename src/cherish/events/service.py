@@ -173,6 +173,9 @@ def parse_batch(raws: list[Any], *, settings: Settings, received_at: datetime | 
     parsed = Parsed(received_at, [], [], [])
     for index, raw in enumerate(raws):
         try:
+            if _has_nul(raw):
+                raw = _without_nul(raw)  # kept readable (and storable) in the rejected list
+                raise InvalidMessage("text must not contain NUL characters (\\u0000)")
             parsed.messages.append(parse_message(raw, settings=settings, received_at=received_at,
                                                  batch_sent_at=batch_sent_at, forced_type=forced_type))
         except InvalidMessage as exc:
@@ -182,6 +185,32 @@ def parse_batch(raws: list[Any], *, settings: Settings, received_at: datetime | 
                 "identifier_keys": identifier_keys_of(raw, settings), "status": "rejected",
             })
     return parsed
+
+
+def _has_nul(raw: Any) -> bool:
+    """Whether any text of a message holds a NUL character, which PostgreSQL cannot store in text or JSON.
+    The JSON text is searched first (fast); only a hit, which may be a literal backslash-u, is checked exactly."""
+    return "\\u0000" in json_text(raw) and _nul_inside(raw)
+
+
+def _nul_inside(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_nul_inside(k) or _nul_inside(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_nul_inside(v) for v in value)
+    return False
+
+
+def _without_nul(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, dict):
+        return {_without_nul(k): _without_nul(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_without_nul(v) for v in value]
+    return value
 
 
 def ingest(
