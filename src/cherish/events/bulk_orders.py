@@ -32,6 +32,7 @@ from cherish.identity.resolve import IdentityResolver
 IDENTITY = ("user_id", "anonymous_id", "email", "phone", "loyalty_id")
 NUMBERS = ("price", "quantity", "total", "revenue", "discount")
 LINE_FIELDS = ("product_id", "sku", "name", "category", "price", "quantity")
+TEXT_FIELDS = ("currency", "coupon", "channel", "branch", "employee")
 _BAD = object()  # a value that does not parse: the row goes the row-by-row way
 
 
@@ -57,7 +58,7 @@ class BulkResult:
 
 
 class _Parsed:
-    """Values parsed once per distinct value, with the row-by-row path's own rules."""
+    """Values parsed once per distinct value, with the row-by-row path's own rules; _BAD where they fail."""
 
     def __init__(self, date_format: str | None) -> None:
         self.date_format = date_format
@@ -65,47 +66,43 @@ class _Parsed:
         self.numbers: dict[str, Any] = {}
         self.dates: dict[str, Any] = {}
 
-    def time(self, text: str) -> Any:
-        found = self.times.get(text, None)
+    @staticmethod
+    def _once(cache: dict[str, Any], text: str | None, parse: Callable[[str], Any]) -> Any:
+        if text is None:
+            return None
+        found = cache.get(text)
         if found is None:
             try:
-                if self.date_format:
-                    stamp = datetime.strptime(text, self.date_format).replace(tzinfo=UTC).isoformat()
-                elif len(text) == 10 and text[4] == "-":
-                    stamp = f"{text}T00:00:00+00:00"
-                else:
-                    stamp = text
-                found = (stamp, parse_time(stamp, "timestamp"))
+                found = parse(text)
             except (ValueError, InvalidMessage):
                 found = _BAD
-            self.times[text] = found
+            cache[text] = found
         return found
+
+    def time(self, text: str) -> Any:
+        return self._once(self.times, text, self._time)
 
     def number(self, text: str | None) -> Any:
-        if text is None:
-            return None
-        found = self.numbers.get(text, None)
-        if found is None:
-            try:
-                found = float(text)
-                if not math.isfinite(found):
-                    found = _BAD
-            except ValueError:
-                found = _BAD
-            self.numbers[text] = found
-        return found
+        return self._once(self.numbers, text, _finite)
 
     def day(self, text: str | None) -> Any:
-        if text is None:
-            return None
-        found = self.dates.get(text, None)
-        if found is None:
-            try:
-                found = date.fromisoformat(text[:10])
-            except ValueError:
-                found = _BAD
-            self.dates[text] = found
-        return found
+        return self._once(self.dates, text, lambda t: date.fromisoformat(t[:10]))
+
+    def _time(self, text: str) -> tuple[str, datetime]:
+        if self.date_format:
+            stamp = datetime.strptime(text, self.date_format).replace(tzinfo=UTC).isoformat()
+        elif len(text) == 10 and text[4] == "-":
+            stamp = f"{text}T00:00:00+00:00"
+        else:
+            stamp = text
+        return stamp, parse_time(stamp, "timestamp")
+
+
+def _finite(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number):
+        raise ValueError("not a finite number")
+    return number
 
 
 def _identity(values: tuple[Any, ...]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -148,7 +145,7 @@ def store_orders(
     extra_names, extra_values = list(extras), list(extras.values())
     fields = zip(col["order_id"], col["timestamp"], zip(*identity_columns), col["price"], col["quantity"],
                  col["total"], col["revenue"], col["discount"], col["promised_delivery_date"],
-                 zip(col["currency"], col["coupon"], col["channel"], col["branch"], col["employee"]),
+                 zip(*(col[name] for name in TEXT_FIELDS)),
                  col["product_id"], col["sku"], col["product_name"], col["category"], strict=True)
     no_one = (None, None, None, None, None)
     for i, (order_id, stamp, who, price, quantity, total, revenue, discount, promised, texts, product_id, sku,
@@ -171,24 +168,13 @@ def store_orders(
                                         "products": [], "lines": []}
         order["rows"].append(i)
         props = order["props"]
-        if total is not None:
-            props["total"] = total
-        if revenue is not None:
-            props["revenue"] = revenue
-        if discount is not None:
-            props["discount"] = discount
+        for name, value in (("total", total), ("revenue", revenue), ("discount", discount)):
+            if value is not None:
+                props[name] = value
         if texts != no_one:
-            currency, coupon, channel, branch, employee = texts
-            if currency is not None:
-                props["currency"] = currency
-            if coupon is not None:
-                props["coupon"] = coupon
-            if channel is not None:
-                props["channel"] = channel
-            if branch is not None:
-                props["branch"] = branch
-            if employee is not None:
-                props["employee"] = employee
+            for name, value in zip(TEXT_FIELDS, texts):  # noqa: B905 — both have five
+                if value is not None:
+                    props[name] = value
         if promised is not None:
             props["promised_delivery_date"] = promised
         if product_id is not None or sku is not None or product_name is not None or price is not None:

@@ -204,28 +204,24 @@ class IdentityResolver:
                 if key[0] in self.settings.identifier_limits:
                     self._limited_values(customer_id, key[0]).add(key[1])
             elif owner == customer_id:
-                pending = self._new_identifiers.get(key)
-                if pending is not None:
-                    pending["first_seen"] = min(pending["first_seen"], when)
-                    pending["last_seen"] = max(pending["last_seen"], when)
-                else:
-                    first, last = self._seen.get(key, (when, when))
-                    self._seen[key] = (min(first, when), max(last, when))
+                self._seen_between(key, when, when)
+
+    def _seen_between(self, key: Key, first: datetime, last: datetime) -> None:
+        pending = self._new_identifiers.get(key)
+        if pending is not None:
+            pending["first_seen"] = min(pending["first_seen"], first)
+            pending["last_seen"] = max(pending["last_seen"], last)
+        else:
+            seen_first, seen_last = self._seen.get(key, (first, last))
+            self._seen[key] = (min(seen_first, first), max(seen_last, last))
 
     def widen(self, customer_id: str, keys: Sequence[Key], first: datetime, last: datetime) -> None:
         """Record that ``customer_id``'s identifiers among ``keys`` were seen from ``first`` to ``last``: what
         resolving each of many messages with the same identifiers would record, for bulk paths."""
         customer_id = self.current(customer_id)
         for key in keys:
-            if self.owner.get(key) != customer_id:
-                continue
-            pending = self._new_identifiers.get(key)
-            if pending is not None:
-                pending["first_seen"] = min(pending["first_seen"], first)
-                pending["last_seen"] = max(pending["last_seen"], last)
-            else:
-                seen_first, seen_last = self._seen.get(key, (first, last))
-                self._seen[key] = (min(seen_first, first), max(seen_last, last))
+            if self.owner.get(key) == customer_id:
+                self._seen_between(key, first, last)
 
     def merge(self, customers: Sequence[str], *, via: Key | None, message_id: str | None, reason: str,
               actor: str | None = None) -> str:
