@@ -123,7 +123,8 @@ class IdentityResolver:
     ) -> str:
         """The customer these identifiers belong to, creating or merging customers as the rules allow."""
         keys = list(dict.fromkeys(k for k in keys if k not in self.shared))
-        self.prefetch(keys)
+        if any(k not in self.owner for k in keys):  # usually all were looked up with the batch
+            self.prefetch(keys)
         owners = list(dict.fromkeys(o for k in keys if (o := self.owner[k]) is not None))
         if len(owners) > 1:
             reason = self._merge_blocker(owners, keys, alias)
