@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-from concurrent.futures import Future
+from concurrent.futures import Future, InvalidStateError
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -78,13 +78,13 @@ class GroupCommitter:
                 log.debug("intake: a shared transaction failed; storing its %d batches one by one", len(group))
             else:
                 for submission, result in zip(group, results, strict=True):
-                    submission.future.set_result(result)
+                    _settle(submission.future, result=result)
                 return
         for submission in group:
             try:
-                submission.future.set_result(self._alone(submission))
+                _settle(submission.future, result=self._alone(submission))
             except Exception as exc:  # noqa: BLE001 — the request answers with it
-                submission.future.set_exception(exc)
+                _settle(submission.future, error=exc)
 
     def _alone(self, submission: _Submission) -> IngestResult:
         for attempt in range(5):
@@ -99,3 +99,18 @@ class GroupCommitter:
 
     def _ingest(self, session: Any, submission: _Submission) -> IngestResult:
         return store_batch(session, submission.parsed, settings=self.settings)
+
+
+def _settle(future: Future[IngestResult], *, result: IngestResult | None = None,
+            error: BaseException | None = None) -> None:
+    """Answer a waiting request. One whose client went away was cancelled: its batch is stored all the same
+    (a retry is deduplicated), and the writer carries on with the others."""
+    if future.cancelled():
+        return
+    try:
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(result)  # type: ignore[arg-type]
+    except InvalidStateError:  # cancelled in between
+        pass
