@@ -217,11 +217,8 @@ def test_customer_scores_on_the_360(loaded, settings, keys):
     from cherish.analytics.service import customer_scores, save_customer_scores
     from cherish.api.app import create_app
 
-    chosen = open_engine("duckdb", loaded, settings)
-    try:
+    with open_engine("duckdb", loaded, settings) as chosen:
         rows = customer_scores(chosen, AS_OF)
-    finally:
-        chosen.close()
     with loaded.write() as session:
         assert sum(f["customers"] for f in save_customer_scores(session, rows, AS_OF)) == 4
     with TestClient(create_app(settings, loaded)) as client:
@@ -241,11 +238,8 @@ def test_stages_health_and_flows_by_hand(loaded, settings):
     from cherish.identity.models import Identifier
 
     def stages_as_of(when):  # type: ignore[no-untyped-def]
-        chosen = open_engine("duckdb", loaded, settings)
-        try:
+        with open_engine("duckdb", loaded, settings) as chosen:
             rows = customer_scores(chosen, when)
-        finally:
-            chosen.close()
         with loaded.write() as session:
             known = session.scalar(select(func.count()).select_from(Customer).where(Customer.merged_into.is_(None)))
             return rows, stage_summary(rows, known), save_customer_scores(session, rows, when)

@@ -35,6 +35,12 @@ class Engine:
     purchases: Any  # customer_id, day (local date), month (first day of the local month), value, channel, branch
     answers: Any  # customer_id, day, month, score_type, score, channel, branch, employee, survey
 
+    def __enter__(self) -> Engine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def close(self) -> None:
         if self.name == "duckdb":
             self.backend.disconnect()

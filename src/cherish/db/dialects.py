@@ -54,62 +54,15 @@ def insert_ignore(session: Session, model: Any, rows: Sequence[dict[str, Any]], 
     session.execute(stmt, list(rows))
 
 
-def bulk_insert(session: Session, table: Any, rows: Sequence[dict[str, Any]], *, chunk: int = 50_000) -> None:
-    """Insert many rows through the driver's executemany, without SQLAlchemy's per-value processing.
-
-    For large write-backs (a score per customer). Values are converted here as the column types would:
-    timestamps and dates to naive UTC (ISO text on SQLite), JSON to text (cast to jsonb on PostgreSQL).
-    """
-    if not rows:
-        return
-    from datetime import UTC, date, datetime
-
-    import orjson
-
-    connection = session.connection()
-    dialect = connection.dialect.name
-    columns = list(rows[0])
-    json_columns = {c.name for c in table.columns if "JSON" in type(c.type).__name__.upper()
-                    or "JSON" in repr(c.type).upper()}
-    marker = "?" if dialect == "sqlite" else "%s"
-    placeholders = ", ".join(f"{marker}::jsonb" if c in json_columns and dialect == "postgresql" else marker
-                             for c in columns)
-    names = ", ".join(f'"{c}"' for c in columns)
-    sql = f'INSERT INTO "{table.name}" ({names}) VALUES ({placeholders})'
-
-    def convert(value: Any, name: str) -> Any:
-        if value is None:
-            return None
-        if name in json_columns:
-            return orjson.dumps(value, default=str, option=orjson.OPT_SERIALIZE_NUMPY).decode()
-        if isinstance(value, datetime):
-            naive = value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
-            return naive.isoformat(sep=" ", timespec="microseconds") if dialect == "sqlite" else naive
-        if isinstance(value, date) and dialect == "sqlite":
-            return value.isoformat()
-        return value
-
-    for start in range(0, len(rows), chunk):
-        params = [tuple(convert(row[c], c) for c in columns) for row in rows[start : start + chunk]]
-        connection.exec_driver_sql(sql, params)
-
-
 def fetch_columns(session: Session, sql: str, dates: Sequence[int] = ()) -> list[tuple[Any, ...]]:
     """The rows of a plain SQL query (no parameters) as columns, one tuple per selected column, straight from
     the driver: for reading a million rows without a million row objects. SQLite's ISO dates in the columns
     numbered in ``dates`` become ``date`` values."""
     from datetime import date
 
-    connection = session.connection()
-    cursor = connection.connection.driver_connection.cursor()
-    try:
-        cursor.execute(sql)
-        width = len(cursor.description)
-        rows = cursor.fetchall()
-    finally:
-        cursor.close()
+    rows, width = _fetch(session, sql, ())
     columns = list(zip(*rows, strict=True)) if rows else [() for _ in range(width)]
-    if connection.dialect.name == "sqlite":
+    if session.connection().dialect.name == "sqlite":
         for i in dates:
             columns[i] = tuple(None if v is None else date.fromisoformat(v) for v in columns[i])
     return columns
@@ -120,7 +73,7 @@ def bulk_insert_columns(session: Session, table: Any, columns: dict[str, Any]) -
     COPY on PostgreSQL, executemany on SQLite. Values must already be plain: text, numbers, ``None``, ``date``
     or ``datetime`` (aware ones are stored as naive UTC, like every timestamp of the store); JSON columns hold
     JSON text."""
-    from datetime import UTC, date, datetime
+    from datetime import date
 
     names = list(columns)
     if not names:
@@ -128,20 +81,14 @@ def bulk_insert_columns(session: Session, table: Any, columns: dict[str, Any]) -
     values = []
     connection = session.connection()
     sqlite_dialect = connection.dialect.name == "sqlite"
-    def stored(value: Any) -> Any:  # a date or time as the column types store it
-        if isinstance(value, datetime):
-            if value.tzinfo is not None:
-                value = value.astimezone(UTC).replace(tzinfo=None)
-            return value.isoformat(sep=" ", timespec="microseconds") if sqlite_dialect else value
-        return value.isoformat() if sqlite_dialect else value
-
     for name in names:
         column = columns[name]
         plain = column.tolist() if hasattr(column, "tolist") else list(column)
         sample = next((v for v in plain if v is not None), None)
         if isinstance(sample, date):  # converted once per distinct value: many rows share a time or a day
             cache: dict[Any, Any] = {None: None}
-            plain = [cache[v] if v in cache else cache.setdefault(v, stored(v)) for v in plain]
+            plain = [cache[v] if v in cache else cache.setdefault(v, _stored(v, sqlite_dialect))
+                     for v in plain]
         values.append(plain)
     if not values[0]:
         return
@@ -203,39 +150,49 @@ def raw_rows(session: Session, sql: str, params: Sequence[Any]) -> list[tuple[An
     """Rows of a query with ``?`` placeholders, straight from the driver in the session's transaction: for hot
     lookups where building SQLAlchemy statements costs more than the query. Values come as the driver gives
     them (SQLite timestamps as text)."""
-    connection = session.connection()
-    if connection.dialect.name != "sqlite":
-        sql = sql.replace("%", "%%").replace("?", "%s")
-    cursor = connection.connection.driver_connection.cursor()
-    try:
-        cursor.execute(sql, list(params))
-        return cursor.fetchall()
-    finally:
-        cursor.close()
+    return _fetch(session, sql, params)[0]
 
 
 def raw_executemany(session: Session, sql: str, rows: Sequence[Sequence[Any]]) -> None:
     """Run a statement with ``?`` placeholders once per row, straight through the driver in the session's
-    transaction. Timestamps are stored as the column type stores them (naive UTC; ISO text on SQLite)."""
-    from datetime import UTC, datetime
-
+    transaction. Dates and times are stored as the column types store them (naive UTC; ISO text on SQLite)."""
     connection = session.connection()
     sqlite_dialect = connection.dialect.name == "sqlite"
-    if not sqlite_dialect:
-        sql = sql.replace("%", "%%").replace("?", "%s")
-
-    def stored(value: Any) -> Any:
-        if isinstance(value, datetime):
-            if value.tzinfo is not None:
-                value = value.astimezone(UTC).replace(tzinfo=None)
-            return value.isoformat(sep=" ", timespec="microseconds") if sqlite_dialect else value
-        return value
-
     cursor = connection.connection.driver_connection.cursor()
     try:
-        cursor.executemany(sql, [tuple(stored(v) for v in row) for row in rows])
+        cursor.executemany(_placeholders(sql, sqlite_dialect),
+                           [tuple(_stored(v, sqlite_dialect) for v in row) for row in rows])
     finally:
         cursor.close()
+
+
+def _fetch(session: Session, sql: str, params: Sequence[Any]) -> tuple[list[tuple[Any, ...]], int]:
+    """All rows of a query run through the driver, and how many columns it selects."""
+    connection = session.connection()
+    cursor = connection.connection.driver_connection.cursor()
+    try:
+        cursor.execute(_placeholders(sql, connection.dialect.name == "sqlite"), list(params))
+        return cursor.fetchall(), len(cursor.description)
+    finally:
+        cursor.close()
+
+
+def _placeholders(sql: str, sqlite_dialect: bool) -> str:
+    """SQLite takes ``?``; psycopg takes ``%s`` (and a literal ``%`` doubled)."""
+    return sql if sqlite_dialect else sql.replace("%", "%%").replace("?", "%s")
+
+
+def _stored(value: Any, sqlite_dialect: bool) -> Any:
+    """A value as the column types store it: times as naive UTC, and dates and times as ISO text on SQLite."""
+    from datetime import UTC, date, datetime
+
+    if isinstance(value, datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(UTC).replace(tzinfo=None)
+        return value.isoformat(sep=" ", timespec="microseconds") if sqlite_dialect else value
+    if isinstance(value, date) and sqlite_dialect:
+        return value.isoformat()
+    return value
 
 
 def is_conflict(exc: BaseException) -> bool:

@@ -11,7 +11,6 @@ their chunk's bulk part, so a customer whose first row was handed back is create
 
 from __future__ import annotations
 
-import hashlib
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -25,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from cherish.config import Settings
 from cherish.db.dialects import bulk_insert_columns, existing_values, reserve_ids
+from cherish.events.importer import row_identity, row_time
 from cherish.events.messages import InvalidMessage, parse_time
 from cherish.events.models import Event, Order, OrderLine
 from cherish.identity.normalize import Key, identifiers_from_traits, normalize_plain
@@ -90,12 +90,7 @@ class _Parsed:
         return self._once(self.dates, text, lambda t: date.fromisoformat(t[:10]))
 
     def _time(self, text: str) -> tuple[str, datetime]:
-        if self.date_format:
-            stamp = datetime.strptime(text, self.date_format).replace(tzinfo=UTC).isoformat()
-        elif len(text) == 10 and text[4] == "-":
-            stamp = f"{text}T00:00:00+00:00"
-        else:
-            stamp = text
+        stamp = row_time(text, self.date_format)
         return stamp, parse_time(stamp, "timestamp")
 
 
@@ -104,21 +99,6 @@ def _finite(text: str) -> float:
     if not math.isfinite(number):
         raise ValueError("not a finite number")
     return number
-
-
-def _identity(values: tuple[Any, ...]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """userId/anonymousId and traits of a row, as the row-by-row path builds them."""
-    user_id, anonymous_id, email, phone, loyalty_id = values
-    ids: dict[str, Any] = {}
-    if user_id is not None:
-        ids["userId"] = user_id
-    if anonymous_id is not None:
-        ids["anonymousId"] = anonymous_id
-    traits = {k: v for k, v in (("email", email), ("phone", phone), ("loyalty_id", loyalty_id)) if v is not None}
-    if not ids:
-        first = sorted(traits.items())[0]
-        ids["anonymousId"] = "import-" + hashlib.sha1(f"{first[0]}:{first[1]}".encode()).hexdigest()[:20]
-    return ids, traits
 
 
 def _text(value: str | None, size: int = 200) -> str | None:
@@ -214,7 +194,7 @@ def store_orders(
     for order in orders.values():
         found = identities.get(order["who"])
         if found is None:
-            ids, traits = _identity(order["who"])
+            ids, traits = row_identity(dict(zip(IDENTITY, order["who"], strict=True)))
             keys: list[Key] = [(kind, value) for kind, value in
                                (("user_id", normalize_plain(ids.get("userId"))),
                                 ("anonymous_id", normalize_plain(ids.get("anonymousId")))) if value is not None]

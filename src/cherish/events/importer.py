@@ -102,7 +102,8 @@ def _clean(value: Any) -> Any:
     return value
 
 
-def _time(value: Any, date_format: str | None) -> str | None:
+def row_time(value: Any, date_format: str | None) -> str | None:
+    """A row's timestamp as intake reads it: a date alone is midnight UTC; ``date_format`` is strftime."""
     if value is None:
         return None
     if isinstance(value, datetime):
@@ -118,7 +119,9 @@ def _time(value: Any, date_format: str | None) -> str | None:
     return text
 
 
-def _identity(row: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+def row_identity(row: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """userId/anonymousId and identifying traits of a row; a row known only by email, phone or loyalty id gets
+    a stable anonymous id derived from it."""
     ids: dict[str, Any] = {}
     traits: dict[str, Any] = {}
     if row.get("user_id") is not None:
@@ -153,27 +156,27 @@ class _Converter:
         return row
 
     def customer(self, row: dict[str, Any]) -> dict[str, Any]:
-        ids, traits = _identity(row)
+        ids, traits = row_identity(row)
         for name in ("first_name", "last_name", "name", "birthday"):
             if row.get(name) is not None:
                 traits[name] = row[name]
         traits.update(row["__extra__"])
         message = {"type": "identify", **ids, "traits": traits}
-        stamp = _time(row.get("timestamp"), self.date_format)
+        stamp = row_time(row.get("timestamp"), self.date_format)
         if stamp:
             message["timestamp"] = stamp
         message["messageId"] = _message_id("customer", message)
         return message
 
     def interaction(self, row: dict[str, Any]) -> dict[str, Any]:
-        ids, traits = _identity(row)
+        ids, traits = row_identity(row)
         if row.get("timestamp") is None:
             raise InvalidMessage("the row has no timestamp")
         properties = dict(row["__extra__"])
         if row.get("channel") is not None:
             properties["channel"] = row["channel"]
         message = {"type": "track", **ids, "event": row.get("event"), "properties": properties,
-                   "timestamp": _time(row["timestamp"], self.date_format)}
+                   "timestamp": row_time(row["timestamp"], self.date_format)}
         if traits:
             message["context"] = {"traits": traits}
         message["messageId"] = _message_id("interaction", message)
@@ -200,8 +203,8 @@ def _order_messages(lines: list[tuple[int, dict[str, Any]]], convert: _Converter
                 raise InvalidMessage("the row has no order_id")
             if row.get("timestamp") is None:
                 raise InvalidMessage("the row has no timestamp")
-            ids, traits = _identity(row)
-            stamp = _time(row["timestamp"], convert.date_format)
+            ids, traits = row_identity(row)
+            stamp = row_time(row["timestamp"], convert.date_format)
             price, quantity = _number(row, "price"), _number(row, "quantity")
             total, revenue, discount = _number(row, "total"), _number(row, "revenue"), _number(row, "discount")
         except InvalidMessage as exc:
