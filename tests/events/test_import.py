@@ -106,7 +106,7 @@ def test_customers_from_parquet_join_live_identities(cli, tmp_path):
 
 
 def test_import_input_errors(cli, tmp_path):
-    run, _ = cli
+    run, store = cli
     assert "no such file" in run("import", str(tmp_path / "nope.csv")).stderr
     odd = tmp_path / "data.xlsx"
     odd.write_text("x")
@@ -117,6 +117,11 @@ def test_import_input_errors(cli, tmp_path):
     assert bad.exit_code == 1 and "no column 'Nope'" in bad.stderr
     bad = run("import", str(source), "--kind", "orders", "--map", "shoe=OrderNo")
     assert bad.exit_code == 1 and "no field 'shoe'" in bad.stderr
+    ragged = tmp_path / "ragged.csv"  # the bulk path for orders reads it: one clear line, nothing stored
+    ragged.write_text("order_id,email,timestamp,price\nA,a@example.com,2026-01-01,1\nB,b@example.com\n")
+    bad = run("import", str(ragged))
+    assert bad.exit_code == 1 and "cannot read ragged.csv" in bad.stderr and "Expected 4 columns" in bad.stderr
+    assert _count(store, Order) == 0
 
 
 MIXED = """order_id,email,phone,user_id,timestamp,sku,product_name,price,quantity,total,currency,channel,branch,gift
