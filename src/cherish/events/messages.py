@@ -38,6 +38,7 @@ class Message:
     trait_source: str = "identify"
     order: OrderFacts | None = None
     answer: dict[str, Any] | None = None
+    payload_text: str | None = None  # the payload as JSON text, when the caller has it already
 
 
 def parse_time(value: Any, what: str) -> datetime:

@@ -62,7 +62,8 @@ class _Batch:
         self.events.append({
             "message_id": message.message_id, "customer_id": customer_id, "type": message.type,
             "event": message.event, "channel": message.channel, "timestamp": message.timestamp,
-            "received_at": self.received_at, "identifiers": [f"{k}:{v}" for k, v in keys], "payload": message.payload,
+            "received_at": self.received_at, "identifiers": [f"{k}:{v}" for k, v in keys],
+            "payload": message.payload_text or json_text(message.payload),
         })
         for name, value in message.traits.items():
             if name in NOT_TRAITS or not isinstance(name, str) or not name:
@@ -118,7 +119,7 @@ class _Batch:
                 **{name: [r[name] for r in rows] for name in ("message_id", "customer_id", "type", "event", "channel",
                                                              "timestamp", "received_at")},
                 "identifiers": [json_text(r["identifiers"]) for r in rows],
-                "payload": [json_text(r["payload"]) for r in rows],
+                "payload": [r["payload"] for r in rows],  # JSON text already
             })
             self.events = []
         upsert(session, Trait, list(self.traits.values()), index=("customer_id", "name"),
@@ -173,11 +174,14 @@ def parse_batch(raws: list[Any], *, settings: Settings, received_at: datetime | 
     parsed = Parsed(received_at, [], [], [])
     for index, raw in enumerate(raws):
         try:
-            if _has_nul(raw):
+            text = json_text(raw)  # what the event row stores; also where a NUL character would show
+            if "\\u0000" in text and _nul_inside(raw):  # a hit may be a literal backslash-u: checked exactly
                 raw = _without_nul(raw)  # kept readable (and storable) in the rejected list
                 raise InvalidMessage("text must not contain NUL characters (\\u0000)")
-            parsed.messages.append(parse_message(raw, settings=settings, received_at=received_at,
-                                                 batch_sent_at=batch_sent_at, forced_type=forced_type))
+            message = parse_message(raw, settings=settings, received_at=received_at, batch_sent_at=batch_sent_at,
+                                    forced_type=forced_type)
+            message.payload_text = text
+            parsed.messages.append(message)
         except InvalidMessage as exc:
             parsed.rejected.append({"index": index, "message": str(exc)})
             parsed.rejected_rows.append({
@@ -187,13 +191,8 @@ def parse_batch(raws: list[Any], *, settings: Settings, received_at: datetime | 
     return parsed
 
 
-def _has_nul(raw: Any) -> bool:
-    """Whether any text of a message holds a NUL character, which PostgreSQL cannot store in text or JSON.
-    The JSON text is searched first (fast); only a hit, which may be a literal backslash-u, is checked exactly."""
-    return "\\u0000" in json_text(raw) and _nul_inside(raw)
-
-
 def _nul_inside(value: Any) -> bool:
+    """Whether any text of a message holds a NUL character, which PostgreSQL cannot store in text or JSON."""
     if isinstance(value, str):
         return "\x00" in value
     if isinstance(value, dict):
