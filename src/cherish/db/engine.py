@@ -53,6 +53,13 @@ class WriterLock:
         finally:
             self._thread_lock.release()
 
+    def close(self) -> None:
+        """Let go of the lock file (the store is being disposed of)."""
+        with self._thread_lock:
+            if self._fd is not None:
+                os.close(self._fd)
+                self._fd = None
+
 
 @dataclass
 class Store:
@@ -87,6 +94,8 @@ class Store:
 
     def dispose(self) -> None:
         self.engine.dispose()
+        if self._write_lock is not None:
+            self._write_lock.close()
 
 
 def _sqlite_setup(engine: Engine) -> None:
