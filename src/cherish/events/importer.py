@@ -399,6 +399,8 @@ def _order_chunks(path: Path, order_column: str) -> Iterator[Any]:
 
 def _run_bulk_orders(store: Store, settings: Settings, path: Path, convert: _Converter, report: ImportReport,
                      received: datetime, strict: bool, progress: Callable[[int], None] | None) -> ImportReport:
+    import pyarrow as pa
+
     from cherish.events.bulk_orders import clean_columns, store_orders
 
     class _Rejected(Exception):
@@ -438,11 +440,7 @@ def _run_bulk_orders(store: Store, settings: Settings, path: Path, convert: _Con
                 _store(store, settings, valid, report, received)
     except _Rejected:
         report.stored = 0
-    except InvalidInput:
-        raise
-    except (OSError, ValueError) as exc:
-        if "pyarrow" not in type(exc).__module__ and not isinstance(exc, OSError):
-            raise
+    except pa.ArrowException as exc:  # a malformed file: say where, in one line
         raise InvalidInput(f"cannot read {path.name} after row {offset}: {str(exc).splitlines()[0]}") from None
     report.rejected.sort()
     return report
