@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+import json
+from datetime import UTC, date, datetime
 from typing import Any
+
+import orjson
 
 from sqlalchemy.orm import Session
 
@@ -58,8 +62,6 @@ def fetch_columns(session: Session, sql: str, dates: Sequence[int] = ()) -> list
     """The rows of a plain SQL query (no parameters) as columns, one tuple per selected column, straight from
     the driver: for reading a million rows without a million row objects. SQLite's ISO dates in the columns
     numbered in ``dates`` become ``date`` values."""
-    from datetime import date
-
     rows, width = _fetch(session, sql, ())
     columns = list(zip(*rows, strict=True)) if rows else [() for _ in range(width)]
     if session.connection().dialect.name == "sqlite":
@@ -73,8 +75,6 @@ def bulk_insert_columns(session: Session, table: Any, columns: dict[str, Any]) -
     COPY on PostgreSQL, executemany on SQLite. Values must already be plain: text, numbers, ``None``, ``date``
     or ``datetime`` (aware ones are stored as naive UTC, like every timestamp of the store); JSON columns hold
     JSON text."""
-    from datetime import date
-
     names = list(columns)
     if not names:
         return
@@ -85,7 +85,9 @@ def bulk_insert_columns(session: Session, table: Any, columns: dict[str, Any]) -
         column = columns[name]
         plain = column.tolist() if hasattr(column, "tolist") else list(column)
         sample = next((v for v in plain if v is not None), None)
-        if isinstance(sample, date):  # converted once per distinct value: many rows share a time or a day
+        if isinstance(sample, datetime):
+            plain = _stored_times(plain, sqlite_dialect)
+        elif isinstance(sample, date):  # converted once per distinct value: many rows share a day
             cache: dict[Any, Any] = {None: None}
             plain = [cache[v] if v in cache else cache.setdefault(v, _stored(v, sqlite_dialect))
                      for v in plain]
@@ -136,10 +138,6 @@ def reserve_ids(session: Session, table: Any, count: int) -> list[int]:
 
 def json_text(value: Any) -> str:
     """JSON text of a value for a JSON column written in bulk (what the column type would store)."""
-    import json
-
-    import orjson
-
     try:
         return orjson.dumps(value, default=str).decode()
     except TypeError:  # integers beyond 64 bits, which orjson refuses
@@ -184,8 +182,6 @@ def _placeholders(sql: str, sqlite_dialect: bool) -> str:
 
 def _stored(value: Any, sqlite_dialect: bool) -> Any:
     """A value as the column types store it: times as naive UTC, and dates and times as ISO text on SQLite."""
-    from datetime import UTC, date, datetime
-
     if isinstance(value, datetime):
         if value.tzinfo is not None:
             value = value.astimezone(UTC).replace(tzinfo=None)
@@ -193,6 +189,16 @@ def _stored(value: Any, sqlite_dialect: bool) -> Any:
     if isinstance(value, date) and sqlite_dialect:
         return value.isoformat()
     return value
+
+
+def _stored_times(values: list[Any], sqlite_dialect: bool) -> list[Any]:
+    """A column of datetimes as :func:`_stored` stores them, with a short way for the usual UTC and naive ones
+    (a bulk write converts hundreds of thousands)."""
+    if not sqlite_dialect:
+        return [v if v is None or v.tzinfo is None else v.astimezone(UTC).replace(tzinfo=None) for v in values]
+    # ISO text with microseconds is 26 characters; what follows is the offset, zero for these
+    return [v.isoformat(" ", "microseconds")[:26] if v is not None and (v.tzinfo is UTC or v.tzinfo is None)
+            else _stored(v, True) for v in values]
 
 
 def is_conflict(exc: BaseException) -> bool:

@@ -19,7 +19,7 @@ from cherish.config import Settings
 from cherish.db.base import utcnow
 from cherish.db.dialects import is_conflict
 from cherish.db.engine import Store
-from cherish.events.service import IngestResult, Parsed, parse_batch, store_batch
+from cherish.events.service import IngestResult, Parsed, parse_batch, store_batch, store_batches
 
 log = logging.getLogger("cherish.intake")
 MAX_MESSAGES = 5000  # per shared transaction
@@ -58,28 +58,32 @@ class GroupCommitter:
 
     def _run(self) -> None:
         while True:
-            group = [self._queue.get()]
-            size = len(group[0].parsed.messages)
-            while size < MAX_MESSAGES:
-                try:
-                    more = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                group.append(more)
-                size += len(more.parsed.messages)
-            self._store(group)
+            self._store([self._queue.get()])
+
+    def _drain(self, group: list[_Submission]) -> None:
+        """Add what is queued now to the group, up to MAX_MESSAGES."""
+        size = sum(len(s.parsed.messages) for s in group)
+        while size < MAX_MESSAGES:
+            try:
+                more = self._queue.get_nowait()
+            except queue.Empty:
+                return
+            group.append(more)
+            size += len(more.parsed.messages)
 
     def _store(self, group: list[_Submission]) -> None:
-        if len(group) > 1:
-            try:
-                with self.store.write() as session:
-                    results = [self._ingest(session, s) for s in group]
-            except Exception:  # noqa: BLE001 — one of them failed: store each on its own, below
-                log.debug("intake: a shared transaction failed; storing its %d batches one by one", len(group))
-            else:
-                for submission, result in zip(group, results, strict=True):
-                    _settle(submission.future, result=result)
-                return
+        try:
+            with self.store.write() as session:
+                # Taking the write lock can take a while (another process holds it): what arrived meanwhile
+                # joins this transaction instead of waiting for the next one.
+                self._drain(group)
+                results = store_batches(session, [s.parsed for s in group], settings=self.settings)
+        except Exception:  # noqa: BLE001 — one of them failed: store each on its own, below
+            log.debug("intake: a shared transaction failed; storing its %d batches one by one", len(group))
+        else:
+            for submission, result in zip(group, results, strict=True):
+                _settle(submission.future, result=result)
+            return
         for submission in group:
             try:
                 _settle(submission.future, result=self._alone(submission))

@@ -58,11 +58,11 @@ class _Batch:
         self.orders: list[OrderEvent] = []
         self.answers: list[dict[str, Any]] = []
 
-    def add(self, message: Message, customer_id: str, keys: list[Key]) -> None:
+    def add(self, message: Message, customer_id: str, keys: list[Key], received_at: datetime | None = None) -> None:
         self.events.append({
             "message_id": message.message_id, "customer_id": customer_id, "type": message.type,
             "event": message.event, "channel": message.channel, "timestamp": message.timestamp,
-            "received_at": self.received_at, "identifiers": [f"{k}:{v}" for k, v in keys],
+            "received_at": received_at or self.received_at, "identifiers": [f"{k}:{v}" for k, v in keys],
             "payload": message.payload_text or json_text(message.payload),
         })
         for name, value in message.traits.items():
@@ -230,18 +230,26 @@ def ingest(
 
 def store_batch(session: Session, parsed: Parsed, *, settings: Settings, keep_rejected: bool = True) -> IngestResult:
     """Deduplicate, resolve and store a parsed batch in the caller's transaction."""
-    result = IngestResult(rejected=list(parsed.rejected))
-    messages = parsed.messages
+    return store_batches(session, [parsed], settings=settings, keep_rejected=keep_rejected)[0]
+
+
+def store_batches(session: Session, batches: list[Parsed], *, settings: Settings,
+                  keep_rejected: bool = True) -> list[IngestResult]:
+    """Store several parsed batches in the caller's transaction as one: one deduplication query, one identity
+    pass and one write per table for all of them (what group commit shares); a result for each batch."""
+    results = [IngestResult(rejected=list(parsed.rejected)) for parsed in batches]
+    tagged = [(result, parsed.received_at, message)
+              for parsed, result in zip(batches, results, strict=True) for message in parsed.messages]
     seen: set[str] = set()
-    ids = [m.message_id for m in messages]
+    ids = [message.message_id for _, _, message in tagged]
     for start in range(0, len(ids), 2000):
         part = ids[start : start + 2000]
         seen.update(row[0] for row in raw_rows(
             session, f"SELECT message_id FROM events WHERE message_id IN ({', '.join('?' * len(part))})", part))
-    batch = _Batch(session, settings, parsed.received_at)
+    batch = _Batch(session, settings, batches[0].received_at if batches else utcnow())
     resolver = IdentityResolver(session, settings, flush_pending=batch.flush, remap_pending=batch.remap)
-    resolver.prefetch(k for m in messages for k in m.keys if k[0] != "previous_id")
-    for message in messages:
+    resolver.prefetch(k for _, _, m in tagged for k in m.keys if k[0] != "previous_id")
+    for result, received_at, message in tagged:
         if message.message_id in seen:
             result.duplicates += 1
             continue
@@ -249,14 +257,16 @@ def store_batch(session: Session, parsed: Parsed, *, settings: Settings, keep_re
         keys = _alias_keys(message, resolver) if message.alias else message.keys
         customer_id = resolver.resolve(keys, when=message.timestamp, message_id=message.message_id,
                                        alias=message.alias)
-        batch.add(message, customer_id, keys)
+        batch.add(message, customer_id, keys, received_at)
         result.customers.append(customer_id)
         result.stored += 1
     resolver.flush()
-    result.customers = [resolver.current(c) for c in result.customers]
-    if parsed.rejected_rows and keep_rejected:
-        session.execute(RejectedEvent.__table__.insert(), parsed.rejected_rows)
-    return result
+    for result in results:
+        result.customers = [resolver.current(c) for c in result.customers]
+    rejected_rows = [row for parsed in batches for row in parsed.rejected_rows]
+    if rejected_rows and keep_rejected:
+        session.execute(RejectedEvent.__table__.insert(), rejected_rows)
+    return results
 
 
 def message_size(raw: Any) -> int:
