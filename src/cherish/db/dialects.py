@@ -191,14 +191,32 @@ def _stored(value: Any, sqlite_dialect: bool) -> Any:
     return value
 
 
+def read_time(value: Any) -> datetime | None:
+    """A timestamp read through the driver (ISO text on SQLite, naive UTC on PostgreSQL) as an aware UTC datetime,
+    what the ORM's column type would give."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
 def _stored_times(values: list[Any], sqlite_dialect: bool) -> list[Any]:
     """A column of datetimes as :func:`_stored` stores them, with a short way for the usual UTC and naive ones
     (a bulk write converts hundreds of thousands)."""
     if not sqlite_dialect:
         return [v if v is None or v.tzinfo is None else v.astimezone(UTC).replace(tzinfo=None) for v in values]
-    # ISO text with microseconds is 26 characters; what follows is the offset, zero for these
-    return [v.isoformat(" ", "microseconds")[:26] if v is not None and (v.tzinfo is UTC or v.tzinfo is None)
-            else _stored(v, True) for v in values]
+    out = []
+    last: Any = None
+    text: Any = None
+    for v in values:
+        if v is not last:  # rows written together often share one time object (received_at, first/last seen)
+            last = v
+            # ISO text with microseconds is 26 characters; what follows is the offset, zero for these
+            text = (v.isoformat(" ", "microseconds")[:26] if v is not None and (v.tzinfo is UTC or v.tzinfo is None)
+                    else _stored(v, True))
+        out.append(text)
+    return out
 
 
 def is_conflict(exc: BaseException) -> bool:

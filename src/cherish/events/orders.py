@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
+from cherish.db.dialects import bulk_insert_columns, reserve_ids
 from cherish.events.models import Order, OrderLine
 
 
@@ -136,6 +137,9 @@ _FIELDS = ("customer_id", "status", "value", "refunded", "currency", "discount",
            "employee", "placed_at", "promised_delivery_date", "shipped_at", "delivered_at", "updated_at")
 
 
+_LINE_FIELDS = ("product_id", "sku", "name", "category", "price", "quantity")
+
+
 def apply_order_events(session: Session, ops: list[OrderEvent], *, currency: str) -> None:
     """Create or update the orders that ``ops`` speak of, in the order the events came."""
     if not ops:
@@ -160,16 +164,12 @@ def apply_order_events(session: Session, ops: list[OrderEvent], *, currency: str
             order["status"] = "pending"
         if op.facts.event == "Order Completed" and op.facts.lines is not None:
             new_lines[order_id] = op.facts.lines
-    if fresh:
-        rows = [{"order_id": k, **{f: v.get(f) for f in _FIELDS}} for k, v in fresh.items()]
-        session.execute(Order.__table__.insert(), rows)
-        if new_lines:
-            wanted_new = [k for k in new_lines if k in fresh]
-            for start in range(0, len(wanted_new), 500):
-                found = session.execute(select(Order.id, Order.order_id)
-                                        .where(Order.order_id.in_(wanted_new[start : start + 500])))
-                for pk, order_id in found:
-                    fresh[order_id]["id"] = pk
+    if fresh:  # written through the driver's bulk path, with their keys drawn first for the lines to point to
+        for pk, order in zip(reserve_ids(session, Order.__table__, len(fresh)), fresh.values(), strict=True):
+            order["id"] = pk
+        bulk_insert_columns(session, Order.__table__, {
+            "id": [v["id"] for v in fresh.values()], "order_id": list(fresh),
+            **{f: [v.get(f) for v in fresh.values()] for f in _FIELDS}})
     if existing:
         changed = [{"pk": v["id"], **{f"b_{f}": v[f] for f in _FIELDS}} for v in existing.values()]
         table = Order.__table__
@@ -181,6 +181,6 @@ def apply_order_events(session: Session, ops: list[OrderEvent], *, currency: str
         replaced = [pks[k] for k in new_lines if k in existing]
         if replaced:
             session.execute(delete(OrderLine).where(OrderLine.order_pk.in_(replaced)))
-        session.execute(
-            OrderLine.__table__.insert(), [{"order_pk": pks[k], **line} for k, lines in new_lines.items() for line in lines]
-        )
+        rows = [(pks[k], line) for k, lines in new_lines.items() for line in lines]
+        bulk_insert_columns(session, OrderLine.__table__, {
+            "order_pk": [pk for pk, _ in rows], **{f: [line[f] for _, line in rows] for f in _LINE_FIELDS}})

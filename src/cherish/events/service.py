@@ -7,14 +7,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, update
 from sqlalchemy.orm import Session
 
 from cherish.config import Settings
-from cherish.customers.models import Consent, Customer, Trait
+from cherish.customers.models import Consent, Trait
 from cherish.customers.traits import NOT_TRAITS, consent_from_traits, display_name
 from cherish.db.base import utcnow
-from cherish.db.dialects import bulk_insert_columns, json_text, raw_rows, upsert
+from cherish.db.dialects import bulk_insert_columns, json_text, raw_executemany, raw_rows, upsert
 from cherish.events.messages import InvalidMessage, Message, parse_message
 from cherish.events.models import Event, RejectedEvent
 from cherish.events.orders import OrderEvent, apply_order_events
@@ -129,11 +128,8 @@ class _Batch:
                update=("status", "source", "at"), newer_than="at")
         self.consent = {}
         if self.names:
-            table = Customer.__table__
-            session.execute(
-                update(table).where(table.c.id == bindparam("cid")).values(name=bindparam("cname")),
-                [{"cid": k, "cname": v} for k, v in self.names.items()],
-            )
+            raw_executemany(session, "UPDATE customers SET name = ? WHERE id = ?",
+                            [(name, customer_id) for customer_id, name in self.names.items()])
             self.names = {}
         apply_order_events(session, self.orders, currency=self.settings.currency)
         self.orders = []

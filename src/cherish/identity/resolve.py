@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from cherish.config import Settings
 from cherish.customers.models import Customer
 from cherish.db.base import new_id, utcnow
-from cherish.db.dialects import bulk_insert_columns, raw_executemany, raw_rows
+from cherish.db.dialects import bulk_insert_columns, raw_executemany, raw_rows, read_time
 from cherish.identity.merge import merge_customers, never_merge_pairs, propose_review
 from cherish.identity.models import STRENGTH, Identifier
 from cherish.identity.normalize import Key, normalize
@@ -82,8 +82,10 @@ class IdentityResolver:
         unknown = [c for c in owners if c not in self.created]
         for start in range(0, len(unknown), _CHUNK):
             chunk = unknown[start : start + _CHUNK]
-            self.created.update(dict(self.session.execute(
-                select(Customer.id, Customer.created_at).where(Customer.id.in_(chunk))).all()))
+            for customer_id, created_at in raw_rows(
+                    self.session, f"SELECT id, created_at FROM customers WHERE id IN ({', '.join('?' * len(chunk))})",
+                    chunk):
+                self.created[customer_id] = read_time(created_at)
             limited = list(self.settings.identifier_limits)
             for customer_id in chunk:
                 self._limited.setdefault(customer_id, {t: set() for t in limited})
