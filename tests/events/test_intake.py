@@ -293,3 +293,34 @@ def test_a_request_whose_client_went_away_does_not_stop_the_writer(store, settin
                                  None, None)
     assert later.result(timeout=30).stored == 1
     assert _count(store, Event) == 2
+
+
+def test_names_of_new_merged_and_returning_customers(store, settings):
+    """A customer born in a batch is written with its name; a name carried by a customer folded into another in
+    the same batch goes to the survivor; a later batch changes a name only when it differs."""
+    from cherish.customers.models import Customer
+    from cherish.events.service import ingest
+    from cherish.identity.models import Identifier
+
+    def name_of(anonymous_id: str) -> str | None:
+        with store.read() as session:
+            customer = session.scalar(select(Identifier.customer_id).where(Identifier.value == anonymous_id))
+            return session.get(Customer, customer).name
+
+    first = [
+        identify(anonymous_id="a1", traits={"name": "Ann Lee"}, timestamp="2026-01-01T10:00:00Z"),
+        track("Viewed", anonymous_id="y1", timestamp="2026-01-01T10:01:00Z"),  # born first: survives
+        identify(anonymous_id="y2", traits={"email": "dee@example.com", "name": "Dee Ray"},
+                 timestamp="2026-01-01T10:02:00Z"),
+        track("Viewed", anonymous_id="y1", traits={"email": "dee@example.com"}, timestamp="2026-01-01T10:03:00Z"),
+    ]
+    with store.write() as session:
+        assert ingest(session, first, settings=settings).stored == 4
+    assert name_of("a1") == "Ann Lee"
+    assert name_of("y1") == name_of("y2") == "Dee Ray"
+    with store.write() as session:
+        ingest(session, [identify(anonymous_id="a1", traits={"name": "Ann Lee"}),
+                         identify(anonymous_id="y1", traits={"name": "Dee Rae"})], settings=settings)
+    assert (name_of("a1"), name_of("y2")) == ("Ann Lee", "Dee Rae")
+    with store.read() as session:
+        assert session.scalar(select(func.count()).select_from(Customer).where(Customer.merged_into.is_(None))) == 2

@@ -51,6 +51,7 @@ class _Batch:
     def __init__(self, session: Session, settings: Settings, received_at: datetime) -> None:
         self.session, self.settings, self.received_at = session, settings, received_at
         self.events: list[dict[str, Any]] = []
+        self._events_of: dict[str, list[dict[str, Any]]] = {}  # the rows above by customer, for remapping
         self.traits: dict[tuple[str, str], dict[str, Any]] = {}
         self.consent: dict[tuple[str, str, str], dict[str, Any]] = {}
         self.names: dict[str, str] = {}
@@ -58,12 +59,14 @@ class _Batch:
         self.answers: list[dict[str, Any]] = []
 
     def add(self, message: Message, customer_id: str, keys: list[Key], received_at: datetime | None = None) -> None:
-        self.events.append({
+        row = {
             "message_id": message.message_id, "customer_id": customer_id, "type": message.type,
             "event": message.event, "channel": message.channel, "timestamp": message.timestamp,
             "received_at": received_at or self.received_at, "identifiers": [f"{k}:{v}" for k, v in keys],
             "payload": message.payload_text or json_text(message.payload),
-        })
+        }
+        self.events.append(row)
+        self._events_of.setdefault(customer_id, []).append(row)
         for name, value in message.traits.items():
             if name in NOT_TRAITS or not isinstance(name, str) or not name:
                 continue
@@ -88,9 +91,10 @@ class _Batch:
 
     def remap(self, loser: str, survivor: str) -> None:
         """Point rows not yet written from a customer folded into another, before either was written."""
-        for row in self.events:
-            if row["customer_id"] == loser:
-                row["customer_id"] = survivor
+        moved = self._events_of.pop(loser, [])
+        for row in moved:
+            row["customer_id"] = survivor
+        self._events_of.setdefault(survivor, []).extend(moved)
         for key in [k for k in self.traits if k[0] == loser]:
             row = self.traits.pop(key)
             current = self.traits.get((survivor, key[1]))
@@ -121,6 +125,7 @@ class _Batch:
                 "payload": [r["payload"] for r in rows],  # JSON text already
             })
             self.events = []
+            self._events_of = {}
         upsert(session, Trait, list(self.traits.values()), index=("customer_id", "name"),
                update=("value", "source", "updated_at"), newer_than="updated_at")
         self.traits = {}
@@ -128,8 +133,10 @@ class _Batch:
                update=("status", "source", "at"), newer_than="at")
         self.consent = {}
         if self.names:
-            raw_executemany(session, "UPDATE customers SET name = ? WHERE id = ?",
-                            [(name, customer_id) for customer_id, name in self.names.items()])
+            # written only where it changed: every update of a name moves it in the name index
+            differs = "IS NOT" if session.get_bind().dialect.name == "sqlite" else "IS DISTINCT FROM"
+            raw_executemany(session, f"UPDATE customers SET name = ? WHERE id = ? AND name {differs} ?",
+                            [(name, customer_id, name) for customer_id, name in self.names.items()])
             self.names = {}
         apply_order_events(session, self.orders, currency=self.settings.currency)
         self.orders = []
@@ -256,6 +263,7 @@ def store_batches(session: Session, batches: list[Parsed], *, settings: Settings
         batch.add(message, customer_id, keys, received_at)
         result.customers.append(customer_id)
         result.stored += 1
+    resolver.name_unwritten(batch.names)
     resolver.flush()
     for result in results:
         result.customers = [resolver.current(c) for c in result.customers]

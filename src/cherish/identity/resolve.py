@@ -100,10 +100,9 @@ class IdentityResolver:
         per_type = self._limited.get(customer_id)
         if per_type is None:
             per_type = {t: set() for t in self.settings.identifier_limits}
-            rows = self.session.execute(
-                select(Identifier.type, Identifier.value).where(Identifier.customer_id == customer_id)
-            )
-            for t, v in rows:
+            # the type is filtered here: with a type condition, SQLite may scan the (type, value) index
+            for t, v in raw_rows(self.session, "SELECT type, value FROM identifiers WHERE customer_id = ?",
+                                 [customer_id]):
                 if t in per_type:
                     per_type[t].add(v)
             for (t, v), row in self._new_identifiers.items():
@@ -175,7 +174,9 @@ class IdentityResolver:
             values |= {v for t, v in keys if t == kind}
             if len(values) > limit:
                 return f"guardrail:{kind}"
-        if never_merge_pairs(self.session, owners):
+        # Only customers split by hand before are kept apart, and those exist already: the ones born in this
+        # transaction need no look-up (the demo and imports meet many of them).
+        if never_merge_pairs(self.session, [o for o in owners if o not in self._new_customers]):
             return "never_merge"
         return None
 
@@ -279,11 +280,18 @@ class IdentityResolver:
         self._reassign_keys(loser, survivor)
         self.remap_pending(loser, survivor)
 
+    def name_unwritten(self, names: dict[str, str]) -> None:
+        """Give customers born in this transaction and not written yet their names, written with them (cheaper
+        than updating them afterwards); the names of these customers are taken out of ``names``."""
+        for customer_id in [c for c in names if c in self._new_customers]:
+            self._new_customers[customer_id]["name"] = names.pop(customer_id)
+
     def _flush_own(self) -> None:
         if self._new_customers:
             rows = list(self._new_customers.values())
             bulk_insert_columns(self.session, Customer.__table__, {
-                "id": [r["id"] for r in rows], "created_at": [r["created_at"] for r in rows]})
+                "id": [r["id"] for r in rows], "created_at": [r["created_at"] for r in rows],
+                "name": [r.get("name") for r in rows]})
             self._new_customers = {}
         if self._new_identifiers:
             rows = list(self._new_identifiers.values())
