@@ -6,8 +6,12 @@ PY=.venv/bin/python
 OUT=benchmarks/results
 mkdir -p "$OUT"
 PG=${CHERISH_BENCH_PG:-postgresql+psycopg://postgres@127.0.0.1:5432/test}
-$PY benchmarks/ingest_http.py --events "${EVENTS:-1000000}" --clients 4 --workers 2 > "$OUT/ingest_sqlite.json"
-$PY benchmarks/ingest_http.py --events "${PG_EVENTS:-200000}" --clients 4 --workers 2 --db "$PG" > "$OUT/ingest_postgresql.json"
+for clients in 16 4; do
+  $PY benchmarks/ingest_http.py --events "${EVENTS:-1000000}" --clients "$clients" --workers 2
+done > "$OUT/ingest_sqlite.json"
+for clients in 16 4; do
+  $PY benchmarks/ingest_http.py --events "${PG_EVENTS:-200000}" --clients "$clients" --workers 2 --db "$PG"
+done > "$OUT/ingest_postgresql.json"
 $PY benchmarks/import_orders.py --rows "${IMPORT_ROWS:-200000}" > "$OUT/import_sqlite.json"
 $PY benchmarks/lookup.py --customers "${LOOKUP_CUSTOMERS:-1000000}" > "$OUT/lookup_sqlite.json"
 if [ -x "${PEER_PYTHON:-/tmp/rlenv/bin/python}" ]; then

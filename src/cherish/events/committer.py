@@ -1,9 +1,11 @@
 """Group commit for intake: the batches that arrive while a transaction commits share the next one.
 
 Each request still gets its own answer (its own rejected list) and is answered only after its messages are
-committed; what is shared is the transaction, so a busy server pays one commit, and writes each hot index
-page once, for many requests instead of one each. A request that fails alone (a bug, a conflict) is retried
-on its own, so it never takes the others down with it.
+committed; what is shared is the transaction and its work — one deduplication query, one identity pass, one
+write per table — so a busy server pays one commit, and writes each hot index page once, for many requests
+instead of one each. The group is gathered once the writer holds the write lock, so what queued while another
+process wrote joins it. A group that fails (a bug, a conflict) is stored again request by request, so one bad
+request never takes the others down with it.
 """
 
 from __future__ import annotations
