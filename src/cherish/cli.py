@@ -91,7 +91,8 @@ def db_upgrade(db: str | None = DbOption) -> None:
 @friendly
 def serve(host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
           port: int = typer.Option(8000, help="Port to listen on."),
-          workers: int = typer.Option(1, help="Worker processes (PostgreSQL only; SQLite takes one writer)."),
+          workers: int = typer.Option(1, help="Server processes; on SQLite they take turns at its one writer (2 suits a "
+                                                "2-core machine under heavy intake)."),
           db: str | None = DbOption) -> None:
     """Serve intake, API and dashboard from the database CHERISH_DATABASE_URL names."""
     import uvicorn
