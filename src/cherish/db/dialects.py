@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 import json
+from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
 import orjson
-
 from sqlalchemy.orm import Session
 
 

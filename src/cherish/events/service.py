@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import orjson
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import orjson
 from sqlalchemy.orm import Session
 
 from cherish.config import Settings
