@@ -205,15 +205,23 @@ def _stored_times(values: list[Any], sqlite_dialect: bool) -> list[Any]:
     (a bulk write converts hundreds of thousands)."""
     if not sqlite_dialect:
         return [v if v is None or v.tzinfo is None else v.astimezone(UTC).replace(tzinfo=None) for v in values]
+    # Rows written together often share one time object (received_at, a message's time as first and last seen,
+    # an imported file's days): each object is converted once. Keyed by identity, which is safe here because
+    # every object stays alive in ``values`` for the whole call.
+    texts: dict[int, Any] = {}
     out = []
-    last: Any = None
+    last: Any = object()
     text: Any = None
     for v in values:
-        if v is not last:  # rows written together often share one time object (received_at, first/last seen)
-            last = v
+        if v is last:  # the same as the row before
+            out.append(text)
+            continue
+        last = v
+        text = texts.get(id(v))
+        if text is None:
             # ISO text with microseconds is 26 characters; what follows is the offset, zero for these
-            text = (v.isoformat(" ", "microseconds")[:26] if v is not None and (v.tzinfo is UTC or v.tzinfo is None)
-                    else _stored(v, True))
+            text = texts[id(v)] = (v.isoformat(" ", "microseconds")[:26] if v is not None
+                                   and (v.tzinfo is UTC or v.tzinfo is None) else _stored(v, True))
         out.append(text)
     return out
 
