@@ -32,5 +32,9 @@ serve: install
 test: install-test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+lint: | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[lint]'
+	$(BIN)/ruff check --select F,I src tests benchmarks
+
 clean-demo:
 	rm -rf cherish-data

@@ -23,7 +23,6 @@ from typing import Any
 import httpx
 from serving import CLI, create_key, serving
 
-
 RUN = os.environ.get("CHERISH_BENCH_RUN", "r")
 
 

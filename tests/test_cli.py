@@ -72,10 +72,10 @@ def test_demo_unmerge_export_erase(run, tmp_path):
     again = run("demo", "--customers", "60", "--no-serve", "--truth", str(truth))
     assert "already built" in again.stderr and "first run" in again.stdout  # kept between runs
 
-    from cherish.config import get_settings
-    from cherish.db.engine import open_store
     from sqlalchemy import func, select
 
+    from cherish.config import get_settings
+    from cherish.db.engine import open_store
     from cherish.identity.models import Identifier
 
     store = open_store(get_settings().database_url)

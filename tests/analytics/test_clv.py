@@ -10,7 +10,13 @@ import pyarrow as pa
 import pytest
 
 from cherish.analytics.clv import (
-    BetaGeo, GammaGamma, ModifiedBetaGeo, ParetoNBD, calibration_and_holdout, clv, compress,
+    BetaGeo,
+    GammaGamma,
+    ModifiedBetaGeo,
+    ParetoNBD,
+    calibration_and_holdout,
+    clv,
+    compress,
     summary_from_transactions,
 )
 from cherish.errors import InvalidInput

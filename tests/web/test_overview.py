@@ -19,7 +19,12 @@ def analysed(loaded, settings):  # type: ignore[no-untyped-def]  # noqa: F811
 
     from cherish.analytics.engines import open_engine
     from cherish.analytics.service import (
-        analyze, customer_scores, health_distribution, save_customer_scores, save_snapshot, stage_summary,
+        analyze,
+        customer_scores,
+        health_distribution,
+        save_customer_scores,
+        save_snapshot,
+        stage_summary,
     )
     from cherish.customers.models import Customer
 

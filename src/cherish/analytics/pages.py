@@ -12,10 +12,9 @@ from fastapi.responses import HTMLResponse, Response
 
 from cherish.access.service import Principal
 from cherish.analytics import overview
-from cherish.analytics.service import latest_snapshot
-from cherish.api.auth import require
 from cherish.analytics.engines import open_engine
-from cherish.analytics.service import analyze, filtered
+from cherish.analytics.service import analyze, filtered, latest_snapshot
+from cherish.api.auth import require
 from cherish.errors import InvalidInput, NotFound
 from cherish.web.pages import _render, templates
 

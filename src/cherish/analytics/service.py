@@ -13,7 +13,12 @@ from sqlalchemy.orm import Session
 from cherish.analytics import metrics
 from cherish.analytics.consistency import consistency
 from cherish.analytics.customer_scores import (  # noqa: F401  (re-exported: where callers find them)
-    CustomerScores, clv_distribution, customer_scores, health_distribution, save_customer_scores, stage_summary,
+    CustomerScores,
+    clv_distribution,
+    customer_scores,
+    health_distribution,
+    save_customer_scores,
+    stage_summary,
 )
 from cherish.analytics.engines import Engine
 from cherish.analytics.models import MetricsSnapshot

@@ -5,10 +5,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import zlib
-
-import orjson
 from typing import Any
 
+import orjson
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.concurrency import run_in_threadpool
 

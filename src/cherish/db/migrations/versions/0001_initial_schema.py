@@ -5,10 +5,11 @@ Revises:
 Create Date: 2026-11-29
 """
 
-from alembic import op
 import sqlalchemy as sa
-import cherish.db.base
+from alembic import op
 from sqlalchemy.dialects import postgresql
+
+import cherish.db.base
 
 revision = '0001'
 down_revision = None
