@@ -109,13 +109,15 @@ def bulk_insert_columns(session: Session, table: Any, columns: dict[str, Any]) -
 
 
 def existing_values(session: Session, column: Any, values: Sequence[Any], chunk: int = 5000) -> set[Any]:
-    """Which of ``values`` the (indexed) ``column`` already holds."""
-    from sqlalchemy import select
-
+    """Which of ``values`` the (indexed) ``column`` already holds, asked through the driver (intake's hot path
+    asks this of every batch's message ids)."""
     found: set[Any] = set()
     unique = list(dict.fromkeys(values))
     for start in range(0, len(unique), chunk):
-        found.update(session.scalars(select(column).where(column.in_(unique[start : start + chunk]))))
+        part = unique[start : start + chunk]
+        found.update(row[0] for row in raw_rows(
+            session, f'SELECT "{column.name}" FROM "{column.table.name}" WHERE "{column.name}" IN '
+                     f'({", ".join("?" * len(part))})', part))
     return found
 
 

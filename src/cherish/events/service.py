@@ -13,7 +13,7 @@ from cherish.config import Settings
 from cherish.customers.models import Consent, Trait
 from cherish.customers.traits import NOT_TRAITS, consent_from_traits, display_name
 from cherish.db.base import utcnow
-from cherish.db.dialects import bulk_insert_columns, json_text, raw_executemany, raw_rows, upsert
+from cherish.db.dialects import bulk_insert_columns, existing_values, json_text, raw_executemany, upsert
 from cherish.events.messages import InvalidMessage, Message, parse_message
 from cherish.events.models import Event, RejectedEvent
 from cherish.events.orders import OrderEvent, apply_order_events
@@ -48,8 +48,8 @@ def identifier_keys_of(raw: Any, settings: Settings) -> list[str]:
 class _Batch:
     """Rows decided for one batch, written in bulk before any merge and at the end."""
 
-    def __init__(self, session: Session, settings: Settings, received_at: datetime) -> None:
-        self.session, self.settings, self.received_at = session, settings, received_at
+    def __init__(self, session: Session, settings: Settings) -> None:
+        self.session, self.settings = session, settings
         self.events: list[dict[str, Any]] = []
         self._events_of: dict[str, list[dict[str, Any]]] = {}  # the rows above by customer, for remapping
         self.traits: dict[tuple[str, str], dict[str, Any]] = {}
@@ -58,11 +58,11 @@ class _Batch:
         self.orders: list[OrderEvent] = []
         self.answers: list[dict[str, Any]] = []
 
-    def add(self, message: Message, customer_id: str, keys: list[Key], received_at: datetime | None = None) -> None:
+    def add(self, message: Message, customer_id: str, keys: list[Key], received_at: datetime) -> None:
         row = {
             "message_id": message.message_id, "customer_id": customer_id, "type": message.type,
             "event": message.event, "channel": message.channel, "timestamp": message.timestamp,
-            "received_at": received_at or self.received_at, "identifiers": [f"{k}:{v}" for k, v in keys],
+            "received_at": received_at, "identifiers": [f"{k}:{v}" for k, v in keys],
             "payload": message.payload_text or json_text(message.payload),
         }
         self.events.append(row)
@@ -243,13 +243,8 @@ def store_batches(session: Session, batches: list[Parsed], *, settings: Settings
     results = [IngestResult(rejected=list(parsed.rejected)) for parsed in batches]
     tagged = [(result, parsed.received_at, message)
               for parsed, result in zip(batches, results, strict=True) for message in parsed.messages]
-    seen: set[str] = set()
-    ids = [message.message_id for _, _, message in tagged]
-    for start in range(0, len(ids), 2000):
-        part = ids[start : start + 2000]
-        seen.update(row[0] for row in raw_rows(
-            session, f"SELECT message_id FROM events WHERE message_id IN ({', '.join('?' * len(part))})", part))
-    batch = _Batch(session, settings, batches[0].received_at if batches else utcnow())
+    seen = existing_values(session, Event.__table__.c.message_id, [message.message_id for _, _, message in tagged])
+    batch = _Batch(session, settings)
     resolver = IdentityResolver(session, settings, flush_pending=batch.flush, remap_pending=batch.remap)
     resolver.prefetch(k for _, _, m in tagged for k in m.keys if k[0] != "previous_id")
     for result, received_at, message in tagged:

@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cherish.config import Settings
@@ -82,10 +81,7 @@ class IdentityResolver:
         unknown = [c for c in owners if c not in self.created]
         for start in range(0, len(unknown), _CHUNK):
             chunk = unknown[start : start + _CHUNK]
-            for customer_id, created_at in raw_rows(
-                    self.session, f"SELECT id, created_at FROM customers WHERE id IN ({', '.join('?' * len(chunk))})",
-                    chunk):
-                self.created[customer_id] = read_time(created_at)
+            self._load_created(chunk)
             limited = list(self.settings.identifier_limits)
             for customer_id in chunk:
                 self._limited.setdefault(customer_id, {t: set() for t in limited})
@@ -95,6 +91,15 @@ class IdentityResolver:
                               f"({', '.join('?' * len(chunk))})", chunk):
                 if kind in self._limited[customer_id]:
                     self._limited[customer_id][kind].add(value)
+
+    def _load_created(self, customers: list[str]) -> None:
+        """When the given (stored) customers were created: the oldest survives a merge."""
+        for start in range(0, len(customers), _CHUNK):
+            chunk = customers[start : start + _CHUNK]
+            for customer_id, created_at in raw_rows(
+                    self.session, f"SELECT id, created_at FROM customers WHERE id IN ({', '.join('?' * len(chunk))})",
+                    chunk):
+                self.created[customer_id] = read_time(created_at)
 
     def _limited_values(self, customer_id: str, kind: str) -> set[str]:
         per_type = self._limited.get(customer_id)
@@ -231,10 +236,7 @@ class IdentityResolver:
               actor: str | None = None) -> str:
         """Fold ``customers`` into the one created first; returns the survivor's id."""
         self.prefetch([])
-        missing = [c for c in customers if c not in self.created]
-        if missing:
-            rows = self.session.execute(select(Customer.id, Customer.created_at).where(Customer.id.in_(missing)))
-            self.created.update(dict(rows.all()))
+        self._load_created([c for c in customers if c not in self.created])
         survivor = min(customers, key=lambda c: (self.created[c], c))
         losers = [c for c in customers if c != survivor]
         if all(c in self._new_customers for c in losers):
