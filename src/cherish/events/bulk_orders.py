@@ -1,12 +1,14 @@
 """The fast path of `cherish import` for order lines: whole columns in, bulk writes out.
 
-An orders file is mostly clean, new orders of a few customers each. Those are stored here set-wise: values are
-parsed once per distinct value, identifiers resolved once per distinct set (with the same resolver and rules as
-live events), and customers, identifiers, events, orders and order lines written with the driver's bulk path.
-Everything else — a row with a problem, an order that already exists under another message — is handed back to
-the row-by-row path, which has the exact reasons and the update rules. Both paths store the same rows: a test
-imports one file both ways and compares the tables. (One difference of order: rows handed back are stored after
-their chunk's bulk part, so a customer whose first row was handed back is created from its first clean row.)
+An orders file is mostly clean, new orders of a few customers each. Those are stored here set-wise: the chunk
+stays in Arrow columns, each distinct value is parsed once (with the row-by-row path's own rules), lines are
+grouped into orders by sorting their codes rather than row by row, identifiers are resolved once per distinct
+set (with the same resolver and rules as live events), and customers, identifiers, events, orders and order lines
+are written with the driver's bulk path. Everything else — a row with a problem, an order that already exists
+under another message — is handed back to the row-by-row path, which has the exact reasons and the update rules.
+Both paths store the same rows: a test imports one file both ways and compares the tables. (One difference of
+order: rows handed back are stored after their chunk's bulk part, so a customer whose first row was handed back
+is created from its first clean row.)
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
+import numpy as np
 import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -32,24 +35,26 @@ from cherish.identity.resolve import IdentityResolver
 
 IDENTITY = ("user_id", "anonymous_id", "email", "phone", "loyalty_id")
 NUMBERS = ("price", "quantity", "total", "revenue", "discount")
-LINE_FIELDS = ("product_id", "sku", "name", "category", "price", "quantity")
+PRODUCT_FIELDS = ("product_id", "sku", "name", "category", "price", "quantity")
 TEXT_FIELDS = ("currency", "coupon", "channel", "branch", "employee")
 _BAD = object()  # a value that does not parse: the row goes the row-by-row way
 
 
-def clean_columns(batch: pa.RecordBatch | pa.Table) -> tuple[dict[str, list[Any]], set[int]]:
-    """Every column as a Python list of stripped text, empty text as None (what the row-by-row path does), and
-    the rows holding a NUL character anywhere (the row-by-row path rejects them: PostgreSQL cannot store it)."""
-    columns = {}
+def clean_columns(batch: pa.RecordBatch | pa.Table) -> tuple[pa.Table, set[int]]:
+    """Every column as stripped text, empty text as null (what the row-by-row path does), and the rows holding
+    a NUL character anywhere (the row-by-row path rejects them: PostgreSQL cannot store it)."""
+    arrays = []
     nul = None
     for name in batch.schema.names:
         column = batch.column(name)
+        if isinstance(column, pa.ChunkedArray):
+            column = column.combine_chunks()
         trimmed = pc.utf8_trim_whitespace(column)
-        columns[name] = pc.if_else(pc.equal(trimmed, ""), None, trimmed).to_pylist()
+        arrays.append(pc.if_else(pc.equal(trimmed, ""), None, trimmed))
         found = pc.fill_null(pc.match_substring(column, "\x00"), False)
         nul = found if nul is None else pc.or_(nul, found)
     rows = set(pc.indices_nonzero(nul).to_pylist()) if nul is not None and pc.any(nul).as_py() else set()
-    return columns, rows
+    return pa.table(arrays, names=batch.schema.names), rows
 
 
 @dataclass
@@ -58,40 +63,42 @@ class BulkResult:
     slow_rows: list[int] = field(default_factory=list)  # indices into the chunk, in file order
 
 
-class _Parsed:
-    """Values parsed once per distinct value, with the row-by-row path's own rules; _BAD where they fail."""
+class _Column:
+    """A text column as its distinct values (``None`` last) and each row's code into them; parsed once per
+    distinct value, ``_BAD`` where the row-by-row path would reject the value."""
 
-    def __init__(self, date_format: str | None) -> None:
-        self.date_format = date_format
-        self.times: dict[str, Any] = {}
-        self.numbers: dict[str, Any] = {}
-        self.dates: dict[str, Any] = {}
+    def __init__(self, column: pa.Array | None, rows: int) -> None:
+        if column is None:
+            self.values: list[Any] = [None]
+            self.codes = np.zeros(rows, dtype=np.int64)
+        else:
+            encoded = column.dictionary_encode()
+            self.values = encoded.dictionary.to_pylist()
+            self.codes = encoded.indices.fill_null(len(self.values)).to_numpy(zero_copy_only=False)
+            self.values.append(None)
+        self.null = len(self.values) - 1
 
-    @staticmethod
-    def _once(cache: dict[str, Any], text: str | None, parse: Callable[[str], Any]) -> Any:
-        if text is None:
-            return None
-        found = cache.get(text)
-        if found is None:
+    def present(self) -> np.ndarray:
+        return self.codes != self.null
+
+    def parse(self, parse: Callable[[str], Any]) -> tuple[list[Any], np.ndarray]:
+        """The parsed distinct values, and which rows hold one that does not parse."""
+        parsed = []
+        for text in self.values:
+            if text is None:
+                parsed.append(None)
+                continue
             try:
-                found = parse(text)
+                parsed.append(parse(text))
             except (ValueError, InvalidMessage):
-                found = _BAD
-            cache[text] = found
-        return found
+                parsed.append(_BAD)
+        bad = np.array([value is _BAD for value in parsed], dtype=bool)
+        return parsed, bad[self.codes]
 
-    def time(self, text: str) -> Any:
-        return self._once(self.times, text, self._time)
-
-    def number(self, text: str | None) -> Any:
-        return self._once(self.numbers, text, _finite)
-
-    def day(self, text: str | None) -> Any:
-        return self._once(self.dates, text, lambda t: date.fromisoformat(t[:10]))
-
-    def _time(self, text: str) -> tuple[str, datetime]:
-        stamp = row_time(text, self.date_format)
-        return stamp, parse_time(stamp, "timestamp")
+    def at(self, rows: np.ndarray, values: list[Any] | None = None) -> list[Any]:
+        """The (parsed) values of the given rows."""
+        values = self.values if values is None else values
+        return [values[code] for code in self.codes[rows].tolist()]
 
 
 def _finite(text: str) -> float:
@@ -105,105 +112,97 @@ def _text(value: str | None, size: int = 200) -> str | None:
     return value[:size] or None if value is not None else None
 
 
+def _last_present(present: np.ndarray, group: np.ndarray, groups: int) -> np.ndarray:
+    """For rows sorted by group: the position of each group's last row where ``present`` holds, or -1."""
+    found = np.full(groups, -1, dtype=np.int64)
+    positions = np.flatnonzero(present)
+    if positions.size:
+        owners = group[positions]
+        last = np.append(owners[1:] != owners[:-1], True)
+        found[owners[last]] = positions[last]
+    return found
+
+
+def _pick(values: list[Any], positions: np.ndarray) -> list[Any]:
+    return [values[p] if p >= 0 else None for p in positions.tolist()]
+
+
 def store_orders(
-    session: Session, settings: Settings, columns: dict[str, list[Any]], mapping: dict[str, str],
+    session: Session, settings: Settings, table: pa.Table, mapping: dict[str, str],
     date_format: str | None, received_at: datetime, flush_hook: Callable[[], None] | None = None,
     unusual: set[int] | None = None,
 ) -> BulkResult:
     """Store the clean new orders of one chunk of order lines; return which rows need the row-by-row path."""
-    get = {name: columns[column] for name, column in mapping.items()}
-    none = [None] * len(next(iter(columns.values()), []))
-    col = {name: get.get(name, none) for name in (*IDENTITY, "order_id", "timestamp", *NUMBERS, "currency", "coupon",
-                                                  "channel", "branch", "employee", "status", "product_id", "sku",
-                                                  "product_name", "category", "promised_delivery_date")}
-    extras = {name: values for name, values in columns.items() if name not in set(mapping.values())}
-    parsed = _Parsed(date_format)
+    size = table.num_rows
     result = BulkResult()
-    orders: dict[str, dict[str, Any]] = {}
-    bad_orders: set[str] = set()
-    identity_columns = [col[n] for n in IDENTITY]
-    number, day, time = parsed.number, parsed.day, parsed.time
-    extra_names, extra_values = list(extras), list(extras.values())
-    fields = zip(col["order_id"], col["timestamp"], zip(*identity_columns), col["price"], col["quantity"],
-                 col["total"], col["revenue"], col["discount"], col["promised_delivery_date"],
-                 zip(*(col[name] for name in TEXT_FIELDS)),
-                 col["product_id"], col["sku"], col["product_name"], col["category"], strict=True)
-    no_one = (None, None, None, None, None)
-    for i, (order_id, stamp, who, price, quantity, total, revenue, discount, promised, texts, product_id, sku,
-            product_name, category) in enumerate(fields):
-        if order_id is None or stamp is None or who == no_one or (unusual and i in unusual):
-            result.slow_rows.append(i)
-            if order_id is not None:
-                bad_orders.add(order_id)
-            continue
-        when = time(stamp)
-        price, quantity, total, revenue, discount = (number(price), number(quantity), number(total),
-                                                     number(revenue), number(discount))
-        if (when is _BAD or price is _BAD or quantity is _BAD or total is _BAD or revenue is _BAD
-                or discount is _BAD or day(promised) is _BAD or order_id in bad_orders):
-            bad_orders.add(order_id)
-            continue
-        order = orders.get(order_id)
-        if order is None:
-            order = orders[order_id] = {"rows": [], "who": who, "when": when, "props": {"order_id": order_id},
-                                        "products": [], "lines": []}
-        order["rows"].append(i)
-        props = order["props"]
-        for name, value in (("total", total), ("revenue", revenue), ("discount", discount)):
-            if value is not None:
-                props[name] = value
-        if texts != no_one:
-            for name, value in zip(TEXT_FIELDS, texts):  # noqa: B905 — both have five
-                if value is not None:
-                    props[name] = value
-        if promised is not None:
-            props["promised_delivery_date"] = promised
-        if product_id is not None or sku is not None or product_name is not None or price is not None:
-            product = {"product_id": product_id, "sku": sku, "name": product_name, "category": category,
-                       "price": price, "quantity": 1 if quantity is None else quantity}
-            if extra_names:
-                for name, values in zip(extra_names, extra_values, strict=True):
-                    if values[i] is not None:
-                        product[name] = values[i]
-            order["products"].append(product)
-            order["lines"].append((_text(product_id), _text(sku), _text(product_name, 300), _text(category), price,
-                                   1.0 if quantity is None else quantity))
-    slow = set(result.slow_rows)
-    for order_id in bad_orders:  # every line of an order with a problem goes the row-by-row way
-        order = orders.pop(order_id, None)
-        if order is not None:
-            slow.update(order["rows"])
-    if bad_orders:
-        slow.update(i for i, order_id in enumerate(col["order_id"]) if order_id in bad_orders)
-    result.slow_rows = sorted(slow)
-    if not orders:
+
+    def column(name: str) -> _Column:
+        return _Column(table.column(mapping[name]).combine_chunks() if name in mapping else None, size)
+
+    order_ids, stamps = column("order_id"), column("timestamp")
+    who = [column(name) for name in IDENTITY]
+    # a row without an order id, a time or an identifier, or with a NUL character, goes the row-by-row way
+    early = ~order_ids.present() | ~stamps.present()
+    early |= ~np.logical_or.reduce([c.present() for c in who])
+    if unusual:
+        early[list(unusual)] = True
+    times, bad = stamps.parse(lambda text: _time(text, date_format))
+    numbers = {name: column(name) for name in NUMBERS}
+    parsed_numbers = {}
+    for name, values in numbers.items():
+        parsed_numbers[name], wrong = values.parse(_finite)
+        bad |= wrong
+    promised = column("promised_delivery_date")
+    bad |= promised.parse(lambda text: date.fromisoformat(text[:10]))[1]
+    # every line of an order with a problem goes the row-by-row way
+    bad_orders = np.zeros(len(order_ids.values), dtype=bool)
+    bad_orders[order_ids.codes[early | bad]] = True
+    bad_orders[order_ids.null] = True
+    slow = bad_orders[order_ids.codes]
+    good = np.flatnonzero(~slow)
+    result.slow_rows = np.flatnonzero(slow).tolist()
+    if not good.size:
         return result
-    message_ids = {order_id: f"import-order-{order_id}"[:200] for order_id in orders}
-    already = existing_values(session, Event.__table__.c.message_id, list(message_ids.values()))
-    taken = existing_values(session, Order.__table__.c.order_id, [o[:200] for o in orders])
-    for order_id in list(orders):
-        if message_ids[order_id] in already:  # imported before: stored once, however often it comes
-            result.stored_rows += len(orders.pop(order_id)["rows"])
-        elif order_id.strip()[:200] in taken:  # an order known from another event: the update rules apply
-            result.slow_rows.extend(orders.pop(order_id)["rows"])
+    # the lines of each order together, orders in the order the file first shows them, lines in file order
+    rows = good[np.argsort(order_ids.codes[good], kind="stable")]
+    codes = order_ids.codes[rows]
+    starts = np.flatnonzero(np.append(True, codes[1:] != codes[:-1]))
+    ends = np.append(starts[1:], rows.size)
+    group = np.cumsum(np.append(True, codes[1:] != codes[:-1])) - 1
+    first = rows[starts]
+    names = [order_ids.values[c] for c in codes[starts].tolist()]
+    message_ids = [f"import-order-{name}"[:200] for name in names]
+    already = existing_values(session, Event.__table__.c.message_id, message_ids)
+    taken = existing_values(session, Order.__table__.c.order_id, [name[:200] for name in names])
+    keep = np.ones(len(names), dtype=bool)
+    for k, (name, message_id) in enumerate(zip(names, message_ids, strict=True)):
+        if message_id in already:  # imported before: stored once, however often it comes
+            result.stored_rows += int(ends[k] - starts[k])
+            keep[k] = False
+        elif name[:200] in taken:  # an order known from another event: the update rules apply
+            result.slow_rows.extend(rows[starts[k] : ends[k]].tolist())
+            keep[k] = False
     result.slow_rows.sort()
-    if not orders:
+    if not keep.any():
         return result
+    orders = _orders(table, mapping, rows, group, starts, ends, keep, names, message_ids, first, who, times, stamps,
+                     numbers, parsed_numbers, promised)
     # identifiers: once per distinct set, in the order the file first shows them
     identities: dict[tuple[Any, ...], dict[str, Any]] = {}
-    for order in orders.values():
-        found = identities.get(order["who"])
+    for who_first, (_, when, _), message_id in zip(orders.who, orders.when, orders.message_ids, strict=True):
+        found = identities.get(who_first)
         if found is None:
-            ids, traits = row_identity(dict(zip(IDENTITY, order["who"], strict=True)))
+            ids, traits = row_identity(dict(zip(IDENTITY, who_first, strict=True)))
             keys: list[Key] = [(kind, value) for kind, value in
                                (("user_id", normalize_plain(ids.get("userId"))),
                                 ("anonymous_id", normalize_plain(ids.get("anonymousId")))) if value is not None]
             keys.extend(identifiers_from_traits(traits, settings))
-            found = identities[order["who"]] = {"ids": ids, "traits": traits, "keys": keys,
-                                                "first": order["when"][1], "last": order["when"][1],
-                                                "when": order["when"][1], "message_id": message_ids[order["props"]["order_id"]]}
-        found["first"] = min(found["first"], order["when"][1])
-        found["last"] = max(found["last"], order["when"][1])
+            found = identities[who_first] = {"ids": ids, "traits": traits, "keys": keys, "first": when,
+                                             "last": when, "when": when, "message_id": message_id}
+        elif when < found["first"]:
+            found["first"] = when
+        elif when > found["last"]:
+            found["last"] = when
     resolver = IdentityResolver(session, settings, flush_pending=flush_hook or (lambda: None))
     resolver.prefetch(k for identity in identities.values() for k in identity["keys"])
     for identity in identities.values():
@@ -211,64 +210,154 @@ def store_orders(
                                                 message_id=identity["message_id"])
         resolver.widen(identity["customer"], identity["keys"], identity["first"], identity["last"])
     resolver.flush()
-    _write(session, settings, orders, identities, message_ids, resolver, received_at)
-    result.stored_rows += sum(len(order["rows"]) for order in orders.values())
+    _write(session, settings, orders, identities, resolver, received_at)
+    result.stored_rows += orders.size
     return result
 
 
-def _write(session: Session, settings: Settings, orders: dict[str, dict[str, Any]],
-           identities: dict[tuple[Any, ...], dict[str, Any]], message_ids: dict[str, str],
+def _time(text: str, date_format: str | None) -> tuple[str, datetime, datetime]:
+    """A row's time as the message will carry it, as intake reads it (aware), and as stored (naive UTC)."""
+    stamp = row_time(text, date_format)
+    when = parse_time(stamp, "timestamp")
+    return stamp, when, when.astimezone(UTC).replace(tzinfo=None)
+
+
+def _orders(table: pa.Table, mapping: dict[str, str], rows: np.ndarray, group: np.ndarray, starts: np.ndarray,
+            ends: np.ndarray, keep: np.ndarray, names: list[str], message_ids: list[str], first: np.ndarray,
+            who: list[_Column], times: list[Any], stamps: _Column, numbers: dict[str, _Column],
+            parsed_numbers: dict[str, list[Any]], promised: _Column) -> _Orders:
+    """The orders to store (those ``keep`` marks): who and when (their first line), their properties (each the
+    last one their lines give), their products for the event's payload, and their lines as columns."""
+    count = len(names)
+    kept = np.flatnonzero(keep)
+    texts = {name: _Column(table.column(mapping[name]).combine_chunks() if name in mapping else None, table.num_rows)
+             for name in (*TEXT_FIELDS, "product_id", "sku", "product_name", "category")}
+    # order properties: the last value its lines give
+    props: list[tuple[str, list[Any]]] = []
+    for name in (*NUMBERS[2:], *TEXT_FIELDS, "promised_delivery_date"):
+        values = numbers.get(name) or texts.get(name) or promised
+        if values.values == [None]:
+            continue
+        parsed = parsed_numbers.get(name, values.values)
+        last = _last_present(values.present()[rows], group, count)[kept]
+        props.append((name, [parsed[values.codes[rows[p]]] if p >= 0 else None for p in last.tolist()]))
+    # products: the lines that name a product or a price, of the orders kept
+    product_id, sku, product_name, category = (texts[n] for n in ("product_id", "sku", "product_name", "category"))
+    price, quantity = numbers["price"], numbers["quantity"]
+    named = (product_id.present() | sku.present() | product_name.present() | price.present())[rows]
+    named &= keep[group]
+    line_rows = rows[named]
+    position = np.cumsum(keep) - 1  # an order's place among those kept
+    line_order = position[group[named]]
+    prices = price.at(line_rows, parsed_numbers["price"])
+    quantities = quantity.at(line_rows, parsed_numbers["quantity"])
+    product_columns = [product_id.at(line_rows), sku.at(line_rows), product_name.at(line_rows),
+                       category.at(line_rows), prices, [1 if q is None else q for q in quantities]]
+    extras = [(name, table.column(name).take(pa.array(line_rows)).to_pylist()) for name in table.schema.names
+              if name not in set(mapping.values())]
+    products: list[list[dict[str, Any]]] = [[] for _ in kept]
+    totals: list[float] = [0.0] * len(kept)
+    for i, (owner, *product) in enumerate(zip(line_order.tolist(), *product_columns, strict=True)):
+        entry = dict(zip(PRODUCT_FIELDS, product, strict=True))
+        for name, values in extras:
+            if values[i] is not None:
+                entry[name] = values[i]
+        products[owner].append(entry)
+        totals[owner] += (entry["price"] or 0.0) * entry["quantity"]
+    lines = {
+        "order_pk": line_order,  # made keys once the orders' keys are drawn
+        "product_id": _shortened(product_id, line_rows), "sku": _shortened(sku, line_rows),
+        "name": _shortened(product_name, line_rows, 300), "category": _shortened(category, line_rows),
+        "price": prices, "quantity": [1.0 if q is None else q for q in quantities],
+    }
+    order_props = []
+    for k, order_id in enumerate(names[i] for i in kept.tolist()):
+        found = {"order_id": order_id}
+        for name, values in props:
+            if values[k] is not None:
+                found[name] = values[k]
+        if products[k]:
+            found["products"] = products[k]
+        order_props.append(found)
+    return _Orders(
+        who=list(zip(*(c.at(first[kept]) for c in who), strict=True)), when=stamps.at(first[kept], times),
+        props=order_props, lines_total=[t if products[k] else None for k, t in enumerate(totals)],
+        message_ids=[message_ids[i] for i in kept.tolist()], size=int((ends - starts)[kept].sum()), lines=lines)
+
+
+def _shortened(column: _Column, rows: np.ndarray, size: int = 200) -> list[str | None]:
+    """The text of the given rows cut to the column's size (once per distinct value)."""
+    return column.at(rows, [value[:size] if value is not None else None for value in column.values])
+
+
+@dataclass
+class _Orders:
+    who: list[tuple[Any, ...]]
+    when: list[tuple[str, datetime, datetime]]  # the time as written, aware, and naive UTC (shared objects)
+    props: list[dict[str, Any]]
+    lines_total: list[float | None]
+    message_ids: list[str]
+    size: int  # order lines
+    lines: dict[str, Any]
+
+
+def _write(session: Session, settings: Settings, orders: _Orders, identities: dict[tuple[Any, ...], dict[str, Any]],
            resolver: IdentityResolver, received_at: datetime) -> None:
-    events: dict[str, list[Any]] = {n: [] for n in ("message_id", "customer_id", "type", "event", "channel",
-                                                    "timestamp", "received_at", "identifiers", "payload")}
-    rows: dict[str, list[Any]] = {n: [] for n in ("id", "order_id", "customer_id", "status", "value", "refunded",
-                                                  "currency", "discount", "coupon", "channel", "branch", "employee",
-                                                  "placed_at", "promised_delivery_date", "updated_at")}
-    lines: dict[str, list[Any]] = {n: [] for n in ("order_pk", "product_id", "sku", "name", "category", "price",
-                                                   "quantity")}
-    pks = reserve_ids(session, Order.__table__, len(orders))
-    received = received_at.astimezone(UTC).replace(tzinfo=None)
-    for pk, (order_id, order) in zip(pks, orders.items(), strict=True):
-        identity = identities[order["who"]]
-        customer = resolver.current(identity["customer"])
-        props = dict(order["props"])
-        if order["products"]:
-            props["products"] = order["products"]
-        stamp, when = order["when"]
-        message = {"type": "track", "event": "Order Completed", **identity["ids"], "timestamp": stamp,
+    for identity in identities.values():
+        identity["customer"] = resolver.current(identity["customer"])
+        identity["identifiers"] = orjson.dumps([f"{k}:{v}" for k, v in identity["keys"]]).decode()
+        identity["context"] = {"traits": identity["traits"]} if identity["traits"] else None
+    people = [identities[who] for who in orders.who]
+    customers = [person["customer"] for person in people]
+    payloads = []
+    for person, (stamp, _, _), props, message_id in zip(people, orders.when, orders.props, orders.message_ids,
+                                                          strict=True):
+        message = {"type": "track", "event": "Order Completed", **person["ids"], "timestamp": stamp,
                    "properties": props}
-        if identity["traits"]:
-            message["context"] = {"traits": identity["traits"]}
-        message["messageId"] = message_ids[order_id]
-        channel = props.get("channel")
-        channel = channel.lower()[:40] or None if channel else None
-        naive = when.replace(tzinfo=None)
-        for name, value in (("message_id", message_ids[order_id]), ("customer_id", customer), ("type", "track"),
-                            ("event", "Order Completed"), ("channel", channel), ("timestamp", naive),
-                            ("received_at", received),
-                            ("identifiers", orjson.dumps([f"{k}:{v}" for k, v in identity["keys"]]).decode()),
-                            ("payload", orjson.dumps(message).decode())):
-            events[name].append(value)
+        if person["context"]:
+            message["context"] = person["context"]
+        message["messageId"] = message_id
+        payloads.append(orjson.dumps(message).decode())
+    channels = [_channel(props.get("channel")) for props in orders.props]
+    naive = [when for _, _, when in orders.when]
+    count = len(customers)
+    bulk_insert_columns(session, Event.__table__, {
+        "message_id": orders.message_ids, "customer_id": customers, "type": ["track"] * count,
+        "event": ["Order Completed"] * count, "channel": channels, "timestamp": naive,
+        "received_at": [received_at.astimezone(UTC).replace(tzinfo=None)] * count,
+        "identifiers": [person["identifiers"] for person in people], "payload": payloads})
+    pks = reserve_ids(session, Order.__table__, count)
+    amounts = []
+    for props, lines_total in zip(orders.props, orders.lines_total, strict=True):
         amount = props.get("total")
         if amount is None:
             amount = props.get("revenue")
-        if amount is None and order["lines"]:
-            amount = sum((price or 0.0) * quantity for *_, price, quantity in order["lines"])
-        currency = _text(props.get("currency"), 3)
-        promised = props.get("promised_delivery_date")
-        for name, value in (("id", pk), ("order_id", order_id.strip()[:200]), ("customer_id", customer),
-                            ("status", "completed"), ("value", 0.0 if amount is None else amount), ("refunded", 0.0),
-                            ("currency", currency.upper() if currency else settings.currency),
-                            ("discount", props.get("discount")), ("coupon", _text(props.get("coupon"))),
-                            ("channel", channel), ("branch", _text(props.get("branch"))),
-                            ("employee", _text(props.get("employee"))), ("placed_at", naive),
-                            ("promised_delivery_date", date.fromisoformat(promised[:10]) if promised else None),
-                            ("updated_at", naive)):
-            rows[name].append(value)
-        for line in order["lines"]:
-            lines["order_pk"].append(pk)
-            for name, value in zip(LINE_FIELDS, line, strict=True):
-                lines[name].append(value)
-    bulk_insert_columns(session, Event.__table__, events)
-    bulk_insert_columns(session, Order.__table__, rows)
+        if amount is None:
+            amount = lines_total
+        amounts.append(0.0 if amount is None else amount)
+    bulk_insert_columns(session, Order.__table__, {
+        "id": pks, "order_id": [props["order_id"][:200] for props in orders.props], "customer_id": customers,
+        "status": ["completed"] * count, "value": amounts, "refunded": [0.0] * count,
+        "currency": [_currency(props.get("currency"), settings.currency) for props in orders.props],
+        "discount": [props.get("discount") for props in orders.props],
+        "coupon": [_text(props.get("coupon")) for props in orders.props], "channel": channels,
+        "branch": [_text(props.get("branch")) for props in orders.props],
+        "employee": [_text(props.get("employee")) for props in orders.props], "placed_at": naive,
+        "promised_delivery_date": [_day(props.get("promised_delivery_date")) for props in orders.props],
+        "updated_at": naive})
+    lines = dict(orders.lines)
+    lines["order_pk"] = np.asarray(pks, dtype=np.int64)[lines["order_pk"]]
     bulk_insert_columns(session, OrderLine.__table__, lines)
+
+
+def _channel(value: str | None) -> str | None:
+    return value.lower()[:40] or None if value else None
+
+
+def _currency(value: str | None, default: str) -> str:
+    currency = _text(value, 3)
+    return currency.upper() if currency else default
+
+
+def _day(value: str | None) -> date | None:
+    return date.fromisoformat(value[:10]) if value else None

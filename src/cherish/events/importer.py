@@ -7,9 +7,11 @@ of it is stored. Message ids are derived from the content, so importing the same
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -291,8 +293,15 @@ def run_import(
             yield chunk
 
     prepared: list[tuple[list[int], dict[str, Any]]] = []
+    earlier: set[str] = set()  # orders of earlier chunks
     for chunk in chunks():
         report.rows += len(chunk)
+        if order_column is not None:
+            ids = [_order_key(row.get(order_column)) for _, row in chunk]
+            late = {i for i, order_id in enumerate(ids) if order_id in earlier}
+            report.rejected.extend((chunk[i][0], _scattered(ids[i])) for i in sorted(late))
+            earlier.update(order_id for order_id in ids if order_id is not None)
+            chunk = [item for i, item in enumerate(chunk) if i not in late]
         valid = _prepare(chunk, kind, convert, settings, report, received)
         if strict:
             prepared.extend(valid)
@@ -306,6 +315,19 @@ def run_import(
         _store(store, settings, prepared, report, received, one_transaction=True)
     report.rejected.sort()
     return report
+
+
+def _order_key(value: Any) -> str | None:
+    """An order id as both paths compare them across chunks."""
+    value = _clean(value)
+    return None if value is None else str(value)
+
+
+def _scattered(order_id: str) -> str:
+    """Why a line is rejected whose order was stored from lines further up the file (files are read in chunks,
+    and an order is one message: stored once, from the lines that were read together)."""
+    return (f"the other lines of order {order_id!r} came much earlier in the file and were stored without this one:"
+            " keep an order's lines together (sort the file by order_id)")
 
 
 def _prepare(chunk: list[tuple[int, dict[str, Any]]], kind: str, convert: _Converter, settings: Settings,
@@ -358,6 +380,19 @@ def _ingest(session: Any, settings: Settings, part: list[tuple[list[int], dict[s
 BULK_ROWS = 100_000
 
 
+@contextmanager
+def _paused_gc() -> Iterator[None]:
+    """The cycle collector paused while a chunk is stored: the chunk's hundreds of thousands of new objects
+    (none of them in cycles) would otherwise set off full collections that scan them again and again."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def _bulk_readable(path: Path) -> bool:
     """CSV and TSV files, and Parquet files whose columns are all text, take the bulk path."""
     suffix = path.suffix.lower()
@@ -400,6 +435,7 @@ def _order_chunks(path: Path, order_column: str) -> Iterator[Any]:
 def _run_bulk_orders(store: Store, settings: Settings, path: Path, convert: _Converter, report: ImportReport,
                      received: datetime, strict: bool, progress: Callable[[int], None] | None) -> ImportReport:
     import pyarrow as pa
+    import pyarrow.compute as pc
 
     from cherish.events.bulk_orders import clean_columns, store_orders
 
@@ -408,16 +444,22 @@ def _run_bulk_orders(store: Store, settings: Settings, path: Path, convert: _Con
 
     offset = 0
     slow_valid: list[tuple[list[int], dict[str, Any]]] = []
+    earlier = pa.array([], pa.string())  # orders of earlier chunks
 
     def one(session: Any, table: Any) -> list[tuple[list[int], dict[str, Any]]]:
-        nonlocal offset
-        columns, unusual = clean_columns(table)
-        result = store_orders(session, settings, columns, convert.mapping, convert.date_format, received,
-                              unusual=unusual)
+        nonlocal offset, earlier
+        cleaned, unusual = clean_columns(table)
+        order_ids = cleaned.column(convert.mapping["order_id"])
+        late = set(pc.indices_nonzero(pc.is_in(order_ids, value_set=earlier)).to_pylist()) if len(earlier) else set()
+        earlier = pa.concat_arrays([earlier, pc.unique(order_ids.combine_chunks()).drop_null()])
+        result = store_orders(session, settings, cleaned, convert.mapping, convert.date_format, received,
+                              unusual=unusual | late)
         report.rows += table.num_rows
         report.stored += result.stored_rows
-        names = list(columns)
-        slow = [(offset + i + 1, {n: columns[n][i] for n in names}) for i in result.slow_rows]
+        report.rejected.extend((offset + i + 1, _scattered(order_ids[i].as_py())) for i in sorted(late))
+        kept = [i for i in result.slow_rows if i not in late]
+        picked = cleaned.take(pa.array(kept, pa.int64())).to_pylist() if kept else []
+        slow = [(offset + i + 1, row) for i, row in zip(kept, picked, strict=True)]
         offset += table.num_rows
         if progress:
             progress(table.num_rows)
@@ -425,7 +467,7 @@ def _run_bulk_orders(store: Store, settings: Settings, path: Path, convert: _Con
 
     try:
         if strict:  # everything in one transaction, undone when any row is invalid
-            with store.write() as session:
+            with _paused_gc(), store.write() as session:
                 for table in _order_chunks(path, convert.mapping["order_id"]):
                     slow_valid.extend(one(session, table))
                 if report.rejected:
@@ -435,7 +477,7 @@ def _run_bulk_orders(store: Store, settings: Settings, path: Path, convert: _Con
                     raise _Rejected
         else:
             for table in _order_chunks(path, convert.mapping["order_id"]):
-                with store.write() as session:
+                with _paused_gc(), store.write() as session:
                     valid = one(session, table)
                 _store(store, settings, valid, report, received)
     except _Rejected:
