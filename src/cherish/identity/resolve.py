@@ -48,6 +48,8 @@ class IdentityResolver:
     merged: list[tuple[str, str]] = field(default_factory=list)
     _moved: dict[str, str] = field(default_factory=dict)
     _keys_of: dict[str, set[Key]] = field(default_factory=dict)  # owner → its keys known here (reverse index)
+    _unloaded: set[str] = field(default_factory=set)  # owners looked up whose limits and creation are not loaded
+    _stored_last_seen: dict[Key, Any] = field(default_factory=dict)  # as read, to skip updates that change nothing
 
     def __post_init__(self) -> None:
         self.shared: set[Key] = set()
@@ -59,38 +61,48 @@ class IdentityResolver:
 
     # -- lookups ----------------------------------------------------------------------------------------
     def prefetch(self, keys: Iterable[Key]) -> None:
-        """Look up, in bulk, the owners of identifiers not seen yet in this transaction (and their limits)."""
+        """Look up, in bulk, the owners of identifiers not seen yet in this transaction. What guardrails and merges
+        need of those owners (their limited identifiers, when they were created) is loaded once for all of them,
+        the first time any is needed: a batch of returning customers with nothing new needs none of it."""
         by_type: dict[str, list[str]] = {}
         for kind, value in {k for k in keys if k not in self.owner}:
             by_type.setdefault(kind, []).append(value)
-        if not by_type:
-            return
-        owners: set[str] = set()
         for kind, values in by_type.items():
             for start in range(0, len(values), _CHUNK):
                 # one type at a time, so that the (type, value) index is used on every engine
                 part = values[start : start + _CHUNK]
-                rows = raw_rows(self.session, "SELECT value, customer_id FROM identifiers WHERE type = ? AND value IN "
-                                f"({', '.join('?' * len(part))})", [kind, *part])
-                for value, customer_id in rows:
+                rows = raw_rows(self.session, "SELECT value, customer_id, last_seen FROM identifiers WHERE type = ? "
+                                f"AND value IN ({', '.join('?' * len(part))})", [kind, *part])
+                for value, customer_id, last_seen in rows:
                     self.owner[(kind, value)] = customer_id
+                    self._stored_last_seen[(kind, value)] = last_seen
                     self._keys_of.setdefault(customer_id, set()).add((kind, value))
-                    owners.add(customer_id)
+                    if customer_id not in self._limited:
+                        self._unloaded.add(customer_id)
             for value in values:
                 self.owner.setdefault((kind, value), None)
-        unknown = [c for c in owners if c not in self.created]
+
+    def _load_unloaded(self) -> None:
+        """Creation times and limited identifiers of every owner looked up and not loaded yet, in bulk."""
+        unknown = [c for c in self._unloaded if c not in self._limited]
+        self._unloaded = set()
+        limited = list(self.settings.identifier_limits)
+        self._load_created([c for c in unknown if c not in self.created])
         for start in range(0, len(unknown), _CHUNK):
             chunk = unknown[start : start + _CHUNK]
-            self._load_created(chunk)
-            limited = list(self.settings.identifier_limits)
             for customer_id in chunk:
-                self._limited.setdefault(customer_id, {t: set() for t in limited})
+                self._limited[customer_id] = {t: set() for t in limited}
             # Filter the types here: with a type condition, SQLite may pick the (type, value) index and scan it.
             for customer_id, kind, value in raw_rows(
                 self.session, f"SELECT customer_id, type, value FROM identifiers WHERE customer_id IN "
                               f"({', '.join('?' * len(chunk))})", chunk):
                 if kind in self._limited[customer_id]:
                     self._limited[customer_id][kind].add(value)
+        if unknown:
+            wanted = set(unknown)
+            for (kind, value), row in self._new_identifiers.items():
+                if row["customer_id"] in wanted and kind in self._limited[row["customer_id"]]:
+                    self._limited[row["customer_id"]][kind].add(value)
 
     def _load_created(self, customers: list[str]) -> None:
         """When the given (stored) customers were created: the oldest survives a merge."""
@@ -102,6 +114,8 @@ class IdentityResolver:
                 self.created[customer_id] = read_time(created_at)
 
     def _limited_values(self, customer_id: str, kind: str) -> set[str]:
+        if customer_id not in self._limited and customer_id in self._unloaded:
+            self._load_unloaded()
         per_type = self._limited.get(customer_id)
         if per_type is None:
             per_type = {t: set() for t in self.settings.identifier_limits}
@@ -235,7 +249,8 @@ class IdentityResolver:
     def merge(self, customers: Sequence[str], *, via: Key | None, message_id: str | None, reason: str,
               actor: str | None = None) -> str:
         """Fold ``customers`` into the one created first; returns the survivor's id."""
-        self.prefetch([])
+        if any(c in self._unloaded for c in customers):
+            self._load_unloaded()
         self._load_created([c for c in customers if c not in self.created])
         survivor = min(customers, key=lambda c: (self.created[c], c))
         losers = [c for c in customers if c != survivor]
@@ -305,7 +320,14 @@ class IdentityResolver:
         """Write what was decided so far: new customers and identifiers, then the caller's pending rows."""
         self._flush_own()
         if self._seen:
+            stored = self._stored_last_seen
+            later = []
+            for key, (_, last) in self._seen.items():
+                known = stored.get(key)
+                if known is None or read_time(known) < last:
+                    later.append((last, key[0], key[1], last))
+                    stored[key] = last
             raw_executemany(self.session, "UPDATE identifiers SET last_seen = ? WHERE type = ? AND value = ? AND "
-                            "last_seen < ?", [(last, kind, value, last) for (kind, value), (_, last) in self._seen.items()])
+                            "last_seen < ?", later)
             self._seen = {}
         self.flush_pending()
