@@ -8,9 +8,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 
 from cherish.config import Settings
-from cherish.db.engine import Store
+from cherish.db.engine import Store, paused_gc
 from cherish.demo.people import make_person, simulate
 from cherish.events.service import ingest
 
@@ -46,25 +47,32 @@ def build_demo(
     customers: set[str] = set()
     try:
         for first in range(0, people, PEOPLE_PER_CHUNK):
-            pending = []
             count = min(PEOPLE_PER_CHUNK, people - first)
-            for index in range(first, first + count):
-                rng = random.Random(f"{seed}:{index}")
-                person = make_person(rng, index, seed)
-                pending.extend(simulate(person, rng, seed=seed, start=start, end=end).messages)
-                if writer is not None:
-                    for kind, value in sorted(person.keys):
-                        writer.writerow([kind, value, f"person-{index}"])
-            pending.sort(key=lambda m: m["timestamp"])
-            for at in range(0, len(pending), MESSAGES_PER_TRANSACTION):
-                with store.write() as session:
-                    result = ingest(session, pending[at : at + MESSAGES_PER_TRANSACTION], settings=settings,
-                                    received_at=end)
-                customers.update(result.customers)
-            messages += len(pending)
+            with paused_gc():  # a chunk's simulated messages are many small objects, none in cycles
+                messages += _simulate_and_store(store, settings, range(first, first + count), seed=seed, start=start,
+                                                end=end, writer=writer, customers=customers)
             if progress:
                 progress(count)
     finally:
         if truth_file is not None:
             truth_file.close()
     return DemoSummary(people=people, messages=messages, customers=len(customers), truth_path=truth_path)
+
+
+def _simulate_and_store(store: Store, settings: Settings, people: range, *, seed: int, start: datetime,
+                        end: datetime, writer: Any, customers: set[str]) -> int:
+    """Simulate a chunk of people and ingest what they did, in time order, a few thousand messages at a time."""
+    pending = []
+    for index in people:
+        rng = random.Random(f"{seed}:{index}")
+        person = make_person(rng, index, seed)
+        pending.extend(simulate(person, rng, seed=seed, start=start, end=end).messages)
+        if writer is not None:
+            for kind, value in sorted(person.keys):
+                writer.writerow([kind, value, f"person-{index}"])
+    pending.sort(key=lambda m: m["timestamp"])
+    for at in range(0, len(pending), MESSAGES_PER_TRANSACTION):
+        with store.write() as session:
+            result = ingest(session, pending[at : at + MESSAGES_PER_TRANSACTION], settings=settings, received_at=end)
+        customers.update(result.customers)
+    return len(pending)

@@ -7,18 +7,16 @@ of it is stored. Message ids are derived from the content, so importing the same
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import json
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from cherish.config import Settings
-from cherish.db.engine import Store
+from cherish.db.engine import Store, paused_gc
 from cherish.errors import InvalidInput
 from cherish.events.messages import InvalidMessage, parse_message
 from cherish.events.service import ingest
@@ -380,19 +378,6 @@ def _ingest(session: Any, settings: Settings, part: list[tuple[list[int], dict[s
 BULK_ROWS = 100_000
 
 
-@contextmanager
-def _paused_gc() -> Iterator[None]:
-    """The cycle collector paused while a chunk is stored: the chunk's hundreds of thousands of new objects
-    (none of them in cycles) would otherwise set off full collections that scan them again and again."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 def _bulk_readable(path: Path) -> bool:
     """CSV and TSV files, and Parquet files whose columns are all text, take the bulk path."""
     suffix = path.suffix.lower()
@@ -467,7 +452,7 @@ def _run_bulk_orders(store: Store, settings: Settings, path: Path, convert: _Con
 
     try:
         if strict:  # everything in one transaction, undone when any row is invalid
-            with _paused_gc(), store.write() as session:
+            with paused_gc(), store.write() as session:
                 for table in _order_chunks(path, convert.mapping["order_id"]):
                     slow_valid.extend(one(session, table))
                 if report.rejected:
@@ -477,7 +462,7 @@ def _run_bulk_orders(store: Store, settings: Settings, path: Path, convert: _Con
                     raise _Rejected
         else:
             for table in _order_chunks(path, convert.mapping["order_id"]):
-                with _paused_gc(), store.write() as session:
+                with paused_gc(), store.write() as session:
                     valid = one(session, table)
                 _store(store, settings, valid, report, received)
     except _Rejected:
