@@ -54,7 +54,7 @@ def clean_columns(batch: pa.RecordBatch | pa.Table) -> tuple[pa.Table, set[int]]
         found = pc.fill_null(pc.match_substring(column, "\x00"), False)
         nul = found if nul is None else pc.or_(nul, found)
     rows = set(pc.indices_nonzero(nul).to_pylist()) if nul is not None and pc.any(nul).as_py() else set()
-    return pa.table(arrays, names=batch.schema.names), rows
+    return pa.Table.from_arrays(arrays, names=batch.schema.names), rows  # (pa.table would import pandas)
 
 
 @dataclass
