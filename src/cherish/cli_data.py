@@ -7,7 +7,14 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 
 from cherish.cli import DbOption, app, err, friendly, settings_for, store_for
 from cherish.config import DEFAULT_DATABASE_URL
@@ -15,9 +22,12 @@ from cherish.config import DEFAULT_DATABASE_URL
 out = Console(soft_wrap=True)  # the login and the curl line must stay copyable
 
 
-def progress_bar() -> Progress:
-    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                    console=err, transient=False)
+def progress_bar(*, remaining: bool = False) -> Progress:
+    """A progress bar on standard error; with ``remaining``, the time left is estimated too."""
+    columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
+    if remaining:
+        columns.append(TimeRemainingColumn())
+    return Progress(*columns, console=err, transient=False)
 
 
 def _reset(store) -> None:  # type: ignore[no-untyped-def]
@@ -187,7 +197,7 @@ def import_file(
     import yaml
 
     from cherish.errors import InvalidInput
-    from cherish.events.importer import run_import
+    from cherish.events.importer import count_rows, run_import
 
     columns: dict[str, str] = {}
     if mapping is not None:
@@ -207,10 +217,11 @@ def import_file(
         columns[name.strip()] = column.strip()
     settings = settings_for(db)
     store = store_for(settings)
-    with progress_bar() as bar:
-        task = bar.add_task(f"importing {path.name}", total=None)
+    with progress_bar(remaining=True) as bar:
+        task = bar.add_task(f"importing {path.name}", total=count_rows(path) if path.is_file() else None)
         report = run_import(store, settings, path, kind=kind, mapping=columns, date_format=date_format,
                             strict=strict, progress=lambda n: bar.advance(task, n))
+        bar.update(task, total=report.rows, completed=report.rows)  # the count was an estimate for text files
     if report.rejected:
         target = rejects or path.with_name(path.name + ".rejects.csv")
         with target.open("w", newline="") as handle:

@@ -224,3 +224,16 @@ def test_a_nul_character_rejects_its_row(cli, tmp_path):
     report = (tmp_path / "orders.csv.rejects.csv").read_text()
     assert "NUL" in report and report.splitlines()[1].startswith("1,")
     assert _count(store, Order) == 1
+
+
+def test_row_counts_for_the_progress_bar(tmp_path):
+    """The import's progress bar knows its total: lines of text files (without a CSV's header), Parquet's footer."""
+    from cherish.events.importer import count_rows
+
+    (tmp_path / "a.csv").write_text("order_id,email\nA,a@example.com\nB,b@example.com\n")
+    (tmp_path / "b.csv").write_text("order_id,email\nA,a@example.com\nB,b@example.com")  # no final line break
+    (tmp_path / "c.jsonl").write_text('{"email": "a@example.com"}\n{"email": "b@example.com"}\n')
+    pq.write_table(pa.table({"email": ["a@example.com", "b@example.com", "c@example.com"]}), tmp_path / "d.parquet")
+    (tmp_path / "e.csv").write_text("")
+    assert [count_rows(tmp_path / n) for n in ("a.csv", "b.csv", "c.jsonl", "d.parquet", "e.csv")] == [2, 2, 2, 3, 0]
+    assert count_rows(tmp_path / "missing.csv") is None

@@ -65,6 +65,26 @@ def read_batches(path: Path) -> Iterator[Any]:
         raise InvalidInput(f"cannot import {path.name}: use .csv, .tsv, .jsonl or .parquet")
 
 
+def count_rows(path: Path) -> int | None:
+    """About how many rows ``path`` holds, for a progress bar: exact for Parquet (from its footer), the number of
+    lines for text files (a quoted field may hold a line break); None when it cannot tell."""
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".parquet":
+            import pyarrow.parquet as pq
+
+            return pq.ParquetFile(path).metadata.num_rows
+        lines, last = 0, b"\n"
+        with path.open("rb") as handle:
+            while block := handle.read(1 << 22):
+                lines += block.count(b"\n")
+                last = block[-1:]
+        lines += last != b"\n"  # a last line without a line break
+        return max(lines - (suffix != ".jsonl" and suffix != ".ndjson"), 0)  # the header of a CSV
+    except Exception:  # an unreadable file is reported by the import itself, with its reason
+        return None
+
+
 def read_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     """(row number from 1, row) for every row of a CSV, JSONL or Parquet file."""
     suffix = path.suffix.lower()
