@@ -1,6 +1,7 @@
 """`cherish import` of an orders CSV (one row per order line): rows per second, on a fresh SQLite store.
 
-Usage: python benchmarks/import_orders.py --rows 200000
+Usage: python benchmarks/import_orders.py --rows 200000 [--db postgresql+psycopg://…]
+(on PostgreSQL the run gets a schema of its own, dropped afterwards)
 """
 
 from __future__ import annotations
@@ -10,11 +11,13 @@ import csv
 import json
 import os
 import random
+import shutil
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
+
+from serving import CLI, fresh_database
 
 
 def main() -> None:
@@ -38,13 +41,13 @@ def main() -> None:
                 writer.writerow([f"O{order}", f"c{customer}@example.com", day, f"SKU{line}", f"Product {line}",
                                  "Coffee", f"{5 + line * 3.5:.2f}", 1 + line % 2, "store", "Portland"])
                 row += 1
-    db = args.db or f"sqlite:///{folder / 'import.db'}"
-    env = {**os.environ, "CHERISH_DATABASE_URL": db}
-    cli = [sys.executable, "-m", "cherish"]
-    subprocess.run([*cli, "db", "upgrade"], env=env, check=True, capture_output=True)
-    start = time.perf_counter()
-    done = subprocess.run([*cli, "import", str(source)], env=env, check=True, capture_output=True, text=True)
-    seconds = time.perf_counter() - start
+    with fresh_database(args.db, folder) as db:
+        env = {**os.environ, "CHERISH_DATABASE_URL": db}
+        subprocess.run([*CLI, "db", "upgrade"], env=env, check=True, capture_output=True)
+        start = time.perf_counter()
+        done = subprocess.run([*CLI, "import", str(source)], env=env, check=True, capture_output=True, text=True)
+        seconds = time.perf_counter() - start
+    shutil.rmtree(folder, ignore_errors=True)
     print(json.dumps({"rows": args.rows, "orders": order, "seconds": round(seconds, 1),
                       "rows_per_second": round(args.rows / seconds), "database": db.split("://")[0],
                       "summary": done.stderr.strip().splitlines()[-1]}))

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from serving import CLI, create_key, serving
+from serving import CLI, create_key, fresh_database, serving
 
 RUN = os.environ.get("CHERISH_BENCH_RUN", "r")
 
@@ -75,26 +75,15 @@ def main() -> None:
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="cherish-bench-"))
     os.environ["CHERISH_BENCH_RUN"] = folder.name
-    db = args.db or f"sqlite:///{folder / 'bench.db'}"
-    if db.startswith("postgresql"):  # a schema of its own, dropped afterwards
-        import sqlalchemy
-
-        schema = folder.name.replace("-", "_")
-        engine = sqlalchemy.create_engine(db)
-        with engine.begin() as conn:
-            conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
-        db = f"{db}{'&' if '?' in db else '?'}options=-csearch_path%3D{schema}"
-    env = {**os.environ, "CHERISH_DATABASE_URL": db}
-    subprocess.run([*CLI, "db", "upgrade"], env=env, check=True, capture_output=True)
-    key = create_key(env, "write")
     try:
-        with serving(env, args.port, args.workers) as url:
-            _run(url, key, args, db)
+        with fresh_database(args.db, folder) as db:
+            env = {**os.environ, "CHERISH_DATABASE_URL": db}
+            subprocess.run([*CLI, "db", "upgrade"], env=env, check=True, capture_output=True)
+            key = create_key(env, "write")
+            with serving(env, args.port, args.workers) as url:
+                _run(url, key, args, db)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
-        if db.startswith("postgresql"):
-            with engine.begin() as conn:
-                conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
 
 
 def _run(url: str, key: str, args: argparse.Namespace, db: str) -> None:

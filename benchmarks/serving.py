@@ -1,4 +1,4 @@
-"""What the HTTP benchmarks share: the cherish CLI, a key, and `cherish serve` started and awaited."""
+"""What the benchmarks share: the cherish CLI, a fresh database, a key, and `cherish serve` started and awaited."""
 
 from __future__ import annotations
 
@@ -7,10 +7,32 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import httpx
 
 CLI = [sys.executable, "-m", "cherish"]
+
+
+@contextmanager
+def fresh_database(url: str | None, folder: Path) -> Iterator[str]:
+    """The URL of an empty database for one run: a SQLite file in ``folder`` by default, or a schema of its own
+    on the PostgreSQL server that ``url`` names, dropped afterwards."""
+    if url is None or not url.startswith("postgresql"):
+        yield url or f"sqlite:///{folder / 'bench.db'}"
+        return
+    import sqlalchemy
+
+    schema = folder.name.replace("-", "_")
+    engine = sqlalchemy.create_engine(url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+    try:
+        yield f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{schema}"
+    finally:
+        with engine.begin() as conn:
+            conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
+        engine.dispose()
 
 
 def create_key(env: dict[str, str], role: str) -> str:
