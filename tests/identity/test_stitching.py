@@ -81,7 +81,7 @@ def test_email_limit_is_configurable(client, settings, keys):
 
 def test_limits_and_last_seen_of_a_returning_customer(client, keys):
     """A customer stored by earlier requests: its limits still hold when new identifiers come one request at a
-    time, and its identifiers' last_seen moves forward with later events, never back with older ones."""
+    time, and its identifiers' first and last sightings widen with older and later events, whatever their order."""
     send(client, keys["write"], *[track(anonymous_id="kiosk", traits={"email": f"k{i}@example.com"},
                                         timestamp="2026-03-01T10:00:00Z") for i in range(3)])
     for i in range(3, 7):
@@ -94,7 +94,11 @@ def test_limits_and_last_seen_of_a_returning_customer(client, keys):
     send(client, keys["write"], track(anonymous_id="kiosk", timestamp="2026-01-01T08:00:00Z"))
     kiosk = lookup(client, keys["viewer"], anonymous_id="kiosk").json()
     seen = next(i for i in kiosk["identifiers"] if i["type"] == "anonymous_id")
-    assert seen["last_seen"].startswith("2026-04-01")
+    assert seen["first_seen"].startswith("2026-01-01") and seen["last_seen"].startswith("2026-04-01")
+    send(client, keys["write"], track(anonymous_id="kiosk", timestamp="2026-02-01T08:00:00Z"))
+    kiosk = lookup(client, keys["viewer"], anonymous_id="kiosk").json()
+    seen = next(i for i in kiosk["identifiers"] if i["type"] == "anonymous_id")
+    assert seen["first_seen"].startswith("2026-01-01") and seen["last_seen"].startswith("2026-04-01")
 
 
 def test_shared_identifiers_never_merge_anyone(client, keys):

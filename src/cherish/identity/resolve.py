@@ -49,7 +49,8 @@ class IdentityResolver:
     _moved: dict[str, str] = field(default_factory=dict)
     _keys_of: dict[str, set[Key]] = field(default_factory=dict)  # owner → its keys known here (reverse index)
     _unloaded: set[str] = field(default_factory=set)  # owners looked up whose limits and creation are not loaded
-    _stored_last_seen: dict[Key, Any] = field(default_factory=dict)  # as read, to skip updates that change nothing
+    _stored_seen: dict[Key, tuple[Any, Any]] = field(default_factory=dict)  # first and last seen as read, to skip
+    # updates that change nothing
 
     def __post_init__(self) -> None:
         self.shared: set[Key] = set()
@@ -71,11 +72,11 @@ class IdentityResolver:
             for start in range(0, len(values), _CHUNK):
                 # one type at a time, so that the (type, value) index is used on every engine
                 part = values[start : start + _CHUNK]
-                rows = raw_rows(self.session, "SELECT value, customer_id, last_seen FROM identifiers WHERE type = ? "
-                                f"AND value IN ({', '.join('?' * len(part))})", [kind, *part])
-                for value, customer_id, last_seen in rows:
+                rows = raw_rows(self.session, "SELECT value, customer_id, first_seen, last_seen FROM identifiers "
+                                f"WHERE type = ? AND value IN ({', '.join('?' * len(part))})", [kind, *part])
+                for value, customer_id, first_seen, last_seen in rows:
                     self.owner[(kind, value)] = customer_id
-                    self._stored_last_seen[(kind, value)] = last_seen
+                    self._stored_seen[(kind, value)] = (first_seen, last_seen)
                     self._keys_of.setdefault(customer_id, set()).add((kind, value))
                     if customer_id not in self._limited:
                         self._unloaded.add(customer_id)
@@ -320,14 +321,23 @@ class IdentityResolver:
         """Write what was decided so far: new customers and identifiers, then the caller's pending rows."""
         self._flush_own()
         if self._seen:
-            stored = self._stored_last_seen
-            later = []
-            for key, (_, last) in self._seen.items():
-                known = stored.get(key)
-                if known is None or read_time(known) < last:
+            # An identifier's first and last sighting widen with every event, whatever order events come in (a
+            # file of last year's orders imported after live events moves first_seen back).
+            earlier, later = [], []
+            for key, (first, last) in self._seen.items():
+                known_first, known_last = self._stored_seen.get(key, (None, None))
+                if known_first is None or read_time(known_first) > first:
+                    earlier.append((first, key[0], key[1], first))
+                    known_first = first
+                if known_last is None or read_time(known_last) < last:
                     later.append((last, key[0], key[1], last))
-                    stored[key] = last
-            raw_executemany(self.session, "UPDATE identifiers SET last_seen = ? WHERE type = ? AND value = ? AND "
-                            "last_seen < ?", later)
+                    known_last = last
+                self._stored_seen[key] = (known_first, known_last)
+            if earlier:
+                raw_executemany(self.session, "UPDATE identifiers SET first_seen = ? WHERE type = ? AND value = ? "
+                                "AND first_seen > ?", earlier)
+            if later:
+                raw_executemany(self.session, "UPDATE identifiers SET last_seen = ? WHERE type = ? AND value = ? "
+                                "AND last_seen < ?", later)
             self._seen = {}
         self.flush_pending()
