@@ -14,6 +14,7 @@ for clients in 16 4; do
 done > "$OUT/ingest_postgresql.json"
 $PY benchmarks/import_orders.py --rows "${IMPORT_ROWS:-200000}" > "$OUT/import_sqlite.json"
 $PY benchmarks/import_orders.py --rows "${IMPORT_ROWS:-200000}" --db "$PG" > "$OUT/import_postgresql.json"
+$PY benchmarks/sqlite_floor.py > "$OUT/sqlite_floor.json"
 $PY benchmarks/lookup.py --customers "${LOOKUP_CUSTOMERS:-1000000}" > "$OUT/lookup_sqlite.json"
 if [ -x "${PEER_PYTHON:-/tmp/rlenv/bin/python}" ]; then
   $PY benchmarks/febrl.py --peer-python "${PEER_PYTHON:-/tmp/rlenv/bin/python}" > "$OUT/febrl.json"
