@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 import numpy as np
@@ -30,12 +30,12 @@ from cherish.db.dialects import bulk_insert_columns, existing_values, reserve_id
 from cherish.events.importer import row_identity, row_time
 from cherish.events.messages import InvalidMessage, parse_time
 from cherish.events.models import Event, Order, OrderLine
+from cherish.events.orders import LINE_FIELDS
 from cherish.identity.normalize import Key, identifiers_from_traits, normalize_plain
 from cherish.identity.resolve import IdentityResolver
 
 IDENTITY = ("user_id", "anonymous_id", "email", "phone", "loyalty_id")
 NUMBERS = ("price", "quantity", "total", "revenue", "discount")
-PRODUCT_FIELDS = ("product_id", "sku", "name", "category", "price", "quantity")
 TEXT_FIELDS = ("currency", "coupon", "channel", "branch", "employee")
 _BAD = object()  # a value that does not parse: the row goes the row-by-row way
 
@@ -189,7 +189,7 @@ def store_orders(
                      numbers, parsed_numbers, promised)
     # identifiers: once per distinct set, in the order the file first shows them
     identities: dict[tuple[Any, ...], dict[str, Any]] = {}
-    for who_first, (_, when, _), message_id in zip(orders.who, orders.when, orders.message_ids, strict=True):
+    for who_first, (_, when), message_id in zip(orders.who, orders.when, orders.message_ids, strict=True):
         found = identities.get(who_first)
         if found is None:
             ids, traits = row_identity(dict(zip(IDENTITY, who_first, strict=True)))
@@ -215,11 +215,11 @@ def store_orders(
     return result
 
 
-def _time(text: str, date_format: str | None) -> tuple[str, datetime, datetime]:
-    """A row's time as the message will carry it, as intake reads it (aware), and as stored (naive UTC)."""
+def _time(text: str, date_format: str | None) -> tuple[str, datetime]:
+    """A row's time as the message will carry it, and as intake reads it (aware UTC; one object per distinct
+    value, so that the bulk write converts each once)."""
     stamp = row_time(text, date_format)
-    when = parse_time(stamp, "timestamp")
-    return stamp, when, when.astimezone(UTC).replace(tzinfo=None)
+    return stamp, parse_time(stamp, "timestamp")
 
 
 def _orders(table: pa.Table, mapping: dict[str, str], rows: np.ndarray, group: np.ndarray, starts: np.ndarray,
@@ -258,7 +258,7 @@ def _orders(table: pa.Table, mapping: dict[str, str], rows: np.ndarray, group: n
     products: list[list[dict[str, Any]]] = [[] for _ in kept]
     totals: list[float] = [0.0] * len(kept)
     for i, (owner, *product) in enumerate(zip(line_order.tolist(), *product_columns, strict=True)):
-        entry = dict(zip(PRODUCT_FIELDS, product, strict=True))
+        entry = dict(zip(LINE_FIELDS, product, strict=True))
         for name, values in extras:
             if values[i] is not None:
                 entry[name] = values[i]
@@ -293,7 +293,7 @@ def _shortened(column: _Column, rows: np.ndarray, size: int = 200) -> list[str |
 @dataclass
 class _Orders:
     who: list[tuple[Any, ...]]
-    when: list[tuple[str, datetime, datetime]]  # the time as written, aware, and naive UTC (shared objects)
+    when: list[tuple[str, datetime]]  # the time as written and as read (shared objects)
     props: list[dict[str, Any]]
     lines_total: list[float | None]
     message_ids: list[str]
@@ -310,7 +310,7 @@ def _write(session: Session, settings: Settings, orders: _Orders, identities: di
     people = [identities[who] for who in orders.who]
     customers = [person["customer"] for person in people]
     payloads = []
-    for person, (stamp, _, _), props, message_id in zip(people, orders.when, orders.props, orders.message_ids,
+    for person, (stamp, _), props, message_id in zip(people, orders.when, orders.props, orders.message_ids,
                                                           strict=True):
         message = {"type": "track", "event": "Order Completed", **person["ids"], "timestamp": stamp,
                    "properties": props}
@@ -319,12 +319,12 @@ def _write(session: Session, settings: Settings, orders: _Orders, identities: di
         message["messageId"] = message_id
         payloads.append(orjson.dumps(message).decode())
     channels = [_channel(props.get("channel")) for props in orders.props]
-    naive = [when for _, _, when in orders.when]
+    times = [when for _, when in orders.when]
     count = len(customers)
     bulk_insert_columns(session, Event.__table__, {
         "message_id": orders.message_ids, "customer_id": customers, "type": ["track"] * count,
-        "event": ["Order Completed"] * count, "channel": channels, "timestamp": naive,
-        "received_at": [received_at.astimezone(UTC).replace(tzinfo=None)] * count,
+        "event": ["Order Completed"] * count, "channel": channels, "timestamp": times,
+        "received_at": [received_at] * count,
         "identifiers": [person["identifiers"] for person in people], "payload": payloads})
     pks = reserve_ids(session, Order.__table__, count)
     amounts = []
@@ -342,9 +342,9 @@ def _write(session: Session, settings: Settings, orders: _Orders, identities: di
         "discount": [props.get("discount") for props in orders.props],
         "coupon": [_text(props.get("coupon")) for props in orders.props], "channel": channels,
         "branch": [_text(props.get("branch")) for props in orders.props],
-        "employee": [_text(props.get("employee")) for props in orders.props], "placed_at": naive,
+        "employee": [_text(props.get("employee")) for props in orders.props], "placed_at": times,
         "promised_delivery_date": [_day(props.get("promised_delivery_date")) for props in orders.props],
-        "updated_at": naive})
+        "updated_at": times})
     lines = dict(orders.lines)
     lines["order_pk"] = np.asarray(pks, dtype=np.int64)[lines["order_pk"]]
     bulk_insert_columns(session, OrderLine.__table__, lines)

@@ -315,10 +315,8 @@ def run_import(
     for chunk in chunks():
         report.rows += len(chunk)
         if order_column is not None:
-            ids = [_order_key(row.get(order_column)) for _, row in chunk]
-            late = {i for i, order_id in enumerate(ids) if order_id in earlier}
-            report.rejected.extend((chunk[i][0], _scattered(ids[i])) for i in sorted(late))
-            earlier.update(order_id for order_id in ids if order_id is not None)
+            late = _late_lines([_order_key(row.get(order_column)) for _, row in chunk], earlier)
+            report.rejected.extend((chunk[i][0], reason) for i, reason in late.items())
             chunk = [item for i, item in enumerate(chunk) if i not in late]
         valid = _prepare(chunk, kind, convert, settings, report, received)
         if strict:
@@ -346,6 +344,14 @@ def _scattered(order_id: str) -> str:
     and an order is one message: stored once, from the lines that were read together)."""
     return (f"the other lines of order {order_id!r} came much earlier in the file and were stored without this one:"
             " keep an order's lines together (sort the file by order_id)")
+
+
+def _late_lines(order_ids: list[str | None], earlier: set[str]) -> dict[int, str]:
+    """The lines of a chunk (by index, with the reason) whose orders came in ``earlier`` chunks; the chunk's
+    orders are then added to ``earlier``. Both the bulk and the row-by-row path ask this of every chunk."""
+    late = {i: _scattered(order_id) for i, order_id in enumerate(order_ids) if order_id in earlier}
+    earlier.update(order_id for order_id in order_ids if order_id is not None)
+    return late
 
 
 def _prepare(chunk: list[tuple[int, dict[str, Any]]], kind: str, convert: _Converter, settings: Settings,
@@ -440,7 +446,6 @@ def _order_chunks(path: Path, order_column: str) -> Iterator[Any]:
 def _run_bulk_orders(store: Store, settings: Settings, path: Path, convert: _Converter, report: ImportReport,
                      received: datetime, strict: bool, progress: Callable[[int], None] | None) -> ImportReport:
     import pyarrow as pa
-    import pyarrow.compute as pc
 
     from cherish.events.bulk_orders import clean_columns, store_orders
 
@@ -449,19 +454,17 @@ def _run_bulk_orders(store: Store, settings: Settings, path: Path, convert: _Con
 
     offset = 0
     slow_valid: list[tuple[list[int], dict[str, Any]]] = []
-    earlier = pa.array([], pa.string())  # orders of earlier chunks
+    earlier: set[str] = set()  # orders of earlier chunks
 
     def one(session: Any, table: Any) -> list[tuple[list[int], dict[str, Any]]]:
-        nonlocal offset, earlier
+        nonlocal offset
         cleaned, unusual = clean_columns(table)
-        order_ids = cleaned.column(convert.mapping["order_id"])
-        late = set(pc.indices_nonzero(pc.is_in(order_ids, value_set=earlier)).to_pylist()) if len(earlier) else set()
-        earlier = pa.concat_arrays([earlier, pc.unique(order_ids.combine_chunks()).drop_null()])
+        late = _late_lines(cleaned.column(convert.mapping["order_id"]).to_pylist(), earlier)
         result = store_orders(session, settings, cleaned, convert.mapping, convert.date_format, received,
-                              unusual=unusual | late)
+                              unusual=unusual | set(late))
         report.rows += table.num_rows
         report.stored += result.stored_rows
-        report.rejected.extend((offset + i + 1, _scattered(order_ids[i].as_py())) for i in sorted(late))
+        report.rejected.extend((offset + i + 1, reason) for i, reason in late.items())
         kept = [i for i in result.slow_rows if i not in late]
         picked = cleaned.take(pa.array(kept, pa.int64())).to_pylist() if kept else []
         slow = [(offset + i + 1, row) for i, row in zip(kept, picked, strict=True)]

@@ -137,7 +137,7 @@ _FIELDS = ("customer_id", "status", "value", "refunded", "currency", "discount",
            "employee", "placed_at", "promised_delivery_date", "shipped_at", "delivered_at", "updated_at")
 
 
-_LINE_FIELDS = ("product_id", "sku", "name", "category", "price", "quantity")
+LINE_FIELDS = ("product_id", "sku", "name", "category", "price", "quantity")  # an order line, as stored
 
 
 def apply_order_events(session: Session, ops: list[OrderEvent], *, currency: str) -> None:
@@ -183,4 +183,4 @@ def apply_order_events(session: Session, ops: list[OrderEvent], *, currency: str
             session.execute(delete(OrderLine).where(OrderLine.order_pk.in_(replaced)))
         rows = [(pks[k], line) for k, lines in new_lines.items() for line in lines]
         bulk_insert_columns(session, OrderLine.__table__, {
-            "order_pk": [pk for pk, _ in rows], **{f: [line[f] for _, line in rows] for f in _LINE_FIELDS}})
+            "order_pk": [pk for pk, _ in rows], **{f: [line[f] for _, line in rows] for f in LINE_FIELDS}})

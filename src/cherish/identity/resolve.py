@@ -87,20 +87,24 @@ class IdentityResolver:
         """Creation times and limited identifiers of every owner looked up and not loaded yet, in bulk."""
         unknown = [c for c in self._unloaded if c not in self._limited]
         self._unloaded = set()
-        limited = list(self.settings.identifier_limits)
         self._load_created([c for c in unknown if c not in self.created])
-        for start in range(0, len(unknown), _CHUNK):
-            chunk = unknown[start : start + _CHUNK]
-            for customer_id in chunk:
-                self._limited[customer_id] = {t: set() for t in limited}
+        self._load_limits(unknown)
+
+    def _load_limits(self, customers: list[str]) -> None:
+        """The identifiers of limited types that the given customers hold, stored and pending, in bulk."""
+        limited = list(self.settings.identifier_limits)
+        for customer_id in customers:
+            self._limited[customer_id] = {t: set() for t in limited}
+        for start in range(0, len(customers), _CHUNK):
+            chunk = customers[start : start + _CHUNK]
             # Filter the types here: with a type condition, SQLite may pick the (type, value) index and scan it.
             for customer_id, kind, value in raw_rows(
                 self.session, f"SELECT customer_id, type, value FROM identifiers WHERE customer_id IN "
                               f"({', '.join('?' * len(chunk))})", chunk):
                 if kind in self._limited[customer_id]:
                     self._limited[customer_id][kind].add(value)
-        if unknown:
-            wanted = set(unknown)
+        if customers:
+            wanted = set(customers)
             for (kind, value), row in self._new_identifiers.items():
                 if row["customer_id"] in wanted and kind in self._limited[row["customer_id"]]:
                     self._limited[row["customer_id"]][kind].add(value)
@@ -115,21 +119,12 @@ class IdentityResolver:
                 self.created[customer_id] = read_time(created_at)
 
     def _limited_values(self, customer_id: str, kind: str) -> set[str]:
-        if customer_id not in self._limited and customer_id in self._unloaded:
-            self._load_unloaded()
-        per_type = self._limited.get(customer_id)
-        if per_type is None:
-            per_type = {t: set() for t in self.settings.identifier_limits}
-            # the type is filtered here: with a type condition, SQLite may scan the (type, value) index
-            for t, v in raw_rows(self.session, "SELECT type, value FROM identifiers WHERE customer_id = ?",
-                                 [customer_id]):
-                if t in per_type:
-                    per_type[t].add(v)
-            for (t, v), row in self._new_identifiers.items():
-                if row["customer_id"] == customer_id and t in per_type:
-                    per_type[t].add(v)
-            self._limited[customer_id] = per_type
-        return per_type.setdefault(kind, set())
+        if customer_id not in self._limited:
+            if customer_id in self._unloaded:
+                self._load_unloaded()
+            else:
+                self._load_limits([customer_id])
+        return self._limited[customer_id].setdefault(kind, set())
 
     def _fits(self, customer_id: str, key: Key, alias: bool) -> bool:
         limit = self.settings.identifier_limit(key[0])
