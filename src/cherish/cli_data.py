@@ -53,6 +53,9 @@ def demo(
     port: int = typer.Option(8000, help="Port to serve on."),
     truth: Path = typer.Option(Path("cherish-data/demo-truth.csv"), help="Where to keep who-is-who (ground truth)."),
     match: bool = typer.Option(True, "--match/--no-match", help="Run `cherish identity match` after building."),
+    workers: int | None = typer.Option(None, "--workers", min=1,
+                                       help="Processes that simulate and ingest people side by side (default: one "
+                                            "per core; 1 builds in this process)."),
 ) -> None:
     """Build the demo company (once; --rebuild to start over), print how to log in, and serve it."""
     from sqlalchemy import func, select
@@ -77,7 +80,7 @@ def demo(
         with progress_bar() as bar:
             task = bar.add_task("building the demo company", total=customers)
             summary = build_demo(store, settings, people=customers, seed=seed, truth_path=truth,
-                                 progress=lambda n: bar.advance(task, n))
+                                 progress=lambda n: bar.advance(task, n), workers=workers)
         err.print(f"built {summary.people} people, {summary.messages} events; ground truth in {truth}")
         if match:
             from cherish.identity.match_store import run_match

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import orjson
 from sqlalchemy import Engine, create_engine, event
@@ -92,6 +93,19 @@ class Store:
             return
         with self._write_lock, self._writer() as session, session.begin():
             yield session
+
+    @contextmanager
+    def writer_connection(self) -> Iterator[Any]:
+        """SQLite only: a driver connection outside any transaction, with the writer's place held, for work that
+        must happen between transactions (attaching a database); the caller begins and ends its own."""
+        if self._write_lock is None:
+            raise EngineError("a driver connection for writing is only lent on SQLite")
+        with self._write_lock:
+            connection = self.engine.raw_connection()
+            try:
+                yield connection.driver_connection
+            finally:
+                connection.close()  # back to the pool
 
     def dispose(self) -> None:
         self.engine.dispose()

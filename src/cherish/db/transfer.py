@@ -1,0 +1,106 @@
+"""Moving the rows of a scratch SQLite store into the store: how work done in another process lands in bulk."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from sqlalchemy import Integer, Table
+from sqlalchemy.orm import Session
+
+from cherish import models  # noqa: F401  (every table in the metadata)
+from cherish.db.base import Base
+from cherish.db.dialects import bulk_insert_columns, reserve_ids
+from cherish.db.engine import Store
+
+
+def copy_store(store: Store, source: Path) -> dict[str, int]:
+    """Insert every row of the SQLite store at ``source`` (same schema) into ``store`` in one transaction, and say
+    how many rows each table received.
+
+    Integer ids are drawn afresh, as the store draws them, and the columns that point at them follow; every other
+    value is kept as it is, so the rows must not collide with the store's (the caller's guarantee: the demo's
+    people share no identifier, message id or order id across chunks). SQLite copies inside the engine, from the
+    scratch file attached to a writer's connection; PostgreSQL receives the values as SQLite holds them
+    (timestamps as naive UTC text, JSON as text) through COPY, which reads them as the columns' types."""
+    if store.dialect == "sqlite":
+        return _attached(store, source)
+    with store.write() as session:
+        return _through_driver(session, source)
+
+
+def _attached(store: Store, source: Path) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    with store.writer_connection() as connection:
+        connection.execute("ATTACH DATABASE ? AS scratch", (str(source),))
+        try:
+            connection.execute("BEGIN IMMEDIATE")
+            try:
+                shift: dict[str, int] = {}  # table -> what its scratch ids move by
+                for table in Base.metadata.sorted_tables:
+                    names = [column.name for column in table.columns]
+                    picked = {name: f'"{name}"' for name in names}
+                    for column in table.columns:
+                        for key in column.foreign_keys:
+                            if key.column.table.name in shift:
+                                picked[column.name] = f'"{column.name}" + {shift[key.column.table.name]}'
+                    if _has_serial_id(table):
+                        if table.name in _referenced_ids():
+                            shift[table.name] = connection.execute(
+                                f'SELECT COALESCE(MAX(id), 0) FROM main."{table.name}"').fetchone()[0]
+                            picked["id"] = f'id + {shift[table.name]}'
+                        else:
+                            del picked["id"]  # drawn by the store as the rows go in
+                    counts[table.name] = connection.execute(
+                        f'INSERT INTO main."{table.name}" ({", ".join(chr(34) + n + chr(34) for n in picked)}) '
+                        f'SELECT {", ".join(picked.values())} FROM scratch."{table.name}" ORDER BY rowid').rowcount
+                connection.execute("COMMIT")
+            except BaseException:
+                connection.execute("ROLLBACK")
+                raise
+        finally:
+            connection.execute("DETACH DATABASE scratch")
+    return {name: count for name, count in counts.items() if count}
+
+
+def _through_driver(session: Session, source: Path) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    referenced = _referenced_ids()
+    fresh: dict[str, dict[int, int]] = {}  # table -> scratch id -> id in the store
+    connection = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+    try:
+        for table in Base.metadata.sorted_tables:  # parents before the tables that point at them
+            names = [column.name for column in table.columns]
+            quoted = ", ".join(f'"{name}"' for name in names)
+            rows = connection.execute(f'SELECT {quoted} FROM "{table.name}" ORDER BY rowid').fetchall()
+            if not rows:
+                continue
+            columns = {name: list(values) for name, values in zip(names, zip(*rows, strict=True), strict=True)}
+            for column in table.columns:
+                for key in column.foreign_keys:
+                    ids = fresh.get(key.column.table.name)
+                    if ids is not None:
+                        columns[column.name] = [None if v is None else ids[v] for v in columns[column.name]]
+            if _has_serial_id(table):
+                if table.name in referenced:
+                    new = reserve_ids(session, table, len(rows))
+                    fresh[table.name] = dict(zip(columns["id"], new, strict=True))
+                    columns["id"] = new
+                else:
+                    del columns["id"]  # drawn by the store as the rows go in
+            bulk_insert_columns(session, table, columns)
+            counts[table.name] = len(rows)
+    finally:
+        connection.close()
+    return counts
+
+
+def _has_serial_id(table: Table) -> bool:
+    key = list(table.primary_key.columns)
+    return len(key) == 1 and key[0].name == "id" and isinstance(key[0].type, Integer)
+
+
+def _referenced_ids() -> set[str]:
+    """Tables whose integer ids other tables point at (an order's lines point at the order)."""
+    return {key.column.table.name for table in Base.metadata.sorted_tables for key in table.foreign_keys
+            if _has_serial_id(key.column.table)}
