@@ -127,13 +127,17 @@ def paused_gc() -> Iterator[None]:
             gc.enable()
 
 
-def _sqlite_setup(engine: Engine) -> None:
+def _sqlite_setup(engine: Engine, scratch: bool) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn, _record):  # type: ignore[no-untyped-def]
         dbapi_conn.isolation_level = None  # we issue BEGIN ourselves (pysqlite's own is broken)
         cur = dbapi_conn.cursor()
-        cur.execute("PRAGMA journal_mode=WAL")
-        cur.execute("PRAGMA synchronous=NORMAL")
+        if scratch:  # pages written once, never synced: a crash loses the file, which is only scratch
+            cur.execute("PRAGMA journal_mode=MEMORY")
+            cur.execute("PRAGMA synchronous=OFF")
+        else:
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA busy_timeout=30000")
         # Read pages through memory maps and a larger cache: lookups on a big store stay off the syscall path.
@@ -151,8 +155,9 @@ def _sqlite_setup(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
-def open_store(url: str, *, echo: bool = False) -> Store:
-    """Open (without migrating) the store at ``url``; SQLite folders are created as needed."""
+def open_store(url: str, *, echo: bool = False, scratch: bool = False) -> Store:
+    """Open (without migrating) the store at ``url``; SQLite folders are created as needed. A ``scratch`` SQLite
+    store (work in progress that another process moves into the store) keeps no write-ahead log and never syncs."""
     try:
         parsed = make_url(url)
     except ArgumentError as exc:
@@ -172,7 +177,7 @@ def open_store(url: str, *, echo: bool = False) -> Store:
     except Exception as exc:  # a missing driver, a bad option
         raise EngineError(f"cannot open the database: {exc}") from exc
     if engine.dialect.name == "sqlite":
-        _sqlite_setup(engine)
+        _sqlite_setup(engine, scratch)
     writer_engine = engine.execution_options(cherish_write=True)
     return Store(
         engine=engine,

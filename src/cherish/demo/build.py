@@ -26,7 +26,7 @@ from cherish.db.engine import Store, open_store, paused_gc
 from cherish.demo.people import make_person, simulate
 from cherish.events.service import ingest
 
-PEOPLE_PER_CHUNK = 500
+PEOPLE_PER_CHUNK = 1000
 MESSAGES_PER_TRANSACTION = 5000
 
 
@@ -117,7 +117,7 @@ def _in_workers(store: Store, settings: Settings, chunks: list[range], workers: 
     folder = Path(tempfile.mkdtemp(prefix="cherish-demo-"))
     try:
         template = folder / "template.db"
-        scratch = open_store(f"sqlite:///{template}")
+        scratch = open_store(f"sqlite:///{template}", scratch=True)
         upgrade(scratch)
         scratch.dispose()
         jobs = deque(_Chunk(people, seed, start, end, settings, template, folder / f"chunk-{people.start}.db")
@@ -139,13 +139,13 @@ def _in_workers(store: Store, settings: Settings, chunks: list[range], workers: 
 def _build_chunk(job: _Chunk) -> _Built:
     """In a worker: simulate a chunk of people and ingest them into a scratch store of their own."""
     shutil.copyfile(job.template, job.path)
-    scratch = open_store(f"sqlite:///{job.path}")
+    scratch = open_store(f"sqlite:///{job.path}", scratch=True)
     try:
         with paused_gc():
             pending, truth = _simulate(job.people, seed=job.seed, start=job.start, end=job.end)
             customers = _ingest(scratch, job.settings, pending, job.end)
     finally:
-        scratch.dispose()  # the last connection closed: the write-ahead log is folded into the file
+        scratch.dispose()
     return _Built(job.path, len(pending), customers, truth)
 
 
