@@ -7,13 +7,16 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from sqlalchemy import text
 
 from cherish.config import Settings
 from cherish.db.engine import Store, open_store
 from cherish.db.migrate import upgrade
+from cherish.db.transfer import copy_store
 from cherish.demo import build
 from cherish.demo.build import build_demo
+from cherish.errors import Conflict
 from cherish.events.service import ingest
 
 END = datetime(2026, 6, 1, tzinfo=UTC)
@@ -117,3 +120,18 @@ def test_the_store_goes_on_drawing_ids_after_the_moved_rows(store: Store, settin
     new_order = _rows(store, "SELECT o.id, COUNT(l.id) FROM orders o JOIN order_lines l ON l.order_pk = o.id "
                              "WHERE o.order_id = 'AFTER-1' GROUP BY o.id")
     assert new_order[0][0] > before[2] and new_order[0][1] == 1
+
+
+def test_rows_that_collide_with_the_store_are_refused_whole(store: Store, settings: Settings, tmp_path: Path,
+                                                           monkeypatch) -> None:
+    """Chunks must not share identifiers; if a scratch store's rows meet the store's, none of them land."""
+    monkeypatch.setattr(build, "PEOPLE_PER_CHUNK", 100)
+    build_demo(store, settings, people=200, seed=4, end=END, workers=2)
+    counts = {t: _rows(store, f"SELECT COUNT(*) FROM {t}")[0][0] for t in ("customers", "events", "identifiers")}
+    scratch = open_store(f"sqlite:///{tmp_path / 'again.db'}", scratch=True)
+    upgrade(scratch)
+    build_demo(scratch, settings, people=150, seed=4, end=END, workers=1)  # people the store already has
+    scratch.dispose()
+    with pytest.raises(Conflict, match="collide"):
+        copy_store(store, tmp_path / "again.db")
+    assert {t: _rows(store, f"SELECT COUNT(*) FROM {t}")[0][0] for t in counts} == counts

@@ -73,3 +73,15 @@ def test_people_use_different_identifiers_on_different_channels():
     kinds = Counter(len({k for k, _ in p.keys}) for p in people[:50] if p.keys)
     assert max(kinds) >= 3
     assert any(p.alternate for p in people), "some people have a second, unconnected profile"
+
+
+def test_no_identifier_is_shared_by_two_people():
+    """What lets chunks of people be ingested apart (cherish.demo.build): random ids carry the person's number."""
+    owners: dict[tuple[str, str], int] = {}
+    for index in range(3000):
+        rng = random.Random(f"6:{index}")
+        person = make_person(rng, index, 6)
+        simulate(person, rng, seed=6, start=START, end=END)
+        for key in person.keys:
+            assert owners.setdefault(key, index) == index, f"{key} is used by two people"
+    assert len(owners) > 3000 * 3

@@ -10,8 +10,9 @@ from sqlalchemy.orm import Session
 
 from cherish import models  # noqa: F401  (every table in the metadata)
 from cherish.db.base import Base
-from cherish.db.dialects import bulk_insert_columns, reserve_ids
+from cherish.db.dialects import bulk_insert_columns, is_conflict, reserve_ids
 from cherish.db.engine import Store
+from cherish.errors import Conflict
 
 
 def copy_store(store: Store, source: Path) -> dict[str, int]:
@@ -23,10 +24,17 @@ def copy_store(store: Store, source: Path) -> dict[str, int]:
     people share no identifier, message id or order id across chunks). SQLite copies inside the engine, from the
     scratch file attached to a writer's connection; PostgreSQL receives the values as SQLite holds them
     (timestamps as naive UTC text, JSON as text) through COPY, which reads them as the columns' types."""
-    if store.dialect == "sqlite":
-        return _attached(store, source)
-    with store.write() as session:
-        return _through_driver(session, source)
+    try:
+        if store.dialect == "sqlite":
+            return _attached(store, source)
+        with store.write() as session:
+            return _through_driver(session, source)
+    except Exception as exc:
+        if not is_conflict(exc):
+            raise
+        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        raise Conflict(f"the rows of {source.name} collide with rows in the store, nothing of them was moved: "
+                       f"{reason}") from exc
 
 
 def _attached(store: Store, source: Path) -> dict[str, int]:

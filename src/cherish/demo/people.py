@@ -1,4 +1,8 @@
-"""One simulated person of the demo company: who they are, what they buy and say, on which channels."""
+"""One simulated person of the demo company: who they are, what they buy and say, on which channels.
+
+Every identifier a person uses is theirs alone (random ids carry the person's number), so that chunks of people
+can be ingested apart (`cherish.demo.build`); the same person still uses different identifiers on different
+channels, and a few keep a second profile that shares none with the first."""
 
 from __future__ import annotations
 
@@ -59,8 +63,8 @@ def make_person(rng: random.Random, index: int, seed: int) -> Person:
         email=f"{handle}{index}@{rng.choice(EMAIL_DOMAINS)}", phone=phone,
         user_id=f"u{seed}-{index:07d}" if rng.random() < 0.55 else None,
         loyalty_id=f"L{seed}{index:08d}" if rng.random() < 0.4 else None,
-        devices=[f"anon-{rng.getrandbits(64):016x}" for _ in range(rng.choice((1, 1, 2, 3)))],
-        card=f"card-{rng.getrandbits(48):012x}", branch=branch[0], channels=channels, weights=weights,
+        devices=[f"anon-{index:x}-{rng.getrandbits(64):016x}" for _ in range(rng.choice((1, 1, 2, 3)))],
+        card=f"card-{index:x}-{rng.getrandbits(48):012x}", branch=branch[0], channels=channels, weights=weights,
         disposition=rng.gauss(0, 1.2),
     )
     if rng.random() < 0.03:  # a second, unconnected profile in the shops: only name, birthday, address match
@@ -70,7 +74,7 @@ def make_person(rng: random.Random, index: int, seed: int) -> Person:
             "phone": f"+1{AREA_CODES[(index // 8_000_000 + 7) % len(AREA_CODES)]}{200 + (index // 10_000) % 800}"
                      f"{index % 10_000:04d}",
             "loyalty_id": f"K{seed}{index:08d}",
-            "card": f"card-{rng.getrandbits(48):012x}",
+            "card": f"card-{index:x}-{rng.getrandbits(48):012x}",
             # some moved house or left the birthday out: the harder cases that end up in review
             "street": f"{rng.randint(1, 9999)} {rng.choice(STREETS)}" if rng.random() < 0.25 else None,
             "birthday": rng.random() > 0.2,
@@ -188,7 +192,7 @@ def _order(w: Writer, rng: random.Random, when: datetime, number: int, web_ids: 
             context_traits = {"phone": person.phone}
     else:
         employee = rng.choice(STAFF["phone"])
-        ids = {"anonymousId": f"call-{rng.getrandbits(40):010x}"}
+        ids = {"anonymousId": f"call-{person.index:x}-{rng.getrandbits(40):010x}"}
         context_traits = {"phone": person.phone}
     if channel in ("web", "app") and rng.random() < 0.5:
         for product in rng.sample(CATALOG, rng.randint(1, 3)):
@@ -259,7 +263,8 @@ def _support(w: Writer, rng: random.Random, when: datetime, order_id: str, conta
         channel = rng.choice(("phone", "chat", "email", "social"))
         employee = rng.choice(STAFF[channel])
         if channel == "phone":
-            ids, traits = {"anonymousId": f"call-{rng.getrandbits(40):010x}"}, {"phone": person.phone}
+            ids = {"anonymousId": f"call-{person.index:x}-{rng.getrandbits(40):010x}"}
+            traits = {"phone": person.phone}
         elif channel == "social":
             ids = {"anonymousId": f"social-{person.first.lower()}{person.index}"}
             traits = {"email": person.email} if rng.random() < 0.6 else {}  # gave their email in the thread
