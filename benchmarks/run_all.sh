@@ -19,3 +19,4 @@ $PY benchmarks/lookup.py --customers "${LOOKUP_CUSTOMERS:-1000000}" > "$OUT/look
 if [ -x "${PEER_PYTHON:-/tmp/rlenv/bin/python}" ]; then
   $PY benchmarks/febrl.py --peer-python "${PEER_PYTHON:-/tmp/rlenv/bin/python}" > "$OUT/febrl.json"
 fi
+$PY benchmarks/demo_build.py --customers "${DEMO_CUSTOMERS:-1000000}" > "$OUT/demo_sqlite.json"
