@@ -135,3 +135,23 @@ def test_rows_that_collide_with_the_store_are_refused_whole(store: Store, settin
     with pytest.raises(Conflict, match="collide"):
         copy_store(store, tmp_path / "again.db")
     assert {t: _rows(store, f"SELECT COUNT(*) FROM {t}")[0][0] for t in counts} == counts
+
+
+def test_the_cli_builds_with_workers_and_refuses_none(tmp_path: Path, monkeypatch) -> None:
+    from typer.testing import CliRunner
+
+    from cherish.cli import app
+
+    monkeypatch.chdir(tmp_path)
+    db = f"sqlite:///{tmp_path / 'demo.db'}"
+    result = CliRunner().invoke(app, ["demo", "--customers", "1100", "--workers", "2", "--no-serve", "--no-match",
+                                      "--db", db])
+    assert result.exit_code == 0, result.output
+    assert "built 1100 people" in result.stderr
+    built = open_store(db)
+    try:
+        assert _rows(built, "SELECT COUNT(DISTINCT customer_id) > 1000 FROM events") == [(1,)]
+    finally:
+        built.dispose()
+    refused = CliRunner().invoke(app, ["demo", "--workers", "0", "--no-serve", "--db", db])
+    assert refused.exit_code != 0 and "--workers" in refused.output
