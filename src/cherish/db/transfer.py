@@ -39,6 +39,7 @@ def copy_store(store: Store, source: Path) -> dict[str, int]:
 
 def _attached(store: Store, source: Path) -> dict[str, int]:
     counts: dict[str, int] = {}
+    referenced = _referenced_ids()
     with store.writer_connection() as connection:
         connection.execute("ATTACH DATABASE ? AS scratch", (str(source),))
         try:
@@ -53,7 +54,7 @@ def _attached(store: Store, source: Path) -> dict[str, int]:
                             if key.column.table.name in shift:
                                 picked[column.name] = f'"{column.name}" + {shift[key.column.table.name]}'
                     if _has_serial_id(table):
-                        if table.name in _referenced_ids():
+                        if table.name in referenced:
                             shift[table.name] = connection.execute(
                                 f'SELECT COALESCE(MAX(id), 0) FROM main."{table.name}"').fetchone()[0]
                             picked["id"] = f'id + {shift[table.name]}'

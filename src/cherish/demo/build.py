@@ -66,7 +66,8 @@ def build_demo(
 ) -> DemoSummary:
     """Simulate ``people`` customers over ``years`` ending at ``end`` (today) and ingest everything they did.
 
-    ``workers`` processes ingest chunks side by side (default: one per core; 1 ingests in this process)."""
+    ``workers`` processes ingest chunks side by side (default: one per core; 1 ingests in this process). The
+    store must not hold this seed's demo already: moved rows that collide with it are refused (``Conflict``)."""
     if people < 1:
         raise ValueError("the demo needs at least one customer")
     workers = max(1, workers if workers is not None else (os.cpu_count() or 1))
