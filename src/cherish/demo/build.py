@@ -102,10 +102,7 @@ def _in_process(store: Store, settings: Settings, chunks: list[range], *, seed: 
                 end: datetime) -> Any:
     """Each chunk ingested straight into the store: (messages, customers, ground truth) per chunk."""
     for people in chunks:
-        with paused_gc():  # a chunk's simulated messages are many small objects, none in cycles
-            pending, truth = _simulate(people, seed=seed, start=start, end=end)
-            customers = _ingest(store, settings, pending, end)
-        yield len(pending), customers, truth
+        yield _simulate_and_ingest(store, settings, people, seed=seed, start=start, end=end)
 
 
 def _in_workers(store: Store, settings: Settings, chunks: list[range], workers: int, *, seed: int, start: datetime,
@@ -142,12 +139,19 @@ def _build_chunk(job: _Chunk) -> _Built:
     shutil.copyfile(job.template, job.path)
     scratch = open_store(f"sqlite:///{job.path}", scratch=True)
     try:
-        with paused_gc():
-            pending, truth = _simulate(job.people, seed=job.seed, start=job.start, end=job.end)
-            customers = _ingest(scratch, job.settings, pending, job.end)
+        messages, customers, truth = _simulate_and_ingest(scratch, job.settings, job.people, seed=job.seed,
+                                                          start=job.start, end=job.end)
     finally:
         scratch.dispose()
-    return _Built(job.path, len(pending), customers, truth)
+    return _Built(job.path, messages, customers, truth)
+
+
+def _simulate_and_ingest(store: Store, settings: Settings, people: range, *, seed: int, start: datetime,
+                         end: datetime) -> tuple[int, int, list[tuple[str, str, str]]]:
+    """One chunk of people simulated and ingested into ``store``: (messages, customers, ground truth)."""
+    with paused_gc():  # a chunk's simulated messages are many small objects, none in cycles
+        pending, truth = _simulate(people, seed=seed, start=start, end=end)
+        return len(pending), _ingest(store, settings, pending, end), truth
 
 
 def _simulate(people: range, *, seed: int, start: datetime,
