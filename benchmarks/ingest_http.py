@@ -72,6 +72,8 @@ def main() -> None:
     parser.add_argument("--db", default=None, help="database URL (default: a fresh SQLite file)")
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--no-intake-writer", action="store_true",
+                        help="store in each server process (the writer threads take turns) instead of the writer process")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="cherish-bench-"))
     os.environ["CHERISH_BENCH_RUN"] = folder.name
@@ -80,7 +82,8 @@ def main() -> None:
             env = {**os.environ, "CHERISH_DATABASE_URL": db}
             subprocess.run([*CLI, "db", "upgrade"], env=env, check=True, capture_output=True)
             key = create_key(env, "write")
-            with serving(env, args.port, args.workers) as url:
+            options = ("--no-intake-writer",) if args.no_intake_writer else ()
+            with serving(env, args.port, args.workers, options) as url:
                 _run(url, key, args, db)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
@@ -107,7 +110,7 @@ def _run(url: str, key: str, args: argparse.Namespace, db: str) -> None:
     failures = sum(r[1] for r in results)
     print(json.dumps({"events": sent, "failed_batches": failures, "seconds": round(elapsed, 1),
                       "events_per_second": round(sent / elapsed), "clients": args.clients,
-                      "database": db.split("://")[0]}))
+                      "database": db.split("://")[0], "intake_writer": not args.no_intake_writer}))
 
 
 if __name__ == "__main__":

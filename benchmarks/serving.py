@@ -41,9 +41,9 @@ def create_key(env: dict[str, str], role: str) -> str:
 
 
 @contextmanager
-def serving(env: dict[str, str], port: int, workers: int = 1) -> Iterator[str]:
+def serving(env: dict[str, str], port: int, workers: int = 1, options: tuple[str, ...] = ()) -> Iterator[str]:
     """`cherish serve` in its own process until the block ends; yields its URL once /health answers."""
-    server = subprocess.Popen([*CLI, "serve", "--port", str(port), "--workers", str(workers)], env=env,
+    server = subprocess.Popen([*CLI, "serve", "--port", str(port), "--workers", str(workers), *options], env=env,
                               stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     try:

@@ -91,21 +91,36 @@ def db_upgrade(db: str | None = DbOption) -> None:
 @friendly
 def serve(host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
           port: int = typer.Option(8000, help="Port to listen on."),
-          workers: int = typer.Option(1, help="Server processes; on SQLite they take turns at its one writer (2 suits a "
-                                                "2-core machine under heavy intake)."),
+          workers: int = typer.Option(1, min=1, help="Server processes (2 suits a 2-core machine under heavy intake)."),
+          intake_writer: bool = typer.Option(True, help="On SQLite, store intake in a writer process of its own that "
+                                                        "every server process sends to (it has one writer anyway)."),
           db: str | None = DbOption) -> None:
     """Serve intake, API and dashboard from the database CHERISH_DATABASE_URL names."""
+    settings = settings_for(db)
+    store = store_for(settings, migrate=True)
+    dialect = store.dialect
+    store.dispose()
+    run_server(settings, dialect, host=host, port=port, workers=workers, intake_writer=intake_writer)
+
+
+def run_server(settings: Settings, dialect: str, *, host: str, port: int, workers: int = 1,
+               intake_writer: bool = True) -> None:
+    """Serve the app until stopped; on SQLite with the intake writer process beside the server processes."""
+    from contextlib import nullcontext
+
     import uvicorn
 
-    settings = settings_for(db)
-    store_for(settings, migrate=True).dispose()
-    err.print(f"cherish is serving on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
-    if workers > 1:
-        uvicorn.run("cherish.api.asgi:app", host=host, port=port, workers=workers, log_level="warning")
-    else:
-        from cherish.api.app import create_app
+    from cherish.events.writer import WriterProcess
 
-        uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+    writer = WriterProcess(settings) if intake_writer and dialect == "sqlite" else nullcontext()
+    with writer:
+        err.print(f"cherish is serving on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
+        if workers > 1:
+            uvicorn.run("cherish.api.asgi:app", host=host, port=port, workers=workers, log_level="warning")
+        else:
+            from cherish.api.app import create_app
+
+            uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
 
 
 @keys_app.command("create")

@@ -16,7 +16,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from cherish.cli import DbOption, app, err, friendly, settings_for, store_for
+from cherish.cli import DbOption, app, err, friendly, run_server, settings_for, store_for
 from cherish.config import DEFAULT_DATABASE_URL
 
 out = Console(soft_wrap=True)  # the login and the curl line must stay copyable
@@ -103,13 +103,10 @@ def demo(
     out.print(f"  write key: {write_key}")
     out.print(f"  try:       curl -u {write_key}: {url}/v1/track -H 'Content-Type: application/json' "
               "-d '{\"userId\": \"u1\", \"event\": \"Hello\"}'\n")
+    dialect = store.dialect
     store.dispose()
     if serve:
-        import uvicorn
-
-        from cherish.api.app import create_app
-
-        uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+        run_server(settings, dialect, host=host, port=port)
 
 
 identity_app = next(g.typer_instance for g in app.registered_groups if g.name == "identity")

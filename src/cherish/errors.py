@@ -50,6 +50,13 @@ class Conflict(CherishError):
     status = 409
 
 
+class Unavailable(CherishError):
+    """A part of the service is (re)starting: the request can be sent again (the SDKs retry a 5xx)."""
+
+    code = "unavailable"
+    status = 503
+
+
 class EngineError(CherishError):
     code = "engine_error"
     status = 500

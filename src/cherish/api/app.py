@@ -61,8 +61,11 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.state.settings = settings
     app.state.store = store
     from cherish.events.committer import GroupCommitter
+    from cherish.events.writer import WriterClient
 
-    app.state.committer = GroupCommitter(store, settings)  # intake batches share transactions when busy
+    # intake batches share transactions when busy: in this process, or in the writer process `cherish serve`
+    # starts on SQLite
+    app.state.committer = WriterClient.from_environment(settings) or GroupCommitter(store, settings)
     app.add_middleware(
         SessionMiddleware, secret_key=secret, session_cookie="cherish_session", max_age=settings.session_max_age,
         same_site="lax", https_only=False,

@@ -85,7 +85,7 @@ def bulk_insert_columns(session: Session, table: Any, columns: dict[str, Any]) -
         plain = column.tolist() if hasattr(column, "tolist") else list(column)
         sample = next((v for v in plain if v is not None), None)
         if isinstance(sample, datetime):
-            plain = _stored_times(plain, sqlite_dialect)
+            plain = _stored_times(plain, sqlite_dialect, session.info.setdefault("cherish_stored_times", {}))
         elif isinstance(sample, date):  # converted once per distinct value: many rows share a day
             cache: dict[Any, Any] = {None: None}
             plain = [cache[v] if v in cache else cache.setdefault(v, _stored(v, sqlite_dialect))
@@ -208,15 +208,16 @@ def read_time(value: Any) -> datetime | None:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def _stored_times(values: list[Any], sqlite_dialect: bool) -> list[Any]:
+def _stored_times(values: list[Any], sqlite_dialect: bool, texts: dict[int, tuple[Any, Any]]) -> list[Any]:
     """A column of datetimes as :func:`_stored` stores them, with a short way for the usual UTC and naive ones
-    (a bulk write converts hundreds of thousands)."""
+    (a bulk write converts hundreds of thousands).
+
+    Rows written together often share one time object (received_at, a message's time as the event's time, its
+    identifiers' first and last sight and a new customer's birth; an imported file's days): each object is
+    converted once per transaction. ``texts`` (kept in the session) is keyed by identity and holds the object
+    itself, so no other object can take its identity while the text is remembered."""
     if not sqlite_dialect:
         return [v if v is None or v.tzinfo is None else v.astimezone(UTC).replace(tzinfo=None) for v in values]
-    # Rows written together often share one time object (received_at, a message's time as first and last seen,
-    # an imported file's days): each object is converted once. Keyed by identity, which is safe here because
-    # every object stays alive in ``values`` for the whole call.
-    texts: dict[int, Any] = {}
     out = []
     last: Any = object()
     text: Any = None
@@ -225,11 +226,14 @@ def _stored_times(values: list[Any], sqlite_dialect: bool) -> list[Any]:
             out.append(text)
             continue
         last = v
-        text = texts.get(id(v))
-        if text is None:
+        known = texts.get(id(v))
+        if known is None:
             # ISO text with microseconds is 26 characters; what follows is the offset, zero for these
-            text = texts[id(v)] = (v.isoformat(" ", "microseconds")[:26] if v is not None
-                                   and (v.tzinfo is UTC or v.tzinfo is None) else _stored(v, True))
+            text = (v.isoformat(" ", "microseconds")[:26] if v is not None and (v.tzinfo is UTC or v.tzinfo is None)
+                    else _stored(v, True))
+            texts[id(v)] = (v, text)
+        else:
+            text = known[1]
         out.append(text)
     return out
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future, InvalidStateError
 from dataclasses import dataclass, field
 from typing import Any
@@ -74,49 +75,61 @@ class GroupCommitter:
             size += len(more.parsed.messages)
 
     def _store(self, group: list[_Submission]) -> None:
+        outcomes = commit_group(self.store, self.settings, [s.parsed for s in group], more=lambda: self._more(group))
+        for submission, outcome in zip(group, outcomes, strict=True):
+            settle(submission.future, outcome)
+
+    def _more(self, group: list[_Submission]) -> list[Parsed]:
+        """What queued while the write lock was taken (taking it can take a while: another process holds it),
+        so that it joins this transaction instead of waiting for the next one."""
+        known = len(group)
+        self._drain(group)
+        return [s.parsed for s in group[known:]]
+
+
+def commit_group(store: Store, settings: Settings, batches: list[Parsed],
+                 more: Callable[[], list[Parsed]] | None = None) -> list[IngestResult | BaseException]:
+    """Store ``batches`` in one transaction, with the batches ``more`` returns once the write lock is held
+    appended to them; an outcome for each, in order (its result, or the error it answers with). A group that
+    fails (a bug, a conflict) is stored again batch by batch, so one bad batch never takes the others down."""
+    batches = list(batches)
+    try:
+        with store.write() as session:
+            if more is not None:
+                batches.extend(more())
+            return list(store_batches(session, batches, settings=settings))
+    except Exception:  # noqa: BLE001 — one of them failed: store each on its own, below
+        log.debug("intake: a shared transaction failed; storing its %d batches one by one", len(batches))
+    outcomes: list[IngestResult | BaseException] = []
+    for parsed in batches:
         try:
-            with self.store.write() as session:
-                # Taking the write lock can take a while (another process holds it): what arrived meanwhile
-                # joins this transaction instead of waiting for the next one.
-                self._drain(group)
-                results = store_batches(session, [s.parsed for s in group], settings=self.settings)
-        except Exception:  # noqa: BLE001 — one of them failed: store each on its own, below
-            log.debug("intake: a shared transaction failed; storing its %d batches one by one", len(group))
-        else:
-            for submission, result in zip(group, results, strict=True):
-                _settle(submission.future, result=result)
-            return
-        for submission in group:
-            try:
-                _settle(submission.future, result=self._alone(submission))
-            except Exception as exc:  # noqa: BLE001 — the request answers with it
-                _settle(submission.future, error=exc)
-
-    def _alone(self, submission: _Submission) -> IngestResult:
-        for attempt in range(5):
-            try:
-                with self.store.write() as session:
-                    return self._ingest(session, submission)
-            except Exception as exc:
-                # Another process stored the same message or identifier first: retry, now deduplicated.
-                if attempt == 4 or not is_conflict(exc):
-                    raise
-        raise AssertionError("unreachable")
-
-    def _ingest(self, session: Any, submission: _Submission) -> IngestResult:
-        return store_batch(session, submission.parsed, settings=self.settings)
+            outcomes.append(_alone(store, settings, parsed))
+        except Exception as exc:  # noqa: BLE001 — the request answers with it
+            outcomes.append(exc)
+    return outcomes
 
 
-def _settle(future: Future[IngestResult], *, result: IngestResult | None = None,
-            error: BaseException | None = None) -> None:
-    """Answer a waiting request. One whose client went away was cancelled: its batch is stored all the same
-    (a retry is deduplicated), and the writer carries on with the others."""
+def _alone(store: Store, settings: Settings, parsed: Parsed) -> IngestResult:
+    for attempt in range(5):
+        try:
+            with store.write() as session:
+                return store_batch(session, parsed, settings=settings)
+        except Exception as exc:
+            # Another process stored the same message or identifier first: retry, now deduplicated.
+            if attempt == 4 or not is_conflict(exc):
+                raise
+    raise AssertionError("unreachable")
+
+
+def settle(future: Future[IngestResult], outcome: IngestResult | BaseException) -> None:
+    """Answer a waiting request with its result or its error. One whose client went away was cancelled: its
+    batch is stored all the same (a retry is deduplicated), and the writer carries on with the others."""
     if future.cancelled():
         return
     try:
-        if error is not None:
-            future.set_exception(error)
+        if isinstance(outcome, BaseException):
+            future.set_exception(outcome)
         else:
-            future.set_result(result)  # type: ignore[arg-type]
+            future.set_result(outcome)
     except InvalidStateError:  # cancelled in between
         pass

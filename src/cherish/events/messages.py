@@ -40,6 +40,11 @@ class Message:
     answer: dict[str, Any] | None = None
     payload_text: str | None = None  # the payload as JSON text, when the caller has it already
 
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        # Sent to the intake writer process: rebuilt from its fields by position, about twice as quick to load
+        # as the default (a state set field by field).
+        return (Message, tuple(getattr(self, name) for name in self.__slots__))  # type: ignore[attr-defined]
+
 
 def parse_time(value: Any, what: str) -> datetime:
     if not isinstance(value, str) or not value:

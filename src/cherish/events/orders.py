@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
-from cherish.db.dialects import bulk_insert_columns, reserve_ids
+from cherish.db.dialects import bulk_insert_columns, existing_values, reserve_ids
 from cherish.events.models import Order, OrderLine
 
 
@@ -144,7 +144,8 @@ def apply_order_events(session: Session, ops: list[OrderEvent], *, currency: str
     """Create or update the orders that ``ops`` speak of, in the order the events came."""
     if not ops:
         return
-    wanted = list({op.facts.order_id for op in ops})
+    # Most orders are new: which ones are known is asked through the driver, and only those are loaded
+    wanted = list(existing_values(session, Order.__table__.c.order_id, list({op.facts.order_id for op in ops})))
     existing: dict[str, dict[str, Any]] = {}
     for start in range(0, len(wanted), 500):
         for row in session.execute(select(Order).where(Order.order_id.in_(wanted[start : start + 500]))).scalars():
