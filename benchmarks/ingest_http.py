@@ -110,7 +110,8 @@ def _run(url: str, key: str, args: argparse.Namespace, db: str) -> None:
     failures = sum(r[1] for r in results)
     print(json.dumps({"events": sent, "failed_batches": failures, "seconds": round(elapsed, 1),
                       "events_per_second": round(sent / elapsed), "clients": args.clients,
-                      "database": db.split("://")[0], "intake_writer": not args.no_intake_writer}))
+                      "database": db.split("://")[0],
+                      "intake_writer": db.startswith("sqlite") and not args.no_intake_writer}))
 
 
 if __name__ == "__main__":

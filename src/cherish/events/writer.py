@@ -217,7 +217,10 @@ class WriterClient:
         self._connection: Connection | None = None
         self._pending: dict[int, tuple[Connection, Future[IngestResult]]] = {}
         self._tickets = itertools.count()
-        self._lock = threading.Lock()
+        # Two locks, so that answers are read while a request is being sent: a sender waiting for the writer to
+        # read, while the writer waits for its answers to be read, would otherwise wait for ever.
+        self._sending = threading.Lock()  # the connection: opening, sending, closing (taken first)
+        self._waiting = threading.Lock()  # the requests waiting for their answers
 
     @classmethod
     def from_environment(cls, settings: Settings) -> WriterClient | None:
@@ -234,10 +237,11 @@ class WriterClient:
         for message in parsed.messages:  # the writer stores the payload's text: the objects need not cross
             message.payload = message.properties = {}
         future: Future[IngestResult] = Future()
-        with self._lock:
+        with self._sending:
             connection = self._connect()
             ticket = next(self._tickets)
-            self._pending[ticket] = (connection, future)
+            with self._waiting:
+                self._pending[ticket] = (connection, future)
             try:
                 connection.send((ticket, parsed))
             except (OSError, EOFError):
@@ -268,21 +272,22 @@ class WriterClient:
             try:
                 ticket, outcome = connection.recv()
             except (OSError, EOFError):
-                with self._lock:
+                with self._sending:
                     self._lost(connection)
                 return
-            with self._lock:
+            with self._waiting:
                 _, future = self._pending.pop(ticket, (None, None))
             if future is not None:
                 settle(future, outcome)
 
     def _lost(self, connection: Connection) -> None:
-        """The writer went away (with the lock held): every request still waiting on it answers 503."""
+        """The writer went away (called with the sending lock held): every request still waiting on this
+        connection answers 503, and the next request connects again."""
         if self._connection is connection:
             self._connection = None
         connection.close()
-        lost = [ticket for ticket, (sent_on, _) in self._pending.items() if sent_on is connection]
-        for ticket in lost:
-            _, future = self._pending.pop(ticket)
+        with self._waiting:
+            lost = [self._pending.pop(t)[1] for t, (sent_on, _) in list(self._pending.items()) if sent_on is connection]
+        for future in lost:
             settle(future, Unavailable("intake's writer process stopped before answering; send the batch again "
                                        "(messages already stored are recognised by messageId)"))
