@@ -153,7 +153,11 @@ class WriterProcess:
         self._watcher: threading.Thread | None = None
 
     def __enter__(self) -> WriterProcess:
-        self._start()
+        try:
+            self._start()
+        except BaseException:
+            self._remove_folder()
+            raise
         os.environ[ADDRESS_VARIABLE] = f"{self.address} {self.authkey.hex()}"
         self._watcher = threading.Thread(target=self._watch, name="cherish-intake-watch", daemon=True)
         self._watcher.start()
@@ -165,6 +169,9 @@ class WriterProcess:
         if self._watcher is not None:
             self._watcher.join()
         self._stop()
+        self._remove_folder()
+
+    def _remove_folder(self) -> None:
         try:
             os.unlink(self.address)
         except FileNotFoundError:
@@ -201,8 +208,8 @@ class WriterProcess:
                         self._process.exitcode)
             try:
                 self._start()
-            except EngineError:
-                log.error("intake: the writer process could not be started again; retrying")
+            except Exception as exc:  # noqa: BLE001 — keep watching: the next round tries again
+                log.error("intake: the writer process could not be started again (%s); retrying", exc)
 
 
 # --- in each server process: the committer that sends to the writer ------------------------------------------
