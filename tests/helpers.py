@@ -31,3 +31,30 @@ def identify(*, user_id: str | None = None, anonymous_id: str | None = None, tra
         message["anonymousId"] = anonymous_id
     message.update(extra)
     return message
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on now, for a server a test starts."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_until_healthy(url: str, seconds: float = 30.0) -> None:
+    """Return once ``url``/health answers 200; fail the test if it does not within ``seconds``."""
+    import time
+
+    import httpx
+    import pytest
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/health").status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.05)
+    pytest.fail(f"the server at {url} did not start")

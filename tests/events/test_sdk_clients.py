@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import socket
 import threading
-import time
 from collections.abc import Iterator
 
 import httpx
@@ -12,25 +10,17 @@ import pytest
 import uvicorn
 
 from tests.conftest import bearer
+from tests.helpers import free_port, wait_until_healthy
 
 
 @pytest.fixture
 def live_url(app) -> Iterator[str]:  # type: ignore[no-untyped-def]
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     url = f"http://127.0.0.1:{port}"
-    for _ in range(200):
-        try:
-            if httpx.get(f"{url}/health").status_code == 200:
-                break
-        except httpx.TransportError:
-            time.sleep(0.05)
-    else:
-        pytest.fail("the server did not start")
+    wait_until_healthy(url, seconds=10)
     yield url
     server.should_exit = True
     thread.join(timeout=10)
