@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -24,7 +23,7 @@ from cherish.events.models import Event
 from cherish.events.writer import ADDRESS_VARIABLE, WriterClient, WriterProcess
 from cherish.identity.models import Identifier
 from tests.conftest import basic
-from tests.helpers import identify, track
+from tests.helpers import free_port, identify, track, wait_until_healthy
 
 
 def _count(store, model) -> int:  # type: ignore[no-untyped-def]
@@ -88,6 +87,12 @@ def test_intake_answers_503_when_no_writer_answers(store, settings, write_key, m
     assert _count(store, Event) == 0
 
 
+def test_a_garbled_writer_address_is_one_clear_error(settings, monkeypatch):
+    monkeypatch.setenv(ADDRESS_VARIABLE, "/tmp/somewhere not-hex")
+    with pytest.raises(EngineError, match="set by `cherish serve`"):
+        WriterClient.from_environment(settings)
+
+
 def test_an_error_that_cannot_cross_arrives_as_its_text():
     class Local(Exception):
         def __reduce__(self):  # type: ignore[no-untyped-def]
@@ -96,12 +101,6 @@ def test_an_error_that_cannot_cross_arrives_as_its_text():
     crossed = writer_module._portable(Local("the disk is full"))
     assert isinstance(crossed, EngineError) and "Local: the disk is full" in str(crossed)
     assert isinstance(writer_module._portable(Unavailable("x")), Unavailable)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def test_cherish_serve_on_sqlite_runs_the_writer_for_its_server_processes(tmp_path):
@@ -116,20 +115,13 @@ def test_cherish_serve_on_sqlite_runs_the_writer_for_its_server_processes(tmp_pa
                          text=True).stdout.strip()
     reader = subprocess.run([*cli, "keys", "create", "--role", "viewer"], env=env, check=True, capture_output=True,
                             text=True).stdout.strip()
-    port = _free_port()
+    port = free_port()
     folders = set(Path(tempfile.gettempdir()).glob("cherish-intake-*"))
     server = subprocess.Popen([*cli, "serve", "--port", str(port), "--workers", "2"], env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(300):
-            try:
-                if httpx.get(f"{base}/health").status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        else:
-            pytest.fail("cherish serve did not start")
+        wait_until_healthy(base)
         ours = set(Path(tempfile.gettempdir()).glob("cherish-intake-*")) - folders
         assert len(ours) == 1 and (next(iter(ours)) / "writer.sock").is_socket()
         children = subprocess.run(["pgrep", "-P", str(server.pid)], capture_output=True, text=True).stdout.split()

@@ -236,7 +236,11 @@ class WriterClient:
         if not value:
             return None
         address, _, key = value.rpartition(" ")
-        return cls(settings, address, bytes.fromhex(key))
+        try:
+            return cls(settings, address, bytes.fromhex(key))
+        except ValueError:
+            raise EngineError(f"{ADDRESS_VARIABLE} is set by `cherish serve` for its server processes; it is not "
+                              "a setting (unset it)") from None
 
     def submit(self, messages: list[Any], sent_at: Any, forced_type: str | None) -> Future[IngestResult]:
         parsed = parse_batch(messages, settings=self.settings, received_at=utcnow(), batch_sent_at=sent_at,
