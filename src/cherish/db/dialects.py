@@ -170,13 +170,8 @@ def _fetch(session: Session, sql: str, params: Sequence[Any]) -> tuple[list[tupl
     connection = session.connection()
     cursor = connection.connection.driver_connection.cursor()
     try:
-        if connection.dialect.name == "sqlite":
-            cursor.execute(sql, list(params))
-        else:
-            # Never prepared: psycopg prepares a statement run five times, and PostgreSQL may then keep a generic
-            # plan, in which a long IN list is searched value by value for every row of a sequential scan (a bulk
-            # import's second chunk took minutes per query). Planned each time, the list is hashed or an index used.
-            cursor.execute(_placeholders(sql, False), list(params), prepare=False)
+        # (never prepared on PostgreSQL: the store's connections prepare nothing, see db.engine)
+        cursor.execute(_placeholders(sql, connection.dialect.name == "sqlite"), list(params))
         return cursor.fetchall(), len(cursor.description)
     finally:
         cursor.close()

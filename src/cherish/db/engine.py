@@ -155,6 +155,16 @@ def _sqlite_setup(engine: Engine, scratch: bool) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+def _postgres_setup(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+        # Never prepare statements. psycopg prepares a query it has run five times, and PostgreSQL may then plan
+        # it once for all parameters; a plan made while a table was small or not analysed yet (a fresh store filling
+        # up) is kept for the connection's life: an IN list searched value by value over a sequential scan took a
+        # bulk import minutes per query. Planned with its values each time, a query follows the table as it grows.
+        dbapi_conn.prepare_threshold = None
+
+
 def open_store(url: str, *, echo: bool = False, scratch: bool = False) -> Store:
     """Open (without migrating) the store at ``url``; SQLite folders are created as needed. A ``scratch`` SQLite
     store (work in progress that another process moves into the store) keeps no write-ahead log and never syncs."""
@@ -178,6 +188,8 @@ def open_store(url: str, *, echo: bool = False, scratch: bool = False) -> Store:
         raise EngineError(f"cannot open the database: {exc}") from exc
     if engine.dialect.name == "sqlite":
         _sqlite_setup(engine, scratch)
+    else:
+        _postgres_setup(engine)
     writer_engine = engine.execution_options(cherish_write=True)
     return Store(
         engine=engine,
