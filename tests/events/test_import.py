@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from cherish.cli import app
 from cherish.config import reset_settings
-from cherish.customers.models import Trait
+from cherish.customers.models import Customer, Trait
 from cherish.db.engine import open_store
 from cherish.events.models import Event, Order, OrderLine
 from cherish.identity.models import Identifier
@@ -103,6 +103,25 @@ def test_customers_from_parquet_join_live_identities(cli, tmp_path):
         assert visit.customer_id in owners and visit.channel == "store"
         assert visit.payload["properties"]["visit_minutes"] == 12
         assert session.scalar(select(Trait.value).where(Trait.name == "tier", Trait.customer_id.in_(owners))) == "gold"
+
+
+def test_history_imported_after_live_events_moves_creation_back(cli, tmp_path, settings):
+    """Last year's orders imported after this year's live events: the customer is as old as the oldest order."""
+    run, store = cli
+    from cherish.events.service import ingest
+
+    with store.write() as session:
+        ingest(session, [{"type": "track", "event": "Visited", "userId": "u-ann", "timestamp": "2026-03-01T10:00:00Z",
+                          "context": {"traits": {"email": "ann@example.com"}}, "messageId": "live-1"}],
+               settings=settings)
+    source = tmp_path / "orders.csv"
+    source.write_text("order_id,email,timestamp,sku,price\nH-1,ann@example.com,2025-04-02,S1,10\n"
+                      "H-2,ann@example.com,2024-06-30,S2,5\n")
+    result = run("import", str(source))
+    assert result.exit_code == 0 and "2 of 2 rows stored" in result.stderr
+    with store.read() as session:
+        customers = session.execute(select(Customer.id, Customer.created_at)).all()
+    assert len(customers) == 1 and customers[0].created_at.isoformat().startswith("2024-06-30")
 
 
 def test_import_input_errors(cli, tmp_path):

@@ -101,6 +101,27 @@ def test_limits_and_last_seen_of_a_returning_customer(client, keys):
     assert seen["first_seen"].startswith("2026-01-01") and seen["last_seen"].startswith("2026-04-01")
 
 
+def test_a_customer_is_as_old_as_its_history(client, keys):
+    """Older events than the one that created a customer move its creation back, whether they carry a known
+    identifier or a new one, in a later request or in the same batch; newer ones never move it."""
+    def created(**query) -> str:  # type: ignore[no-untyped-def]
+        return lookup(client, keys["viewer"], **query).json()["created_at"]
+
+    send(client, keys["write"], track(user_id="h1", timestamp="2026-03-01T10:00:00Z"))
+    assert created(user_id="h1").startswith("2026-03-01")
+    send(client, keys["write"], track(user_id="h1", timestamp="2025-05-01T10:00:00Z"))
+    assert created(user_id="h1").startswith("2025-05-01")
+    send(client, keys["write"], track(user_id="h1", traits={"email": "h1@example.com"},
+                                      timestamp="2024-01-01T10:00:00Z"))
+    assert created(user_id="h1").startswith("2024-01-01")
+    send(client, keys["write"], track(user_id="h1", timestamp="2025-01-01T10:00:00Z"),
+         track(anonymous_id="h1-phone", traits={"email": "h1@example.com"}, timestamp="2026-05-01T10:00:00Z"))
+    assert created(user_id="h1").startswith("2024-01-01")
+    send(client, keys["write"], track(user_id="h2", timestamp="2026-03-01T10:00:00Z"),
+         track(user_id="h2", timestamp="2025-02-01T10:00:00Z"))
+    assert created(user_id="h2").startswith("2025-02-01")
+
+
 def test_shared_identifiers_never_merge_anyone(client, keys):
     send(client, keys["write"], track(user_id="p1", traits={"email": "test@example.com"}),
          track(user_id="p2", traits={"email": "test@example.com"}))

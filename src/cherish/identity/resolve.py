@@ -51,6 +51,7 @@ class IdentityResolver:
     _unloaded: set[str] = field(default_factory=set)  # owners looked up whose limits and creation are not loaded
     _stored_seen: dict[Key, tuple[Any, Any]] = field(default_factory=dict)  # first and last seen as read, to skip
     # updates that change nothing
+    _older: dict[str, datetime] = field(default_factory=dict)  # stored customers seen before they were created
 
     def __post_init__(self) -> None:
         self.shared: set[Key] = set()
@@ -300,6 +301,10 @@ class IdentityResolver:
             self._new_customers[customer_id]["name"] = names.pop(customer_id)
 
     def _flush_own(self) -> None:
+        # A customer is as old as its oldest sighting: older events than the one that created it (history imported
+        # after live events, a batch out of order) move its creation back, as they move its identifiers' first_seen.
+        for row in self._new_identifiers.values():
+            self._seen_at(row["customer_id"], row["first_seen"])
         if self._new_customers:
             rows = list(self._new_customers.values())
             bulk_insert_columns(self.session, Customer.__table__, {
@@ -323,6 +328,7 @@ class IdentityResolver:
                 known_first, known_last = self._stored_seen.get(key, (None, None))
                 if known_first is None or read_time(known_first) > first:
                     earlier.append((first, key[0], key[1], first))
+                    self._seen_at(self.owner.get(key), first)
                     known_first = first
                 if known_last is None or read_time(known_last) < last:
                     later.append((last, key[0], key[1], last))
@@ -335,4 +341,31 @@ class IdentityResolver:
                 raw_executemany(self.session, "UPDATE identifiers SET last_seen = ? WHERE type = ? AND value = ? "
                                 "AND last_seen < ?", later)
             self._seen = {}
+        if self._older:
+            raw_executemany(self.session, "UPDATE customers SET created_at = ? WHERE id = ? AND created_at > ?",
+                            [(when, customer_id, when) for customer_id, when in self._older.items()])
+            self._older = {}
         self.flush_pending()
+
+    def _seen_at(self, customer_id: str | None, when: datetime) -> None:
+        """Note that ``customer_id`` was seen at ``when``: a customer not written yet takes it as its creation if
+        older; a stored one is updated at the flush, unless one of its identifiers was already seen by then."""
+        if customer_id is None:
+            return
+        new = self._new_customers.get(customer_id)
+        if new is not None:
+            if when < new["created_at"]:
+                new["created_at"] = self.created[customer_id] = when
+            return
+        created = self.created.get(customer_id)
+        if created is not None and created <= when:
+            return
+        for key in self._keys_of.get(customer_id, ()):
+            stored = self._stored_seen.get(key)
+            if stored is not None and stored[0] is not None and read_time(stored[0]) <= when:
+                return  # created no later than its identifiers' first sightings
+        previous = self._older.get(customer_id)
+        if previous is None or when < previous:
+            self._older[customer_id] = when
+            if created is not None:
+                self.created[customer_id] = when
