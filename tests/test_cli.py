@@ -63,6 +63,14 @@ def test_users_and_passwords(run):
     assert run("users", "set-password", "carol", input="another long one\n").exit_code == 0
 
 
+def test_demo_keeps_its_ground_truth_beside_a_sqlite_store(tmp_path):
+    store = tmp_path / "elsewhere" / "demo.db"
+    result = CliRunner().invoke(app, ["demo", "--customers", "20", "--no-serve", "--no-match", "--db",
+                                      f"sqlite:///{store}"], catch_exceptions=False)
+    assert result.exit_code == 0, result.stderr
+    assert (tmp_path / "elsewhere" / "demo-truth.csv").read_text().startswith("type,value,person")
+
+
 def test_demo_unmerge_export_erase(run, tmp_path):
     truth = tmp_path / "truth.csv"
     result = run("demo", "--customers", "60", "--seed", "3", "--no-serve", "--truth", str(truth))

@@ -51,7 +51,8 @@ def demo(
     rebuild: bool = typer.Option(False, "--rebuild", help="Throw the existing demo away and build it again."),
     host: str = typer.Option("127.0.0.1", help="Interface to serve on."),
     port: int = typer.Option(8000, help="Port to serve on."),
-    truth: Path = typer.Option(Path("cherish-data/demo-truth.csv"), help="Where to keep who-is-who (ground truth)."),
+    truth: Path | None = typer.Option(None, help="Where to keep who-is-who (ground truth); default: demo-truth.csv "
+                                                 "beside a SQLite store, else in cherish-data/."),
     match: bool = typer.Option(True, "--match/--no-match", help="Run `cherish identity match` after building."),
     workers: int | None = typer.Option(None, "--workers", min=1,
                                        help="Processes that simulate and ingest people side by side (default: one "
@@ -68,6 +69,7 @@ def demo(
     settings = settings_for(db or None)
     if db is None and settings.database_url == DEFAULT_DATABASE_URL:
         Path("cherish-data").mkdir(exist_ok=True)
+    truth = truth or _beside_store(settings.database_url, "demo-truth.csv")
     store = store_for(settings, migrate=True)
     if rebuild:
         _reset(store)
@@ -95,7 +97,13 @@ def demo(
             create_user(session, username="admin", password=password, role="admin")
         _, write_key = create_key(session, role="write", name="demo write key")
     url = f"http://{host}:{port}"
-    out.print(f"\n[bold]cherish demo[/bold] at [link={url}]{url}[/link]")
+    if serve:
+        out.print(f"\n[bold]cherish demo[/bold] at [link={url}]{url}[/link]")
+    else:
+        from sqlalchemy.engine import make_url
+
+        where = f" --db {make_url(db).render_as_string(hide_password=True)}" if db else ""  # no password on screen
+        out.print(f"\n[bold]cherish demo[/bold] is built; `cherish serve{where} --port {port}` serves it at {url}")
     if password:
         out.print(f"  login:     admin / {password}   (shown once; reset with `cherish users set-password admin`)")
     else:
@@ -107,6 +115,16 @@ def demo(
     store.dispose()
     if serve:
         run_server(settings, dialect, host=host, port=port)
+
+
+def _beside_store(url: str, name: str) -> Path:
+    """A file kept beside a SQLite store (in cherish-data/ for any other database)."""
+    from sqlalchemy.engine import make_url
+
+    database = make_url(url).database if url.startswith("sqlite") else None
+    if database and database != ":memory:":
+        return Path(database).expanduser().parent / name
+    return Path("cherish-data") / name
 
 
 identity_app = next(g.typer_instance for g in app.registered_groups if g.name == "identity")
