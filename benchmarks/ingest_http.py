@@ -71,7 +71,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--db", default=None, help="database URL (default: a fresh SQLite file)")
     parser.add_argument("--workers", type=int, default=1)
-    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--port", type=int, default=None, help="default: a free port")
     parser.add_argument("--no-intake-writer", action="store_true",
                         help="store in each server process (the writer threads take turns) instead of the writer process")
     args = parser.parse_args()

@@ -32,7 +32,7 @@ def main() -> None:
     parser.add_argument("--customers", type=int, default=100_000)
     parser.add_argument("--lookups", type=int, default=2000)
     parser.add_argument("--keep", type=Path, default=None, help="folder to keep (and reuse) the store in")
-    parser.add_argument("--port", type=int, default=8767)
+    parser.add_argument("--port", type=int, default=None, help="default: a free port")
     args = parser.parse_args()
     folder = args.keep or Path(tempfile.mkdtemp(prefix="cherish-lookup-"))
     folder.mkdir(parents=True, exist_ok=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
 import time
@@ -40,14 +41,28 @@ def create_key(env: dict[str, str], role: str) -> str:
                           text=True).stdout.strip()
 
 
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 @contextmanager
-def serving(env: dict[str, str], port: int, workers: int = 1, options: tuple[str, ...] = ()) -> Iterator[str]:
-    """`cherish serve` in its own process until the block ends; yields its URL once /health answers."""
+def serving(env: dict[str, str], port: int | None = None, workers: int = 1,
+            options: tuple[str, ...] = ()) -> Iterator[str]:
+    """`cherish serve` in its own process (on a free port unless given) until the block ends; yields its URL once
+    /health answers. A server left over on the same port is refused, never measured in place of this one."""
+    port = port or free_port()
+    with socket.socket() as probe:
+        if probe.connect_ex(("127.0.0.1", port)) == 0:
+            raise SystemExit(f"port {port} is taken (a server left over from an earlier run?)")
     server = subprocess.Popen([*CLI, "serve", "--port", str(port), "--workers", str(workers), *options], env=env,
                               stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     try:
         for _ in range(200):
+            if server.poll() is not None:
+                raise SystemExit(f"the server stopped with exit code {server.returncode}")
             try:
                 if httpx.get(f"{url}/health").status_code == 200:
                     break
