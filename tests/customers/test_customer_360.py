@@ -87,7 +87,9 @@ def test_timeline_pages_newest_first_across_channels(client, keys):
     assert len(seen) == 14
     stamps = [i["timestamp"] for i in seen]
     assert stamps == sorted(stamps, reverse=True)
-    assert set(seen[0]) == {"id", "kind", "event", "channel", "timestamp", "properties"}
+    assert set(seen[0]) == {"id", "kind", "event", "channel", "timestamp", "properties", "summary"}
+    order = next(i for i in seen if i["kind"] == "order")
+    assert order["summary"].startswith(order["properties"]["order_id"])  # the gist of each item, in one line
     assert {i["channel"] for i in seen} >= {"web", "store", "chat", "phone"}
     assert {i["kind"] for i in seen} >= {"order", "track", "identify"}
     chat = client.get(f"/api/customers/{customer['id']}/timeline", params={"channel": "chat"},

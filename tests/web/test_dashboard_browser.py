@@ -51,6 +51,7 @@ def test_login_search_customer_page_and_review(browser, live_url, keys, admin_us
     page.fill("input[name=password]", admin_user[1])
     page.click("button[type=submit]")
     page.wait_for_url("**/customers")
+    assert "Zoe Park" in page.inner_text("#recent")  # before any search: who was active last
     page.fill("input[name=q]", "Z-100")
     page.wait_for_selector("#search-results a")
     assert page.inner_text("#search-results").count("Zoe Park") == 1
@@ -61,6 +62,7 @@ def test_login_search_customer_page_and_review(browser, live_url, keys, admin_us
     assert "Z-100" in page.inner_text("#orders")
     timeline = page.inner_text("#timeline")
     assert "Order Completed" in timeline and "chat" in timeline and "web" in timeline
+    assert "Z-100 · 42.00" in timeline  # each item's gist on its line
     assert evil in page.inner_text("#traits")  # shown as text, never run
     assert page.evaluate("window.pwned") is None
     page.click("text=Identity reviews")

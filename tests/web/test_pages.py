@@ -47,3 +47,22 @@ def test_unknown_customer_page_and_login_redirect(client, admin_user):
     _login(client, *admin_user)
     assert client.get("/customers/cus_x").status_code == 404
     assert client.get("/customers", params={"q": "<b>x</b>"}).text.count("<b>x</b>") == 0
+
+
+def test_search_page_lists_the_recently_active_and_the_timeline_gives_the_gist(client, keys, admin_user):
+    evil = "<script>alert(1)</script>"
+    client.post("/v1/batch", headers=basic(keys["write"]), json={"batch": [
+        {"type": "identify", "userId": "gus", "traits": {"name": "Gus Orr", "address": {
+            "street": "1 Elm St", "city": "Salem", "postalCode": "97301"}}, "messageId": "g-1"},
+        {"type": "track", "userId": "gus", "event": "Feedback Submitted", "messageId": "g-2",
+         "properties": {"score_type": "nps", "score": 3, "comment": f"Late again {evil}"}},
+        {"type": "track", "userId": "ida", "event": "Clicked", "messageId": "i-1"}]})
+    _login(client, *admin_user)
+    listing = client.get("/customers").text
+    assert "Recently active" in listing and listing.index("(no name)") < listing.index("Gus Orr")  # newest first
+    customer = listing.split('<a href="/customers/', 2)[2].split('"', 1)[0]
+    page = client.get(f"/customers/{customer}").text
+    assert "NPS 3 · “Late again &lt;script&gt;alert(1)&lt;/script&gt;”" in page and evil not in page
+    assert "1 Elm St, Salem, 97301" in page  # an address trait on one line, not as JSON
+    searched = client.get("/customers", params={"q": "gus orr"}, headers={"HX-Request": "true"}).text
+    assert "Gus Orr" in searched and "Recently active" not in searched

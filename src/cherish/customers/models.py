@@ -122,6 +122,7 @@ class TimelineItem(BaseModel):
     channel: str | None
     timestamp: datetime
     properties: dict[str, Any]
+    summary: str = ""  # the gist in one line: a survey's score and comment, an order's number and value, …
 
 
 class TimelinePage(BaseModel):

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from cherish.config import Settings
 from cherish.customers.models import CHANNELS, PURPOSES, Consent, Customer, Note, Trait
+from cherish.customers.summary import timeline_line
 from cherish.db.base import UTCDateTime, utcnow
 from cherish.db.dialects import upsert
 from cherish.errors import InvalidInput
@@ -127,7 +128,18 @@ def search(session: Session, settings: Settings, query: str, *, limit: int = 25)
                    Identifier.value < text.lower() + "\uffff")
             .limit(limit)
         ).all()
-    ids = list(dict.fromkeys(ids))[:limit]
+    return _summaries(session, list(dict.fromkeys(ids))[:limit])
+
+
+def recently_active(session: Session, *, limit: int = 25) -> list[dict[str, Any]]:
+    """The customers whose events arrived last, most recent first (what a search page shows before a search)."""
+    latest = session.scalars(select(Event.customer_id).order_by(Event.id.desc()).limit(limit * 20)).all()
+    return _summaries(session, list(dict.fromkeys(latest))[:limit])
+
+
+def _summaries(session: Session, ids: list[str]) -> list[dict[str, Any]]:
+    """Name, latest email and phone, and creation of the given customers, in the given order (merged and erased
+    ones left out)."""
     if not ids:
         return []
     customers = {c.id: c for c in session.scalars(select(Customer).where(Customer.id.in_(ids)))}
@@ -177,9 +189,11 @@ def timeline(session: Session, customer_id: str, *, channel: str | None = None, 
         payload = event.payload if isinstance(event.payload, dict) else {}
         properties = payload.get("properties") if event.type != "identify" else payload.get("traits")
         kind = "order" if event.event and event.event.startswith("Order ") else event.type
+        properties = properties if isinstance(properties, dict) else {}
         items.append({
             "id": event.id, "kind": kind, "event": event.event, "channel": event.channel,
-            "timestamp": event.timestamp, "properties": properties if isinstance(properties, dict) else {},
+            "timestamp": event.timestamp, "properties": properties,
+            "summary": timeline_line(kind, event.event, properties),
         })
     next_cursor = _cursor(rows[limit - 1].timestamp, rows[limit - 1].id) if len(rows) > limit else None
     return {"items": items, "next": next_cursor}

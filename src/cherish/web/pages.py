@@ -15,14 +15,14 @@ from starlette.concurrency import run_in_threadpool
 from cherish.access.service import Principal, authenticate
 from cherish.api.auth import check_csrf, csrf_token, require
 from cherish.customers import service as customers
+from cherish.customers.summary import trait_text
 from cherish.errors import CherishError, NotFound
 from cherish.events import rejected as rejected_service
 from cherish.identity import service as identity
 
 templates = Jinja2Templates(directory=Path(__file__).with_name("templates"))
 templates.env.filters["pretty"] = lambda value: json.dumps(value, indent=2, ensure_ascii=False, default=str)
-templates.env.filters["compact"] = lambda value: (
-    json.dumps(value, ensure_ascii=False, default=str) if isinstance(value, dict | list) else value)
+templates.env.filters["trait"] = trait_text
 router = APIRouter(include_in_schema=False)
 
 
@@ -77,12 +77,13 @@ async def logout(request: Request) -> RedirectResponse:
 
 @router.get("/customers", response_class=HTMLResponse)
 def customer_search(request: Request, q: str = "", principal: Principal = Depends(require("viewer"))) -> HTMLResponse:
-    results = None
-    if q.strip():
-        with request.app.state.store.read() as session:
-            results = customers.search(session, request.app.state.settings, q)
+    with request.app.state.store.read() as session:
+        if q.strip():
+            results, recent = customers.search(session, request.app.state.settings, q), None
+        else:
+            results, recent = None, customers.recently_active(session)
     template = "customer_results.html" if request.headers.get("hx-request") else "customers.html"
-    return _render(request, template, principal, q=q, results=results)
+    return _render(request, template, principal, q=q, results=results, recent=recent)
 
 
 @router.get("/customers/{customer_id}", response_class=HTMLResponse)
