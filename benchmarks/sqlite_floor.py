@@ -1,10 +1,11 @@
 """SQLite's own cost of storing an imported orders file, with no Python per row: the floor under `cherish import`.
 
-Usage: python benchmarks/sqlite_floor.py [--orders 571359 --lines 998264]
+Usage: python benchmarks/sqlite_floor.py [--orders 571359 --lines 998264] [--per-table]
 Writes the rows that importing 1,000,000 order lines stores (orders, their events, their lines) with plain
 `WITH RECURSIVE … INSERT … SELECT` statements into a freshly migrated SQLite store, pragmas as cherish sets them
 (customers and identifiers are not written, so foreign keys are not checked), then commits and closes. Also
-measures a slimmer layout: order lines as JSON on the order row and a compact event payload, no line rows.
+measures a slimmer layout: order lines as JSON on the order row and a compact event payload, no line rows;
+with --per-table, each table alone too (orders; events with and without their payload; order lines).
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ def main() -> None:
     parser.add_argument("--orders", type=int, default=571_359)
     parser.add_argument("--lines", type=int, default=998_264)
     parser.add_argument("--customers", type=int, default=125_000)
+    parser.add_argument("--per-table", action="store_true", help="also write each table alone")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="cherish-floor-"))
     try:
@@ -81,6 +83,12 @@ def main() -> None:
         results.append(_run(slim, folder / "slim.db",
                             [orders.format(extra=", lines", value=", printf('%.140c', 'y')"), events.format(size=200)],
                             "slimmer: lines as JSON on the order row, events with a 200-byte payload"))
+        if args.per_table:
+            for statements, label in (([orders.format(extra="", value="")], "orders alone"),
+                                      ([events.format(size=560)], "events alone, 560-byte payload"),
+                                      ([events.format(size=2)], "events alone, 2-byte payload"),
+                                      ([lines], "order lines alone")):
+                results.append(_run(template, folder / "table.db", statements, label))
         for result in results:
             print(json.dumps({"orders": args.orders, "lines": args.lines, **result}))
     finally:
