@@ -202,9 +202,13 @@ def import_file(
     kind: str | None = typer.Option(None, "--kind", help="customers, orders (one row per order line) or interactions; "
                                                           "inferred from the columns when not given."),
     map_: list[str] = typer.Option([], "--map", help="field=COLUMN, e.g. --map order_id=OrderNo (repeatable)."),
-    mapping: Path | None = typer.Option(None, "--mapping", help="YAML file: kind, date_format and columns: {field: COLUMN}."),
+    mapping: Path | None = typer.Option(None, "--mapping", help="YAML file: kind, date_format, delimiter, decimal_comma and columns: {field: COLUMN}."),
     date_format: str | None = typer.Option(None, "--date-format", help="strftime format of the timestamps, e.g. %Y%m%d."),
     strict: bool = typer.Option(False, "--strict", help="Store nothing at all if any row is invalid."),
+    delimiter: str | None = typer.Option(None, "--delimiter", help="A CSV's delimiter (default: sniffed from its "
+                                                                  "header: comma, semicolon, tab or bar)."),
+    decimal_comma: bool = typer.Option(False, "--decimal-comma", help="Numbers are written 1.234,50 (as where the "
+                                                                      "decimal mark is a comma)."),
     rejects: Path | None = typer.Option(None, "--rejects", help="Where to write the reject report (row,reason)."),
     match: bool = typer.Option(False, "--match", help="Run `cherish identity match` after the import."),
     db: str | None = DbOption,
@@ -224,10 +228,14 @@ def import_file(
         except (OSError, yaml.YAMLError) as exc:
             raise InvalidInput(f"cannot read the mapping {mapping}: {str(exc).splitlines()[0]}") from None
         if not isinstance(spec, dict) or not isinstance(spec.get("columns", {}), dict):
-            raise InvalidInput("the mapping file holds kind, date_format and columns: {field: COLUMN}")
+            raise InvalidInput("the mapping file holds kind, date_format, delimiter, decimal_comma and columns: {field: COLUMN}")
         kind = kind or spec.get("kind")
         date_format = date_format or spec.get("date_format")
+        delimiter = delimiter or spec.get("delimiter")
+        decimal_comma = decimal_comma or bool(spec.get("decimal_comma"))
         columns.update({str(k): str(v) for k, v in (spec.get("columns") or {}).items()})
+    if delimiter in ("\\t", "tab", "TAB"):  # a tab is hard to type in a shell
+        delimiter = "\t"
     for text in map_:
         name, sep, column = text.partition("=")
         if not sep or not name or not column:
@@ -238,7 +246,8 @@ def import_file(
     with progress_bar(remaining=True) as bar:
         task = bar.add_task(f"importing {path.name}", total=count_rows(path) if path.is_file() else None)
         report = run_import(store, settings, path, kind=kind, mapping=columns, date_format=date_format,
-                            strict=strict, progress=lambda n: bar.advance(task, n))
+                            strict=strict, progress=lambda n: bar.advance(task, n), delimiter=delimiter,
+                            decimal_comma=decimal_comma)
         bar.update(task, total=report.rows, completed=report.rows)  # the count was an estimate for text files
     if report.rejected:
         target = rejects or path.with_name(path.name + ".rejects.csv")

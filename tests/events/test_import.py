@@ -124,6 +124,42 @@ def test_history_imported_after_live_events_moves_creation_back(cli, tmp_path, s
     assert len(customers) == 1 and customers[0].created_at.isoformat().startswith("2024-06-30")
 
 
+def test_a_spreadsheet_export_with_semicolons_and_decimal_commas(cli, tmp_path):
+    """What Excel writes where the decimal mark is a comma: a byte-order mark, `;` between fields, CRLF line ends,
+    `1.234,50`. The delimiter is sniffed; `--decimal-comma` reads the numbers, on the bulk path and on the
+    row-by-row one (an order with a bad line goes that way: its good line must not be read twice)."""
+    run, store = cli
+    source = tmp_path / "export.csv"
+    source.write_bytes("\ufefforder_id;email;timestamp;sku;price;total\r\n"
+                       "E-1;ann@example.com;2026-01-02;S1;1.234,50;1.234,50\r\n"
+                       "E-2;bob@example.com;2026-01-03;S1;2,50;\r\n"
+                       "E-2;bob@example.com;2026-01-03;S2;oops;\r\n"
+                       "E-3;cy@example.com;2026-01-04;S3;inf;\r\n".encode())
+    result = run("import", str(source), "--decimal-comma")
+    assert result.exit_code == 0, result.stderr
+    assert "2 of 4 rows stored" in result.stderr
+    report = (tmp_path / "export.csv.rejects.csv").read_text().splitlines()
+    assert report[1:] == ["3,\"price must be a number, not 'oops'\"", "4,\"price must be a finite number, not 'inf'\""]
+    with store.read() as session:
+        values = dict(session.execute(select(Order.order_id, Order.value)).all())
+        prices = sorted(session.scalars(select(OrderLine.price)))
+    assert values == {"E-1": 1234.5, "E-2": 2.5} and prices == [2.5, 1234.5]
+
+
+def test_the_delimiter_is_sniffed_or_given(cli, tmp_path):
+    run, store = cli
+    quoted = tmp_path / "quoted.csv"  # a semicolon inside a quoted header does not make it the delimiter
+    quoted.write_text('order_id,email,timestamp,"sku;code",price\nQ-1,ann@example.com,2026-01-02,S1,3\n')
+    assert "1 of 1 rows stored" in run("import", str(quoted), "--map", "sku=sku;code").stderr
+    tabbed = tmp_path / "tabbed.txt"
+    tabbed.write_text("order_id\temail\ttimestamp\tprice\nT-1\tbob@example.com\t2026-01-02\t4\n")
+    assert "1 of 1 rows stored" in run("import", str(tabbed), "--delimiter", "tab").stderr
+    bad = run("import", str(tabbed), "--delimiter", "ab")
+    assert bad.exit_code == 1 and "the delimiter must be one character" in bad.stderr
+    with store.read() as session:
+        assert dict(session.execute(select(Order.order_id, Order.value)).all()) == {"Q-1": 3.0, "T-1": 4.0}
+
+
 def test_import_input_errors(cli, tmp_path):
     run, store = cli
     assert "no such file" in run("import", str(tmp_path / "nope.csv")).stderr

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from cherish.config import Settings
 from cherish.db.dialects import bulk_insert_columns, existing_values, reserve_ids
-from cherish.events.importer import row_identity, row_time
+from cherish.events.importer import NUMBER_FIELDS, row_identity, row_time
 from cherish.events.messages import InvalidMessage, parse_time
 from cherish.events.models import Event, Order, OrderLine
 from cherish.events.orders import LINE_FIELDS
@@ -35,7 +35,7 @@ from cherish.identity.normalize import Key, identifiers_from_traits, normalize_p
 from cherish.identity.resolve import IdentityResolver
 
 IDENTITY = ("user_id", "anonymous_id", "email", "phone", "loyalty_id")
-NUMBERS = ("price", "quantity", "total", "revenue", "discount")
+NUMBERS = NUMBER_FIELDS
 TEXT_FIELDS = ("currency", "coupon", "channel", "branch", "employee")
 _BAD = object()  # a value that does not parse: the row goes the row-by-row way
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -40,18 +41,40 @@ class ImportReport:
     rejected: list[tuple[int, str]] = field(default_factory=list)
 
 
-def _csv_options(path: Path):  # type: ignore[no-untyped-def]
+DELIMITERS = (",", ";", "\t", "|")
+
+
+def sniff_delimiter(path: Path) -> str:
+    """The delimiter of a text file's header line: the one of ``DELIMITERS`` it holds most often outside quotes
+    (Excel writes ``;`` where the decimal mark is a comma); a comma when it holds none, a tab for ``.tsv``."""
+    if path.suffix.lower() == ".tsv":
+        return "\t"
+    with path.open("rb") as handle:
+        header = handle.read(1 << 16).decode("utf-8-sig", errors="replace").splitlines()[:1]
+    counts = dict.fromkeys(DELIMITERS, 0)
+    quoted = False
+    for char in header[0] if header else "":
+        if char == '"':
+            quoted = not quoted
+        elif not quoted and char in counts:
+            counts[char] += 1
+    best = max(DELIMITERS, key=lambda d: counts[d])  # ties go to the earlier one: the comma first
+    return best if counts[best] else ","
+
+
+def _csv_options(path: Path, delimiter: str | None = None):  # type: ignore[no-untyped-def]
     from pyarrow import csv as pacsv
 
-    parse = pacsv.ParseOptions(delimiter="\t" if path.suffix.lower() == ".tsv" else ",")
+    parse = pacsv.ParseOptions(delimiter=delimiter or sniff_delimiter(path))
     names = pacsv.open_csv(path, parse_options=parse).schema.names
     return dict(parse_options=parse, read_options=pacsv.ReadOptions(block_size=1 << 22),
                 convert_options=pacsv.ConvertOptions(column_types={n: "string" for n in names},
                                                      strings_can_be_null=True))
 
 
-def read_batches(path: Path) -> Iterator[Any]:
-    """Arrow record batches of a CSV, TSV or Parquet file (CSV columns as text)."""
+def read_batches(path: Path, delimiter: str | None = None) -> Iterator[Any]:
+    """Arrow record batches of a CSV, TSV or Parquet file (CSV columns as text; the delimiter sniffed unless
+    given)."""
     suffix = path.suffix.lower()
     if suffix == ".parquet":
         import pyarrow.parquet as pq
@@ -60,7 +83,7 @@ def read_batches(path: Path) -> Iterator[Any]:
     elif suffix in (".csv", ".txt", ".tsv"):
         from pyarrow import csv as pacsv
 
-        yield from pacsv.open_csv(path, **_csv_options(path))
+        yield from pacsv.open_csv(path, **_csv_options(path, delimiter))
     else:
         raise InvalidInput(f"cannot import {path.name}: use .csv, .tsv, .jsonl or .parquet")
 
@@ -85,7 +108,7 @@ def count_rows(path: Path) -> int | None:
         return None
 
 
-def read_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+def read_rows(path: Path, delimiter: str | None = None) -> Iterator[tuple[int, dict[str, Any]]]:
     """(row number from 1, row) for every row of a CSV, JSONL or Parquet file."""
     suffix = path.suffix.lower()
     if not path.is_file():
@@ -105,7 +128,7 @@ def read_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
                         continue
                     yield number, row if isinstance(row, dict) else {"__error__": "not a JSON object"}
             return
-        for batch in read_batches(path):
+        for batch in read_batches(path, delimiter):
             for row in batch.to_pylist():
                 number += 1
                 yield number, row
@@ -164,13 +187,30 @@ def _message_id(kind: str, payload: Any) -> str:
     return f"import-{kind}-{digest}"
 
 
+NUMBER_FIELDS = ("price", "quantity", "total", "revenue", "discount")
+_GROUPING = (".", " ", "\u00a0", "\u202f", "'")  # what separates thousands where the decimal mark is a comma
+
+
+def decimal_point(text: str) -> str:
+    """A number written with a decimal comma (``1.234,50``, ``1 234,5``) as Python reads numbers (``1234.50``)."""
+    for mark in _GROUPING:
+        text = text.replace(mark, "")
+    return text.replace(",", ".")
+
+
 class _Converter:
-    def __init__(self, kind: str, mapping: dict[str, str], date_format: str | None) -> None:
+    def __init__(self, kind: str, mapping: dict[str, str], date_format: str | None,
+                 decimal_comma: bool = False) -> None:
         self.kind, self.mapping, self.date_format = kind, mapping, date_format
         self.mapped_columns = set(mapping.values())
+        self.decimal_comma = decimal_comma
 
     def canonical(self, raw: dict[str, Any]) -> dict[str, Any]:
         row = {name: _clean(raw.get(column)) for name, column in self.mapping.items()}
+        if self.decimal_comma:
+            for name in NUMBER_FIELDS:
+                if isinstance(row.get(name), str):
+                    row[name] = decimal_point(row[name])
         extras = {k: _clean(v) for k, v in raw.items() if k not in self.mapped_columns and _clean(v) is not None}
         row["__extra__"] = extras
         return row
@@ -208,9 +248,12 @@ def _number(row: dict[str, Any], name: str) -> float | None:
     if value is None:
         return None
     try:
-        return float(value)
+        number = float(value)
     except (TypeError, ValueError):
         raise InvalidMessage(f"{name} must be a number, not {str(value)[:30]!r}") from None
+    if not math.isfinite(number):
+        raise InvalidMessage(f"{name} must be a finite number, not {str(value)[:30]!r}")
+    return number
 
 
 def _order_messages(lines: list[tuple[int, dict[str, Any]]], convert: _Converter,
@@ -272,10 +315,13 @@ def infer_kind(columns: list[str]) -> str:
 def run_import(
     store: Store, settings: Settings, path: Path, *, kind: str | None = None, mapping: dict[str, str] | None = None,
     date_format: str | None = None, strict: bool = False, progress: Callable[[int], None] | None = None,
-    bulk: bool = True,
+    bulk: bool = True, delimiter: str | None = None, decimal_comma: bool = False,
 ) -> ImportReport:
-    """Import ``path``; with ``strict``, nothing is stored when any row is invalid."""
-    rows = read_rows(path)
+    """Import ``path``; with ``strict``, nothing is stored when any row is invalid. A CSV's ``delimiter`` is
+    sniffed from its header unless given; with ``decimal_comma``, numbers are written ``1.234,50``."""
+    if delimiter is not None and (not isinstance(delimiter, str) or len(delimiter) != 1):
+        raise InvalidInput(f"the delimiter must be one character, not {delimiter!r}")
+    rows = read_rows(path, delimiter)
     first = next(rows, None)
     report = ImportReport()
     if first is None:
@@ -291,12 +337,12 @@ def run_import(
         if column not in columns:
             raise InvalidInput(f"--map {name}={column}: the file has no column {column!r}")
     resolved = {name: col for name in FIELDS[kind] for col in columns if col.lower() == name and name not in given}
-    convert = _Converter(kind, {**resolved, **given}, date_format)
+    convert = _Converter(kind, {**resolved, **given}, date_format, decimal_comma)
 
     order_column = convert.mapping.get("order_id") if kind == "orders" else None
     received = datetime.now(UTC)
     if bulk and kind == "orders" and "order_id" in convert.mapping and _bulk_readable(path):
-        return _run_bulk_orders(store, settings, path, convert, report, received, strict, progress)
+        return _run_bulk_orders(store, settings, path, convert, report, received, strict, progress, delimiter)
 
     def chunks() -> Iterator[list[tuple[int, dict[str, Any]]]]:
         # The lines of one order (adjacent in the file) always travel in the same chunk.
@@ -404,6 +450,20 @@ def _ingest(session: Any, settings: Settings, part: list[tuple[list[int], dict[s
 BULK_ROWS = 100_000
 
 
+def _decimal_points(table: Any, mapping: dict[str, str]) -> Any:
+    """The table with its number columns' decimal commas read as :func:`decimal_point` reads them."""
+    import pyarrow.compute as pc
+
+    for name in NUMBER_FIELDS:
+        if name in mapping:
+            position = table.schema.get_field_index(mapping[name])
+            column = table.column(position)
+            for mark in _GROUPING:
+                column = pc.replace_substring(column, mark, "")
+            table = table.set_column(position, mapping[name], pc.replace_substring(column, ",", "."))
+    return table
+
+
 def _bulk_readable(path: Path) -> bool:
     """CSV and TSV files, and Parquet files whose columns are all text, take the bulk path."""
     suffix = path.suffix.lower()
@@ -417,13 +477,13 @@ def _bulk_readable(path: Path) -> bool:
     return False
 
 
-def _order_chunks(path: Path, order_column: str) -> Iterator[Any]:
+def _order_chunks(path: Path, order_column: str, delimiter: str | None) -> Iterator[Any]:
     """Tables of about BULK_ROWS order lines; the lines of one order (adjacent in the file) stay together."""
     import pyarrow as pa
 
     pending: list[Any] = []
     size = 0
-    for batch in read_batches(path):
+    for batch in read_batches(path, delimiter):
         pending.append(batch)
         size += batch.num_rows
         if size < BULK_ROWS:
@@ -444,7 +504,8 @@ def _order_chunks(path: Path, order_column: str) -> Iterator[Any]:
 
 
 def _run_bulk_orders(store: Store, settings: Settings, path: Path, convert: _Converter, report: ImportReport,
-                     received: datetime, strict: bool, progress: Callable[[int], None] | None) -> ImportReport:
+                     received: datetime, strict: bool, progress: Callable[[int], None] | None,
+                     delimiter: str | None) -> ImportReport:
     import pyarrow as pa
 
     from cherish.events.bulk_orders import clean_columns, store_orders
@@ -459,6 +520,8 @@ def _run_bulk_orders(store: Store, settings: Settings, path: Path, convert: _Con
     def one(session: Any, table: Any) -> list[tuple[list[int], dict[str, Any]]]:
         nonlocal offset
         cleaned, unusual = clean_columns(table)
+        if convert.decimal_comma:
+            cleaned = _decimal_points(cleaned, convert.mapping)
         late = _late_lines(cleaned.column(convert.mapping["order_id"]).to_pylist(), earlier)
         result = store_orders(session, settings, cleaned, convert.mapping, convert.date_format, received,
                               unusual=unusual | set(late))
@@ -466,7 +529,8 @@ def _run_bulk_orders(store: Store, settings: Settings, path: Path, convert: _Con
         report.stored += result.stored_rows
         report.rejected.extend((offset + i + 1, reason) for i, reason in late.items())
         kept = [i for i in result.slow_rows if i not in late]
-        picked = cleaned.take(pa.array(kept, pa.int64())).to_pylist() if kept else []
+        # as read: the row-by-row path cleans them itself (numbers with a decimal comma included)
+        picked = table.take(pa.array(kept, pa.int64())).to_pylist() if kept else []
         slow = [(offset + i + 1, row) for i, row in zip(kept, picked, strict=True)]
         offset += table.num_rows
         if progress:
@@ -476,7 +540,7 @@ def _run_bulk_orders(store: Store, settings: Settings, path: Path, convert: _Con
     try:
         if strict:  # everything in one transaction, undone when any row is invalid
             with paused_gc(), store.write() as session:
-                for table in _order_chunks(path, convert.mapping["order_id"]):
+                for table in _order_chunks(path, convert.mapping["order_id"], delimiter):
                     slow_valid.extend(one(session, table))
                 if report.rejected:
                     raise _Rejected
@@ -484,7 +548,7 @@ def _run_bulk_orders(store: Store, settings: Settings, path: Path, convert: _Con
                 if report.rejected:
                     raise _Rejected
         else:
-            for table in _order_chunks(path, convert.mapping["order_id"]):
+            for table in _order_chunks(path, convert.mapping["order_id"], delimiter):
                 with paused_gc(), store.write() as session:
                     valid = one(session, table)
                 _store(store, settings, valid, report, received)
