@@ -65,7 +65,7 @@ def test_users_and_passwords(run):
 
 def test_demo_keeps_its_ground_truth_beside_a_sqlite_store(tmp_path):
     store = tmp_path / "elsewhere" / "demo.db"
-    result = CliRunner().invoke(app, ["demo", "--customers", "20", "--no-serve", "--no-match", "--db",
+    result = CliRunner().invoke(app, ["demo", "--customers", "20", "--no-serve", "--no-match", "--no-analyze", "--db",
                                       f"sqlite:///{store}"], catch_exceptions=False)
     assert result.exit_code == 0, result.stderr
     assert (tmp_path / "elsewhere" / "demo-truth.csv").read_text().startswith("type,value,person")
@@ -76,12 +76,14 @@ def test_demo_unmerge_export_erase(run, tmp_path):
     result = run("demo", "--customers", "60", "--seed", "3", "--no-serve", "--truth", str(truth))
     assert result.exit_code == 0, result.stderr
     assert "write key: wk_" in result.stdout and "login:     admin / " in result.stdout
+    assert "analyzed: " in result.stderr  # the overview has figures from the first run
     assert truth.read_text().startswith("type,value,person")
     again = run("demo", "--customers", "60", "--no-serve", "--truth", str(truth))
     assert "already built" in again.stderr and "first run" in again.stdout  # kept between runs
 
     from sqlalchemy import func, select
 
+    from cherish.analytics.models import MetricsSnapshot
     from cherish.config import get_settings
     from cherish.db.engine import open_store
     from cherish.identity.models import Identifier
@@ -95,6 +97,7 @@ def test_demo_unmerge_export_erase(run, tmp_path):
                                                               Identifier.type == "phone"))
         identifiers = session.scalar(select(func.count()).select_from(Identifier)
                                      .where(Identifier.customer_id == customer))
+        assert session.scalar(select(func.count()).select_from(MetricsSnapshot)) == 1
     store.dispose()
     exported = run("export", "--customer", customer)
     assert exported.exit_code == 0 and json.loads(exported.stdout)["id"] == customer

@@ -54,6 +54,8 @@ def demo(
     truth: Path | None = typer.Option(None, help="Where to keep who-is-who (ground truth); default: demo-truth.csv "
                                                  "beside a SQLite store, else in cherish-data/."),
     match: bool = typer.Option(True, "--match/--no-match", help="Run `cherish identity match` after building."),
+    analyze: bool = typer.Option(True, "--analyze/--no-analyze",
+                                 help="Run `cherish analyze` after building, so the overview and scores are there."),
     workers: int | None = typer.Option(None, "--workers", min=1,
                                        help="Processes that simulate and ingest people side by side (default: one "
                                             "per core; 1 builds in this process)."),
@@ -90,6 +92,17 @@ def demo(
             with err.status("matching customers who share no identifier…"):
                 matched = run_match(store, settings, actor="demo")
             err.print(f"identity match: {matched.merged} merged, {matched.reviews} waiting for review")
+        if analyze:
+            from datetime import UTC, datetime
+
+            from cherish.analytics.service import analyze_store
+
+            with err.status("measuring the relationship (cherish analyze)…") as status:
+                result = analyze_store(store, settings, datetime.now(UTC).astimezone(settings.zone).date(),
+                                       progress=lambda text: status.update(f"cherish analyze: {text}…"))
+            rate = result["repeat_customer_rate"]
+            err.print(f"analyzed: {result['customers']} customers with a purchase, repeat-customer rate "
+                      f"{'—' if rate is None else f'{100 * rate:.1f}%'}")
     password = None
     with store.write() as session:
         if session.scalar(select(User).where(User.username == "admin")) is None:

@@ -145,7 +145,7 @@ def test_the_cli_builds_with_workers_and_refuses_none(tmp_path: Path, monkeypatc
     monkeypatch.chdir(tmp_path)
     db = f"sqlite:///{tmp_path / 'demo.db'}"
     result = CliRunner().invoke(app, ["demo", "--customers", "1100", "--workers", "2", "--no-serve", "--no-match",
-                                      "--db", db])
+                                      "--no-analyze", "--db", db])
     assert result.exit_code == 0, result.output
     assert "built 1100 people" in result.stderr
     built = open_store(db)

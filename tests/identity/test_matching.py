@@ -69,7 +69,7 @@ def test_match_in_the_store_merges_only_the_same_people(db_url, monkeypatch, tmp
     runner = CliRunner()
     truth = tmp_path / "truth.csv"
     built = runner.invoke(app, ["demo", "--customers", "1200", "--seed", "11", "--no-serve", "--no-match",
-                               "--truth", str(truth)])
+                               "--no-analyze", "--truth", str(truth)])
     assert built.exit_code == 0, built.stderr
     matched = runner.invoke(app, ["identity", "match"])
     assert matched.exit_code == 0, matched.stderr
@@ -100,7 +100,7 @@ def test_likely_matches_wait_for_review_with_their_evidence(db_url, monkeypatch,
     reset_settings()
     runner = CliRunner()
     assert runner.invoke(app, ["demo", "--customers", "1500", "--seed", "5", "--no-serve",
-                               "--no-match", "--truth", str(tmp_path / "t.csv")]).exit_code == 0
+                               "--no-match", "--no-analyze", "--truth", str(tmp_path / "t.csv")]).exit_code == 0
     assert runner.invoke(app, ["identity", "match"]).exit_code == 0
 
     from fastapi.testclient import TestClient

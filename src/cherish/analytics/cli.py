@@ -33,53 +33,37 @@ def analyze(
     """Repeat-customer rate, cohort retention and experience scores; saved as a dated snapshot in the store."""
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    from cherish.analytics.engines import engine_for_files, open_engine
+    from cherish.analytics.engines import engine_for_files
     from cherish.analytics.service import analyze as run
-    from cherish.analytics.service import customer_scores, save_customer_scores, save_snapshot
+    from cherish.analytics.service import analyze_store
 
     settings = settings_for(db)
     day = _date(as_of, "--as-of") or datetime.now(UTC).astimezone(settings.zone).date()
-    store = None
+    window = None
+    if window_start or window_end:
+        if not (window_start and window_end):
+            raise InvalidInput("give both --window-start and --window-end")
+        window = (_date(window_start, "--window-start"), _date(window_end, "--window-end"))
+        if window[0] > window[1]:
+            raise InvalidInput("the window starts after it ends")
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=err) as bar:
         task = bar.add_task("reading", total=None)
-        if orders is not None:
+
+        def say(text: str) -> None:
+            bar.update(task, description=text)
+
+        if orders is None:
+            result = analyze_store(store_for(settings), settings, day, engine=engine, progress=say, window=window)
+        else:
             from cherish.analytics.files import purchases_from_file
 
             table = purchases_from_file(orders, customer=customer_column, when=date_column, amount=amount_column,
                                         date_format=date_format, channel=channel_column, branch=branch_column)
             chosen = engine_for_files(engine, table, settings)
-        else:
-            store = store_for(settings)
-            chosen = open_engine(engine, store, settings)
-        try:
-            window = None
-            if window_start or window_end:
-                if not (window_start and window_end):
-                    raise InvalidInput("give both --window-start and --window-end")
-                window = (_date(window_start, "--window-start"), _date(window_end, "--window-end"))
-                if window[0] > window[1]:
-                    raise InvalidInput("the window starts after it ends")
-            result = run(chosen, day, progress=lambda text: bar.update(task, description=text), window=window)
-            if store is not None:
-                bar.update(task, description="per-customer scores, stages and value")
-            scores = customer_scores(chosen, day) if store is not None else []
-        finally:
-            chosen.close()
-        if store is not None:
-            bar.update(task, description="writing the scores back")
-            from sqlalchemy import func, select
-
-            from cherish.analytics.service import clv_distribution, health_distribution, stage_summary
-            from cherish.customers.models import Customer
-
-            with store.write() as session:
-                known = session.scalar(select(func.count()).select_from(Customer).where(
-                    Customer.merged_into.is_(None), Customer.erased_at.is_(None)))
-                result["stages"] = stage_summary(scores, known)
-                result["health_distribution"] = health_distribution(scores)
-                result["clv_distribution"] = clv_distribution(scores)
-                result["stage_flows"] = save_customer_scores(session, scores, day)
-                save_snapshot(session, result)
+            try:
+                result = run(chosen, day, progress=say, window=window)
+            finally:
+                chosen.close()
     text = json.dumps(result, indent=2, default=str)
     if json_out:
         json_out.write_text(text + "\n")

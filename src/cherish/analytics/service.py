@@ -23,6 +23,8 @@ from cherish.analytics.customer_scores import (  # noqa: F401  (re-exported: whe
 from cherish.analytics.engines import Engine
 from cherish.analytics.models import MetricsSnapshot
 from cherish.analytics.scores import score_of
+from cherish.config import Settings
+from cherish.db.engine import Store
 from cherish.errors import EngineError
 
 DIMENSIONS = ("channel", "branch", "employee")
@@ -155,3 +157,33 @@ def save_snapshot(session: Session, result: dict[str, Any]) -> MetricsSnapshot:
 def latest_snapshot(session: Session) -> MetricsSnapshot | None:
     return session.scalar(select(MetricsSnapshot).order_by(MetricsSnapshot.created_at.desc(),
                                                            MetricsSnapshot.id.desc()).limit(1))
+
+
+def analyze_store(store: Store, settings: Settings, as_of: date, *, engine: str = "duckdb",
+                  progress: Callable[[str], None] | None = None,
+                  window: tuple[date, date] | None = None) -> dict[str, Any]:
+    """`cherish analyze` on the store: the metrics, and each customer's scores, stage and value written back,
+    kept as a dated snapshot (what the dashboard's overview and the customer 360 show)."""
+    from sqlalchemy import func
+
+    from cherish.analytics.engines import open_engine
+    from cherish.customers.models import Customer
+
+    say = progress or (lambda text: None)
+    chosen = open_engine(engine, store, settings)
+    try:
+        result = analyze(chosen, as_of, progress=say, window=window)
+        say("per-customer scores, stages and value")
+        scores = customer_scores(chosen, as_of)
+    finally:
+        chosen.close()
+    say("writing the scores back")
+    with store.write() as session:
+        known = session.scalar(select(func.count()).select_from(Customer).where(
+            Customer.merged_into.is_(None), Customer.erased_at.is_(None)))
+        result["stages"] = stage_summary(scores, known)
+        result["health_distribution"] = health_distribution(scores)
+        result["clv_distribution"] = clv_distribution(scores)
+        result["stage_flows"] = save_customer_scores(session, scores, as_of)
+        save_snapshot(session, result)
+    return result
