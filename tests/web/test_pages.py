@@ -56,11 +56,13 @@ def test_search_page_lists_the_recently_active_and_the_timeline_gives_the_gist(c
             "street": "1 Elm St", "city": "Salem", "postalCode": "97301"}}, "messageId": "g-1"},
         {"type": "track", "userId": "gus", "event": "Feedback Submitted", "messageId": "g-2",
          "properties": {"score_type": "nps", "score": 3, "comment": f"Late again {evil}"}},
-        {"type": "track", "userId": "ida", "event": "Clicked", "messageId": "i-1"}]})
+        {"type": "track", "userId": "ida", "event": "Clicked", "messageId": "i-1",
+         "context": {"traits": {"email": "ida@example.com"}}}]})
     _login(client, *admin_user)
     listing = client.get("/customers").text
     assert "Recently active" in listing and listing.index("(no name)") < listing.index("Gus Orr")  # newest first
-    customer = listing.split('<a href="/customers/', 2)[2].split('"', 1)[0]
+    ida, customer = (part.split('"', 1)[0] for part in listing.split('<a href="/customers/')[1:3])
+    assert '<h1 id="customer-name">ida@example.com</h1>' in client.get(f"/customers/{ida}").text  # no name: email
     page = client.get(f"/customers/{customer}").text
     assert "NPS 3 · “Late again &lt;script&gt;alert(1)&lt;/script&gt;”" in page and evil not in page
     assert "1 Elm St, Salem, 97301" in page  # an address trait on one line, not as JSON
