@@ -65,6 +65,32 @@ def test_custom_identifier_types(settings, store, keys):
         assert ("member_no", "M-1") in {(i["type"], i["value"]) for i in found.json()["identifiers"]}
 
 
+def test_timeline_shows_one_kind_or_one_event(client, keys):
+    _seed(client, keys["write"])
+    client.post("/v1/batch", headers=basic(keys["write"]), json={"batch": [
+        {"type": "page", "userId": "ann", "name": "Order Confirmation", "messageId": "p-1",
+         "timestamp": "2026-05-20T08:00:00Z"},
+        track("Feedback Submitted", user_id="ann", timestamp="2026-05-21T08:00:00Z",
+              properties={"score_type": "csat", "score": 2, "comment": "slow"})]})
+    customer = client.get("/api/customers/lookup", params={"user_id": "ann"}, headers=bearer(keys["viewer"])).json()
+
+    def items(**query):  # type: ignore[no-untyped-def]
+        response = client.get(f"/api/customers/{customer['id']}/timeline", params=query,
+                              headers=bearer(keys["viewer"]))
+        assert response.status_code == 200, response.text
+        return response.json()["items"]
+
+    orders = items(kind="order")
+    assert [i["event"] for i in orders] == ["Order Cancelled", "Order Completed", "Order Completed"]
+    assert [i["kind"] for i in items(kind="page")] == ["page"]  # a page named "Order …" is a page, not an order
+    assert {i["event"] for i in items(kind="track")} == {"Support Contact", "Feedback Submitted"}
+    feedback = items(event="Feedback Submitted")
+    assert len(feedback) == 1 and feedback[0]["summary"] == "CSAT 2 · “slow”"
+    assert items(kind="order", channel="store")[0]["properties"]["order_id"] == "ORD-2"
+    bad = client.get(f"/api/customers/{customer['id']}/timeline", params={"kind": "orders"},
+                     headers=bearer(keys["viewer"]))
+    assert bad.status_code == 400 and "unknown kind 'orders'" in bad.json()["error"]["message"]
+
 def test_search_by_name_email_phone_and_order(client, keys):
     _seed(client, keys["write"])
     for query in ("ann lee", "ANN@example.com", "(415) 555-0123", "ORD-1", "ann@"):

@@ -66,5 +66,8 @@ def test_search_page_lists_the_recently_active_and_the_timeline_gives_the_gist(c
     page = client.get(f"/customers/{customer}").text
     assert "NPS 3 · “Late again &lt;script&gt;alert(1)&lt;/script&gt;”" in page and evil not in page
     assert "1 Elm St, Salem, 97301" in page  # an address trait on one line, not as JSON
+    feedback = client.get(f"/customers/{customer}", params={"show": "feedback"}).text
+    assert "NPS 3" in feedback and "traits: name, address" not in feedback
+    assert '<option value="feedback" selected>' in feedback
     searched = client.get("/customers", params={"q": "gus orr"}, headers={"HX-Request": "true"}).text
     assert "Gus Orr" in searched and "Recently active" not in searched

@@ -172,14 +172,31 @@ def _read_cursor(cursor: str) -> tuple[datetime, int]:
         raise InvalidInput("before is not a cursor returned by an earlier page") from None
 
 
+TIMELINE_KINDS = ("order", "track", "identify", "page", "screen", "group", "alias")
+
+
 def timeline(session: Session, customer_id: str, *, channel: str | None = None, before: str | None = None,
-             limit: int = 50) -> dict[str, Any]:
-    """Everything that happened with this customer, newest first, on every channel, a page at a time."""
+             limit: int = 50, kind: str | None = None, event: str | None = None) -> dict[str, Any]:
+    """Everything that happened with this customer, newest first, on every channel, a page at a time; only one
+    channel, one kind of item (``order``, ``track``, ``identify``, …) or one event (``Feedback Submitted``) when
+    asked."""
     if not 1 <= limit <= 500:
         raise InvalidInput("limit must be between 1 and 500")
     query = select(Event).where(Event.customer_id == customer_id)
     if channel:
         query = query.where(Event.channel == channel.lower())
+    if kind:
+        if kind not in TIMELINE_KINDS:
+            raise InvalidInput(f"unknown kind {kind!r}; choose one of {', '.join(TIMELINE_KINDS)}")
+        orders = func.substr(Event.event, 1, 6) == "Order "  # (SQLite's LIKE ignores case)
+        if kind == "order":
+            query = query.where(Event.type == "track", orders)
+        elif kind == "track":
+            query = query.where(Event.type == "track", or_(Event.event.is_(None), ~orders))
+        else:
+            query = query.where(Event.type == kind)
+    if event:
+        query = query.where(Event.event == event)
     if before:
         stamp, event_id = _read_cursor(before)
         query = query.where(or_(Event.timestamp < stamp, and_(Event.timestamp == stamp, Event.id < event_id)))
@@ -188,7 +205,7 @@ def timeline(session: Session, customer_id: str, *, channel: str | None = None, 
     for event in rows[:limit]:
         payload = event.payload if isinstance(event.payload, dict) else {}
         properties = payload.get("properties") if event.type != "identify" else payload.get("traits")
-        kind = "order" if event.event and event.event.startswith("Order ") else event.type
+        kind = "order" if event.type == "track" and (event.event or "").startswith("Order ") else event.type
         properties = properties if isinstance(properties, dict) else {}
         items.append({
             "id": event.id, "kind": kind, "event": event.event, "channel": event.channel,

@@ -79,12 +79,15 @@ def read(request: Request, customer_id: str, _: Principal = Depends(require("vie
 @router.get("/{customer_id}/timeline", response_model=TimelinePage, summary="Everything that happened, newest first")
 def timeline(
     request: Request, customer_id: str, channel: str | None = None, before: str | None = None,
-    limit: int = Query(50, ge=1, le=500), _: Principal = Depends(require("viewer")),
+    limit: int = Query(50, ge=1, le=500),
+    kind: str | None = Query(None, description="Only this kind: " + ", ".join(service.TIMELINE_KINDS)),
+    event: str | None = Query(None, max_length=200, description="Only this event, e.g. Feedback Submitted"),
+    _: Principal = Depends(require("viewer")),
 ) -> Any:
     with request.app.state.store.read() as session:
         customer, redirect = _customer_or_redirect(request, session, customer_id)
         return redirect or fast_json(service.timeline(session, customer.id, channel=channel, before=before,
-                                                      limit=limit))
+                                                      limit=limit, kind=kind or None, event=event or None))
 
 
 class ConsentChanges(BaseModel):

@@ -24,6 +24,9 @@ templates = Jinja2Templates(directory=Path(__file__).with_name("templates"))
 templates.env.filters["pretty"] = lambda value: json.dumps(value, indent=2, ensure_ascii=False, default=str)
 templates.env.filters["trait"] = trait_text
 router = APIRouter(include_in_schema=False)
+# What the customer page's timeline can show besides everything: label → (kind, event)
+TIMELINE_SHOWS = {"orders": ("order", None), "feedback": (None, "Feedback Submitted"),
+                  "other events": ("track", None), "profile updates": ("identify", None), "pages": ("page", None)}
 
 
 def _render(request: Request, name: str, principal: Principal | None, **context: Any) -> HTMLResponse:
@@ -88,20 +91,23 @@ def customer_search(request: Request, q: str = "", principal: Principal = Depend
 
 @router.get("/customers/{customer_id}", response_class=HTMLResponse)
 def customer_page(request: Request, customer_id: str, channel: str | None = None, before: str | None = None,
-                  principal: Principal = Depends(require("viewer"))) -> Response:
+                  show: str | None = None, principal: Principal = Depends(require("viewer"))) -> Response:
     with request.app.state.store.read() as session:
         customer, survivor = customers.find(session, customer_id)
         if survivor:
             return RedirectResponse(f"/customers/{survivor}", status_code=308)
         if customer is None:
             raise NotFound(f"no customer {customer_id}")
-        page = customers.timeline(session, customer.id, channel=channel or None, before=before, limit=50)
+        kind, event = TIMELINE_SHOWS.get(show or "", (None, None))
+        page = customers.timeline(session, customer.id, channel=channel or None, before=before, limit=50,
+                                  kind=kind, event=event)
         if request.headers.get("hx-request") and before:
             return _render(request, "timeline_rows.html", principal, customer={"id": customer.id}, page=page,
-                           channel=channel)
+                           channel=channel, show=show)
         return _render(
             request, "customer.html", principal, customer=customers.profile(session, customer), page=page,
-            channel=channel, orders=customers.orders_of(session, customer.id, limit=50),
+            channel=channel, show=show, shows=TIMELINE_SHOWS,
+            orders=customers.orders_of(session, customer.id, limit=50),
             notes=customers.notes_of(session, customer.id),
         )
 
