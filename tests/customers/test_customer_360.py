@@ -97,6 +97,9 @@ def test_search_by_name_email_phone_and_order(client, keys):
         items = client.get("/api/customers", params={"q": query}, headers=bearer(keys["viewer"])).json()["items"]
         assert [i["name"] for i in items] == ["Ann Lee"], query
     assert client.get("/api/customers", params={"q": "zzz"}, headers=bearer(keys["viewer"])).json()["items"] == []
+    client.post("/v1/track", json={"userId": "bo", "event": "Clicked"}, headers=basic(keys["write"]))
+    recent = client.get("/api/customers", params={"limit": 5}, headers=bearer(keys["viewer"])).json()["items"]
+    assert [i["name"] for i in recent] == [None, "Ann Lee"]  # without q: who was active last, newest first
 
 
 def test_timeline_pages_newest_first_across_channels(client, keys):

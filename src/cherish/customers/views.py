@@ -36,10 +36,13 @@ def _customer_or_redirect(request: Request, session: Any, customer_id: str):  # 
     return customer, (_redirect(request, survivor, customer_id) if survivor else None)
 
 
-@router.get("", response_model=CustomerPage, summary="Search customers by name, email, phone or order number")
-def search(request: Request, q: str = Query(..., min_length=1, max_length=300),
+@router.get("", response_model=CustomerPage,
+            summary="Search customers by name, email, phone or order number; without q, who was active last")
+def search(request: Request, q: str | None = Query(None, max_length=300),
            limit: int = Query(25, ge=1, le=100), _: Principal = Depends(require("viewer"))) -> dict[str, Any]:
     with request.app.state.store.read() as session:
+        if q is None or not q.strip():
+            return {"items": service.recently_active(session, limit=limit)}
         return {"items": service.search(session, request.app.state.settings, q, limit=limit)}
 
 
