@@ -91,6 +91,25 @@ def test_timeline_shows_one_kind_or_one_event(client, keys):
                      headers=bearer(keys["viewer"]))
     assert bad.status_code == 400 and "unknown kind 'orders'" in bad.json()["error"]["message"]
 
+def test_lookup_reads_values_as_they_were_sent(client, keys):
+    """The lookup reads the store through the driver: JSON traits keep their types, times are UTC, the profile
+    is the one GET /api/customers/{id} gives, and merged or unknown customers answer as before."""
+    traits = {"email": "val@example.com", "address": {"city": "Salem", "zip": "97301"}, "tags": ["a", 2],
+              "vip": True, "visits": 3, "ratio": 0.5, "nothing": None, "plan": "gold"}
+    client.post("/v1/identify", json={"userId": "val", "traits": traits, "timestamp": "2026-02-03T04:05:06.789Z"},
+                headers=basic(keys["write"]))
+    found = client.get("/api/customers/lookup", params={"email": "VAL@example.com"}, headers=bearer(keys["viewer"]))
+    assert found.status_code == 200
+    body = found.json()
+    assert {k: body["traits"][k] for k in traits if k != "email"} == {k: v for k, v in traits.items() if k != "email"}
+    assert body["created_at"] == "2026-02-03T04:05:06.789000+00:00"
+    assert {i["first_seen"] for i in body["identifiers"]} == {"2026-02-03T04:05:06.789000+00:00"}
+    assert body["stats"] == {"orders": 0, "revenue": 0.0, "first_order_at": None, "last_order_at": None,
+                             "last_seen_at": "2026-02-03T04:05:06.789000+00:00"}
+    assert body == client.get(f"/api/customers/{body['id']}", headers=bearer(keys["viewer"])).json()
+    assert client.get("/api/customers/lookup", params={"order_id": "nope"},
+                      headers=bearer(keys["viewer"])).status_code == 404
+
 def test_search_by_name_email_phone_and_order(client, keys):
     _seed(client, keys["write"])
     for query in ("ann lee", "ANN@example.com", "(415) 555-0123", "ORD-1", "ann@"):

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from cherish.access.models import KEY_ROLES, ROLES, ApiKey, AuditRecord, InstanceSetting, User
 from cherish.db.base import utcnow
+from cherish.db.dialects import raw_rows
 from cherish.errors import Conflict, InvalidInput, NotFound
 
 _hasher = PasswordHasher()
@@ -67,12 +68,11 @@ def revoke_key(session: Session, *, key_id: int) -> ApiKey:
 
 
 def principal_for_key(session: Session, secret: str) -> Principal | None:
-    row = session.execute(
-        select(ApiKey.name, ApiKey.role, ApiKey.revoked_at).where(ApiKey.key_hash == hash_key(secret))
-    ).first()
-    if row is None or row.revoked_at is not None:
-        return None
-    return Principal("key", row.name, row.role)
+    """Who holds this key (None when it is unknown or revoked); asked of every API call and intake request, so
+    straight through the driver."""
+    rows = raw_rows(session, "SELECT name, role FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL",
+                    [hash_key(secret)])
+    return Principal("key", rows[0][0], rows[0][1]) if rows else None
 
 
 def _check_password(password: str) -> None:

@@ -11,10 +11,10 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from cherish.config import Settings
-from cherish.customers.models import CHANNELS, PURPOSES, Consent, Customer, Note, Trait
+from cherish.customers.models import CHANNELS, PURPOSES, Consent, Customer, Note
 from cherish.customers.summary import timeline_line
-from cherish.db.base import UTCDateTime, utcnow
-from cherish.db.dialects import upsert
+from cherish.db.base import utcnow
+from cherish.db.dialects import raw_rows, read_json, read_time, upsert
 from cherish.errors import InvalidInput
 from cherish.events.models import Event, Order
 from cherish.identity.models import Identifier
@@ -35,67 +35,86 @@ def find(session: Session, customer_id: str) -> tuple[Customer | None, str | Non
 
 def profile(session: Session, customer: Customer) -> dict[str, Any]:
     """The customer-360 JSON of one (surviving) customer."""
-    identifiers = session.scalars(
-        select(Identifier).where(Identifier.customer_id == customer.id).order_by(Identifier.type, Identifier.first_seen)
-    )
-    traits = session.scalars(select(Trait).where(Trait.customer_id == customer.id).order_by(Trait.name))
-    consent = session.scalars(
-        select(Consent).where(Consent.customer_id == customer.id).order_by(Consent.purpose, Consent.channel)
-    )
-    purchases = and_(Order.customer_id == customer.id, Order.status.in_(("completed", "partially_refunded")))
-    orders, revenue, first, last = session.execute(
-        select(func.count(), func.coalesce(func.sum(Order.value - Order.refunded), 0.0), func.min(Order.placed_at),
-               func.max(Order.placed_at)).where(purchases)
-    ).one()
-    last_seen = session.scalar(select(func.max(Event.timestamp)).where(Event.customer_id == customer.id))
-    as_time = UTCDateTime().process_result_value  # aggregates come back untyped on SQLite
-    from cherish.analytics.models import CustomerScore
+    return _profile(session, customer.id, customer.created_at, customer.name)
 
-    score = session.get(CustomerScore, customer.id)
+
+def profile_by_id(session: Session, customer_id: str) -> dict[str, Any] | None:
+    """The customer-360 JSON of a surviving customer found by id (None if there is none), for the hot path of
+    lookups: every query here goes straight to the driver (the ORM's work per statement was most of a lookup)."""
+    rows = raw_rows(session, "SELECT created_at, name FROM customers WHERE id = ? AND merged_into IS NULL "
+                             "AND erased_at IS NULL", [customer_id])
+    return _profile(session, customer_id, read_time(rows[0][0]), rows[0][1]) if rows else None
+
+
+_SCORE_COLUMNS = ("as_of", "recency_days", "frequency", "monetary", "r", "f", "m", "p_alive", "stage", "stage_since",
+                  "health", "health_reasons", "clv")
+
+
+def _profile(session: Session, customer_id: str, created_at: datetime | None, name: str | None) -> dict[str, Any]:
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    identifiers = raw_rows(session, "SELECT type, value, first_seen, last_seen FROM identifiers WHERE customer_id = ? "
+                                    "ORDER BY type, first_seen", [customer_id])
+    traits = raw_rows(session, "SELECT name, value FROM traits WHERE customer_id = ? ORDER BY name", [customer_id])
+    consent = raw_rows(session, "SELECT purpose, channel, status, at, source FROM consent WHERE customer_id = ? "
+                                "ORDER BY purpose, channel", [customer_id])
+    (orders, revenue, first, last, last_seen), = raw_rows(
+        session, "SELECT count(*), coalesce(sum(value - refunded), 0.0), min(placed_at), max(placed_at), "
+                 "(SELECT max(timestamp) FROM events WHERE customer_id = ?) FROM orders "
+                 "WHERE customer_id = ? AND status IN ('completed', 'partially_refunded')", [customer_id, customer_id])
+    scores = raw_rows(session, f"SELECT {', '.join(_SCORE_COLUMNS)} FROM customer_scores WHERE customer_id = ?",
+                      [customer_id])
+    score = dict(zip(_SCORE_COLUMNS, scores[0], strict=True)) if scores else None
     return {
-        "id": customer.id,
-        "created_at": customer.created_at,
+        "id": customer_id,
+        "created_at": created_at,
         "scores": None if score is None else {
-            "as_of": score.as_of.isoformat(), "recency_days": score.recency_days, "frequency": score.frequency,
-            "monetary": round(score.monetary, 2), "rfm": {"r": score.r, "f": score.f, "m": score.m},
-            "p_alive": score.p_alive, "stage": score.stage,
-            "stage_since": score.stage_since.isoformat() if score.stage_since else None,
-            "health": score.health, "health_reasons": score.health_reasons, "clv": score.clv,
+            "as_of": _day(score["as_of"]), "recency_days": score["recency_days"], "frequency": score["frequency"],
+            "monetary": round(score["monetary"], 2), "rfm": {"r": score["r"], "f": score["f"], "m": score["m"]},
+            "p_alive": score["p_alive"], "stage": score["stage"], "stage_since": _day(score["stage_since"]),
+            "health": score["health"], "health_reasons": read_json(score["health_reasons"], sqlite),
+            "clv": score["clv"],
         },
-        "name": customer.name,
+        "name": name,
         "identifiers": [
-            {"type": i.type, "value": i.value, "first_seen": i.first_seen, "last_seen": i.last_seen} for i in identifiers
+            {"type": kind, "value": value, "first_seen": read_time(seen_first), "last_seen": read_time(seen_last)}
+            for kind, value, seen_first, seen_last in identifiers
         ],
-        "traits": {t.name: t.value for t in traits},
+        "traits": {trait: read_json(value, sqlite) for trait, value in traits},
         "consent": [
-            {"purpose": c.purpose, "channel": c.channel, "status": c.status, "at": c.at, "source": c.source}
-            for c in consent
+            {"purpose": purpose, "channel": channel, "status": status, "at": read_time(at), "source": source}
+            for purpose, channel, status, at, source in consent
         ],
         "stats": {
             "orders": orders, "revenue": round(float(revenue or 0.0), 2),
-            "first_order_at": as_time(first, None), "last_order_at": as_time(last, None),
-            "last_seen_at": as_time(last_seen, None),
+            "first_order_at": read_time(first), "last_order_at": read_time(last), "last_seen_at": read_time(last_seen),
         },
     }
+
+
+def _day(value: Any) -> str | None:
+    """A date as ISO text (SQLite gives it as text already)."""
+    return value if value is None or isinstance(value, str) else value.isoformat()
 
 
 def lookup(session: Session, settings: Settings, *, kind: str, value: str) -> str | None:
     """The surviving customer id that an identifier (normalised as intake does) or order number points to."""
     if kind == "order_id":
-        owner = session.scalar(select(Order.customer_id).where(Order.order_id == value.strip()))
+        rows = raw_rows(session, "SELECT c.id, c.merged_into, c.erased_at FROM orders o JOIN customers c "
+                                 "ON c.id = o.customer_id WHERE o.order_id = ?", [value.strip()])
     else:
         if kind not in known_types(settings):
             raise InvalidInput(f"unknown identifier type {kind!r}; known: {', '.join(known_types(settings))}")
         normalized = normalize(kind, value, settings)
         if normalized is None:
             raise InvalidInput(f"{value!r} is not a valid {kind}")
-        owner = session.scalar(
-            select(Identifier.customer_id).where(Identifier.type == kind, Identifier.value == normalized)
-        )
-    if owner is None:
+        rows = raw_rows(session, "SELECT c.id, c.merged_into, c.erased_at FROM identifiers i JOIN customers c "
+                                 "ON c.id = i.customer_id WHERE i.type = ? AND i.value = ?", [kind, normalized])
+    if not rows:
         return None
-    customer, survivor = find(session, owner)
-    return customer.id if customer else survivor
+    owner, survivor, erased = rows[0]
+    if erased is not None:
+        return None
+    return survivor or owner
 
 
 def search(session: Session, settings: Settings, query: str, *, limit: int = 25) -> list[dict[str, Any]]:

@@ -66,10 +66,10 @@ def lookup(
     (kind, text), = given.items()
     with request.app.state.store.read() as session:
         customer_id = service.lookup(session, request.app.state.settings, kind=kind, value=text)
-        if customer_id is None:
+        found = None if customer_id is None else service.profile_by_id(session, customer_id)
+        if found is None:
             raise NotFound(f"no customer with that {kind}")
-        customer, _ = service.find(session, customer_id)
-        return fast_json(service.profile(session, customer))
+        return fast_json(found)
 
 
 @router.get("/{customer_id}", response_model=CustomerRead, summary="The customer 360")

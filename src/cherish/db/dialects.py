@@ -203,6 +203,11 @@ def read_time(value: Any) -> datetime | None:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+def read_json(value: Any, sqlite_dialect: bool) -> Any:
+    """A JSON column read through the driver: SQLite gives its text, psycopg the parsed value."""
+    return orjson.loads(value) if sqlite_dialect and isinstance(value, str | bytes) else value
+
+
 def _stored_times(values: list[Any], sqlite_dialect: bool, texts: dict[int, tuple[Any, Any]]) -> list[Any]:
     """A column of datetimes as :func:`_stored` stores them, with a short way for the usual UTC and naive ones
     (a bulk write converts hundreds of thousands).
