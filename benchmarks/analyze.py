@@ -1,7 +1,7 @@
 """`cherish analyze` end to end on a store: wall clock and peak memory of the whole CLI process.
 
 Usage:
-    cherish demo --customers 1000000 --no-serve --no-match --db sqlite:///demo1m.db
+    cherish demo --customers 1000000 --no-serve --no-match --no-analyze --db sqlite:///demo1m.db
     python benchmarks/analyze.py --db sqlite:///demo1m.db [--engine duckdb|spark]
 
 Reading the store, every metric, the per-customer scores (RFM, P(alive), CLV, stage, health) and writing them

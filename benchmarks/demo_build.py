@@ -50,7 +50,8 @@ def _tree_rss(root: int) -> int:
 
 def run(customers: int, workers: int | None, folder: Path) -> dict[str, object]:
     db = folder / f"demo-{workers or 'default'}.db"
-    command = [*CLI, "demo", "--customers", str(customers), "--no-serve", "--no-match", "--db", f"sqlite:///{db}",
+    command = [*CLI, "demo", "--customers", str(customers), "--no-serve", "--no-match", "--no-analyze",
+               "--db", f"sqlite:///{db}",
                "--truth", str(folder / "truth.csv")]
     if workers is not None:
         command += ["--workers", str(workers)]
