@@ -79,27 +79,16 @@ def _duckdb(purchases: pa.Table, answers: pa.Table, timezone: str) -> Engine:
 def _arrow(store: Store, sql: str) -> pa.Table:
     """Read a source from the store into Arrow (naive UTC timestamps): column by column, never row dicts.
 
-    PostgreSQL sends the rows as CSV through COPY, parsed by Arrow; SQLite's rows come through the driver in
-    chunks and are turned into columns at once.
+    PostgreSQL sends the rows as CSV through COPY, parsed by Arrow; SQLite's are read by the ADBC driver, in C.
     """
     if store.dialect == "postgresql":
         return _arrow_by_copy(store, sql)
+    path = store.engine.url.database
+    if path in (None, "", ":memory:"):
+        raise EngineError("analytics read the store's SQLite file: an in-memory store has none")
     with store.engine.connect() as conn:
-        if store.engine.url.database not in (None, "", ":memory:"):
-            names = [c[0] for c in conn.exec_driver_sql(f"SELECT * FROM ({sql}) AS source LIMIT 0").cursor.description]
-            return _arrow_by_adbc(store.engine.url.database, sql, names)
-        cursor = conn.connection.driver_connection.cursor()
-        cursor.execute(sql)
-        names = [column[0] for column in cursor.description]
-        batches = []
-        while rows := cursor.fetchmany(200_000):
-            columns = list(zip(*rows, strict=True))
-            batches.append(pa.record_batch([_column(name, values) for name, values in zip(names, columns, strict=True)],
-                                           names=names))
-        cursor.close()
-    if not batches:
-        return _empty(names)
-    return pa.Table.from_batches(batches)
+        names = [c[0] for c in conn.exec_driver_sql(f"SELECT * FROM ({sql}) AS source LIMIT 0").cursor.description]
+    return _arrow_by_adbc(path, sql, names)
 
 
 def _arrow_by_adbc(path: str, sql: str, names: list[str]) -> pa.Table:
@@ -107,12 +96,15 @@ def _arrow_by_adbc(path: str, sql: str, names: list[str]) -> pa.Table:
     here). It infers each column's type from its first rows, and takes a column that starts with NULLs for
     numbers: text columns are read with NULL as '' (which the store never holds: empty text is stored as NULL)
     and turned back."""
+    from urllib.parse import quote
+
     import adbc_driver_sqlite.dbapi as adbc
     import pyarrow.compute as pc
 
     text = [name for name in names if name not in _TYPES]
     select = ", ".join(f"coalesce({name}, '') AS {name}" if name in text else name for name in names)
-    with adbc.connect(f"file:{Path(path).resolve()}?mode=ro") as conn, conn.cursor() as cursor:
+    uri = f"file:{quote(str(Path(path).resolve()))}?mode=ro"  # (a '?' or '#' in a folder's name is escaped)
+    with adbc.connect(uri) as conn, conn.cursor() as cursor:
         cursor.execute(f"SELECT {select} FROM ({sql}) AS source")
         table = cursor.fetch_arrow_table()
     if table.num_rows == 0:  # no rows to infer types from
@@ -130,13 +122,6 @@ def _arrow_by_adbc(path: str, sql: str, names: list[str]) -> pa.Table:
 
 def _empty(names: list[str]) -> pa.Table:
     return pa.table({name: pa.array([], type=_TYPES.get(name, pa.string())) for name in names})
-
-
-def _column(name: str, values: tuple[Any, ...]) -> pa.Array:
-    kind = _TYPES.get(name, pa.string())
-    if pa.types.is_timestamp(kind):  # SQLite keeps timestamps as ISO text; Arrow parses them in one pass
-        return pa.array(values, pa.string()).cast(kind)
-    return pa.array(values, kind)
 
 
 def _arrow_by_copy(store: Store, sql: str) -> pa.Table:

@@ -192,6 +192,7 @@ def _read_cursor(cursor: str) -> tuple[datetime, int]:
 
 
 TIMELINE_KINDS = ("order", "track", "identify", "page", "screen", "group", "alias")
+_ORDER = "Order "  # a track event so named is an order's (Order Completed, Order Shipped, …): kind "order"
 
 
 def timeline(session: Session, customer_id: str, *, channel: str | None = None, before: str | None = None,
@@ -207,7 +208,7 @@ def timeline(session: Session, customer_id: str, *, channel: str | None = None, 
     if kind:
         if kind not in TIMELINE_KINDS:
             raise InvalidInput(f"unknown kind {kind!r}; choose one of {', '.join(TIMELINE_KINDS)}")
-        orders = func.substr(Event.event, 1, 6) == "Order "  # (SQLite's LIKE ignores case)
+        orders = func.substr(Event.event, 1, len(_ORDER)) == _ORDER  # (SQLite's LIKE ignores case)
         if kind == "order":
             query = query.where(Event.type == "track", orders)
         elif kind == "track":
@@ -224,7 +225,7 @@ def timeline(session: Session, customer_id: str, *, channel: str | None = None, 
     for event in rows[:limit]:
         payload = event.payload if isinstance(event.payload, dict) else {}
         properties = payload.get("properties") if event.type != "identify" else payload.get("traits")
-        kind = "order" if event.type == "track" and (event.event or "").startswith("Order ") else event.type
+        kind = "order" if event.type == "track" and (event.event or "").startswith(_ORDER) else event.type
         properties = properties if isinstance(properties, dict) else {}
         items.append({
             "id": event.id, "kind": kind, "event": event.event, "channel": event.channel,
