@@ -33,3 +33,42 @@ def test_purchases_read_whole_whatever_their_first_rows_hold(store):
 def test_no_purchases_is_an_empty_typed_table(store):
     table = _arrow(store, _PURCHASES)
     assert table.num_rows == 0 and str(table.schema.field("value").type) == "double"
+
+
+def _sqlite_libraries() -> set[str]:
+    """The shared objects of this process that carry a copy of SQLite (Python's own, the ADBC driver's)."""
+    with open("/proc/self/maps") as maps:
+        return {line.split()[-1] for line in maps if "sqlite" in line.rsplit("/", 1)[-1].lower()}
+
+
+def test_the_store_is_never_opened_through_two_sqlite_libraries(store, settings):
+    """Two copies of SQLite on one file in one process break each other's locks (a SIGBUS in the write-back of
+    `cherish analyze` after the ADBC driver had read the store): the driver reads in a child process only."""
+    if store.dialect != "sqlite":
+        return
+    from cherish.analytics.engines import open_engine
+
+    with store.write() as session:
+        session.execute(insert(Customer), [{"id": "cus_a", "created_at": datetime(2026, 1, 1, tzinfo=UTC)}])
+    before = _sqlite_libraries()
+    with open_engine("duckdb", store, settings) as engine:
+        assert engine.purchases.count().execute() == 0
+    assert not any("adbc" in path for path in _sqlite_libraries() - before)
+
+
+def test_a_failed_read_says_so_with_its_query(tmp_path):
+    import pytest
+
+    from cherish.analytics.sqlite_reader import read_arrow
+    from cherish.errors import EngineError
+
+    folder = tmp_path / "a #folder?"
+    folder.mkdir()
+    import sqlite3
+
+    with sqlite3.connect(folder / "s.db") as conn:
+        conn.execute("CREATE TABLE t (x INTEGER)")
+        conn.execute("INSERT INTO t VALUES (1), (2)")
+    assert read_arrow(str(folder / "s.db"), "SELECT x FROM t").column("x").to_pylist() == [1, 2]
+    with pytest.raises(EngineError, match="no such table: missing.*SELECT x FROM missing"):
+        read_arrow(str(folder / "s.db"), "SELECT x FROM missing")

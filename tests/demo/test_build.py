@@ -155,3 +155,21 @@ def test_the_cli_builds_with_workers_and_refuses_none(tmp_path: Path, monkeypatc
         built.dispose()
     refused = CliRunner().invoke(app, ["demo", "--workers", "0", "--no-serve", "--db", db])
     assert refused.exit_code != 0 and "--workers" in refused.output
+
+
+def test_build_match_and_analyze_in_one_process(tmp_path: Path) -> None:
+    """The reproduction of a crash: this company, built, matched and analysed by one `cherish demo` process,
+    died with SIGBUS in the write-back after the analytics read the store through a second copy of SQLite."""
+    import subprocess
+    import sys
+
+    db = f"sqlite:///{tmp_path / 'demo.db'}"
+    done = subprocess.run([sys.executable, "-m", "cherish", "demo", "--customers", "5000", "--seed", "3",
+                           "--no-serve", "--db", db], cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    built = open_store(db)
+    try:
+        assert _rows(built, "PRAGMA integrity_check") == [("ok",)]
+        assert _rows(built, "SELECT COUNT(*) > 1000 FROM customer_scores") == [(1,)]
+    finally:
+        built.dispose()

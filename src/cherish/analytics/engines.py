@@ -4,7 +4,6 @@ engines lives here; metrics only see Ibis tables named ``purchases`` and ``answe
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
@@ -92,21 +91,17 @@ def _arrow(store: Store, sql: str) -> pa.Table:
 
 
 def _arrow_by_adbc(path: str, sql: str, names: list[str]) -> pa.Table:
-    """A SQLite query read into Arrow by the ADBC driver, in C (four times faster than through Python's driver
-    here). It infers each column's type from its first rows, and takes a column that starts with NULLs for
+    """A SQLite query read into Arrow by the ADBC driver, in C, in a child process (``sqlite_reader`` says why).
+    The driver infers each column's type from its first rows, and takes a column that starts with NULLs for
     numbers: text columns are read with NULL as '' (which the store never holds: empty text is stored as NULL)
     and turned back."""
-    from urllib.parse import quote
-
-    import adbc_driver_sqlite.dbapi as adbc
     import pyarrow.compute as pc
+
+    from cherish.analytics.sqlite_reader import read_arrow
 
     text = [name for name in names if name not in _TYPES]
     select = ", ".join(f"coalesce({name}, '') AS {name}" if name in text else name for name in names)
-    uri = f"file:{quote(str(Path(path).resolve()))}?mode=ro"  # (a '?' or '#' in a folder's name is escaped)
-    with adbc.connect(uri) as conn, conn.cursor() as cursor:
-        cursor.execute(f"SELECT {select} FROM ({sql}) AS source")
-        table = cursor.fetch_arrow_table()
+    table = read_arrow(path, f"SELECT {select} FROM ({sql}) AS source")
     if table.num_rows == 0:  # no rows to infer types from
         return _empty(names)
     columns = []
