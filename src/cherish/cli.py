@@ -105,22 +105,31 @@ def serve(host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
 
 def run_server(settings: Settings, dialect: str, *, host: str, port: int, workers: int = 1,
                intake_writer: bool = True) -> None:
-    """Serve the app until stopped; on SQLite with the intake writer process beside the server processes."""
+    """Serve the app until stopped; on SQLite with the intake writer process beside the server processes.
+    Every process started here ends with it: on SIGTERM or Ctrl-C after a graceful shutdown, and by itself
+    when this process is killed outright (``cherish.processes``)."""
     from contextlib import nullcontext
 
     import uvicorn
 
     from cherish.events.writer import WriterProcess
+    from cherish.processes import SERVER_PID_VARIABLE, Stopped, stop_on_signals
 
     writer = WriterProcess(settings) if intake_writer and dialect == "sqlite" else nullcontext()
-    with writer:
-        err.print(f"cherish is serving on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
-        if workers > 1:
-            uvicorn.run("cherish.api.asgi:app", host=host, port=port, workers=workers, log_level="warning")
-        else:
-            from cherish.api.app import create_app
+    try:
+        with stop_on_signals(), writer:
+            err.print(f"cherish is serving on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
+            if workers > 1:
+                os.environ[SERVER_PID_VARIABLE] = str(os.getpid())
+                uvicorn.run("cherish.api.asgi:app", host=host, port=port, workers=workers, log_level="warning")
+            else:
+                from cherish.api.app import create_app
 
-            uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+                uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+    except Stopped as signal_name:
+        err.print(f"cherish stopped ({signal_name})")
+    finally:
+        os.environ.pop(SERVER_PID_VARIABLE, None)
 
 
 @keys_app.command("create")

@@ -36,6 +36,7 @@ from cherish.db.engine import open_store, paused_gc
 from cherish.errors import EngineError, Unavailable
 from cherish.events.committer import MAX_MESSAGES, commit_group, settle
 from cherish.events.service import IngestResult, Parsed, parse_batch
+from cherish.processes import exit_with_parent
 
 log = logging.getLogger("cherish.intake")
 ADDRESS_VARIABLE = "CHERISH_INTAKE_WRITER"  # set by `cherish serve` for its server processes: ADDRESS KEY
@@ -45,9 +46,11 @@ CONNECT_SECONDS = 10.0  # how long a server process waits for a (re)starting wri
 # --- the writer process ---------------------------------------------------------------------------------------
 
 
-def run_writer(settings: Settings, address: str, authkey: bytes, ready: Any) -> None:
+def run_writer(settings: Settings, address: str, authkey: bytes, ready: Any, server: int | None = None) -> None:
     """The writer process's main loop: accept server processes, store what they send in groups, answer each."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the server; `cherish serve` then stops this
+    if server is not None:
+        exit_with_parent(server)  # and if the server is killed outright, this ends by itself
     store = open_store(settings.database_url)
     gc.freeze()  # what exists now lives as long as the process: no collection needs to walk it again
     if os.path.exists(address):
@@ -184,7 +187,8 @@ class WriterProcess:
 
     def _start(self) -> None:
         ready = self._context.Event()
-        process = self._context.Process(target=run_writer, args=(self.settings, self.address, self.authkey, ready),
+        process = self._context.Process(target=run_writer,
+                                        args=(self.settings, self.address, self.authkey, ready, os.getpid()),
                                         name="cherish-intake-writer", daemon=True)
         process.start()
         if not ready.wait(60):
