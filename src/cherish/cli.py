@@ -225,6 +225,7 @@ def erase(customer: str = typer.Option(..., "--customer", help="The customer's i
     store = store_for(settings_for(db))
     with store.write() as session:
         counts = erase_customer(session, customer, actor="cli")
+    store.forget_old_copies()
     err.print(f"erased {customer}: " + ", ".join(f"{v} {k}" for k, v in counts.items()))
 
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import String, cast, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from cherish.access.service import audit
@@ -59,41 +60,114 @@ def export(session: Session, customer: Customer) -> dict[str, Any]:
 
 
 def erase(session: Session, customer_id: str, *, actor: str) -> dict[str, int]:
-    """Remove the customer's personal data from every table; keep an audit record without any."""
+    """Remove the person's personal data from every table; keep an audit record without any.
+
+    What an erasure covers: the customer and every id merged into it; an account held apart from it only by a
+    guardrail review because it carried one of its identifiers (the same email under a second login: the
+    person's own, waiting for someone to confirm); and, everywhere else, free text that names one of its
+    identifiers (another customer's event, a rejected message): the value is replaced by ``[erased]``."""
     customer = session.get(Customer, customer_id)
     if customer is None or customer.erased_at is not None:
         raise NotFound(f"no customer {customer_id}")
     if customer.merged_into:
         customer_id = customer.merged_into
-        customer = session.get(Customer, customer_id)
-    family = _family(session, customer_id)
+    people = _person(session, customer_id)
     keys = [f"{t}:{v}" for t, v in session.execute(
-        select(Identifier.type, Identifier.value).where(Identifier.customer_id == customer_id))]
-    counts = {"identifiers": len(keys)}
+        select(Identifier.type, Identifier.value).where(Identifier.customer_id.in_(people)))]
+    keys += [key for (held,) in session.execute(select(Event.identifiers).where(Event.customer_id.in_(people)))
+             for key in held or [] if key not in keys]
+    counts = {"customers": len(people), "identifiers": len(keys)}
     counts["events"] = session.execute(
-        update(Event).where(Event.customer_id == customer_id).values(payload={"erased": True}, identifiers=[])
+        update(Event).where(Event.customer_id.in_(people)).values(payload={"erased": True}, identifiers=[])
     ).rowcount
     for model in (Identifier, Trait, Consent, Note):
-        session.execute(delete(model).where(model.customer_id == customer_id))
+        session.execute(delete(model).where(model.customer_id.in_(people)))
     # scores stay for the aggregates, tied to an id that no longer names anyone; the words were theirs
-    session.execute(update(Answer).where(Answer.customer_id == customer_id).values(comment=None))
-    # Rejected events carry no customer id: find them by the identifiers they named.
+    session.execute(update(Answer).where(Answer.customer_id.in_(people)).values(comment=None))
+    # what they bought stays for the aggregates; a line's name can be a message ("Gift for Erin ...")
+    order_pks = select(Order.id).where(Order.customer_id.in_(people)).scalar_subquery()
+    session.execute(update(OrderLine).where(OrderLine.order_pk.in_(order_pks)).values(name=None))
+    session.execute(update(Order).where(Order.customer_id.in_(people)).values(coupon=None))
+    # values short enough to occur by chance in unrelated text (a user id "42") are not searched for
+    values = sorted({v for key in keys if len(v := key.split(":", 1)[1]) >= 6}, key=len, reverse=True)
+    # Rejected events carry no customer id: those that named them are deleted, others lose the values.
     wanted = set(keys)
-    doomed = [r.id for r in session.execute(select(RejectedEvent.id, RejectedEvent.identifier_keys))
-              if wanted.intersection(r.identifier_keys or [])]
+    doomed, redacted = [], 0
+    for row_id, held, payload in session.execute(
+            select(RejectedEvent.id, RejectedEvent.identifier_keys, RejectedEvent.payload)):
+        if wanted.intersection(held or []):
+            doomed.append(row_id)
+            continue
+        cleaned = _redact(payload, values)
+        if cleaned != payload:
+            session.execute(update(RejectedEvent).where(RejectedEvent.id == row_id).values(payload=cleaned))
+            redacted += 1
     if doomed:
         session.execute(delete(RejectedEvent).where(RejectedEvent.id.in_(doomed)))
-    counts["rejected_events"] = len(doomed)
+    counts["rejected_events"] = len(doomed) + redacted
+    counts["other_events"] = _redact_events(session, values, people)
     session.execute(
-        update(Merge).where(or_(Merge.survivor_id.in_(family), Merge.merged_id.in_(family)))
+        update(Merge).where(or_(Merge.survivor_id.in_(people), Merge.merged_id.in_(people)))
         .values(identifier_value=None)
     )
-    session.execute(
-        update(IdentityReview)
-        .where(or_(IdentityReview.customer_a.in_(family), IdentityReview.customer_b.in_(family)))
-        .values(evidence={"erased": True})
-    )
+    session.execute(delete(IdentityReview).where(
+        or_(IdentityReview.customer_a.in_(people), IdentityReview.customer_b.in_(people))))
     now = utcnow()
-    session.execute(update(Customer).where(Customer.id.in_(family)).values(name=None, erased_at=now))
+    session.execute(update(Customer).where(Customer.id.in_(people)).values(name=None, erased_at=now))
     audit(session, actor=actor, action="erase", subject=customer_id, details=counts)
     return counts
+
+
+def _person(session: Session, customer_id: str) -> list[str]:
+    """The customer, its merged ids, and accounts a guardrail held apart because they carried its identifiers."""
+    people = set(_family(session, customer_id))
+    frontier = set(people)
+    while frontier:
+        keys = {f"{t}:{v}" for t, v in session.execute(
+            select(Identifier.type, Identifier.value).where(Identifier.customer_id.in_(frontier)))}
+        found: set[str] = set()
+        for a, b, evidence in session.execute(
+                select(IdentityReview.customer_a, IdentityReview.customer_b, IdentityReview.evidence)
+                .where(IdentityReview.reason.startswith("guardrail"),
+                       or_(IdentityReview.customer_a.in_(frontier), IdentityReview.customer_b.in_(frontier)))):
+            if keys.intersection((evidence or {}).get("identifiers") or []):
+                for other in (a, b):
+                    if other not in people:
+                        found.update(_family(session, other))
+        people |= found
+        frontier = found
+    return sorted(people)
+
+
+def _redact_events(session: Session, values: list[str], people: list[str]) -> int:
+    """Replace the identifiers' values in other customers' events (a gift's recipient, a referral)."""
+    if not values:
+        return 0
+    text = func.lower(cast(Event.payload, String))
+    naming = or_(*(text.like(f"%{_like(value.lower())}%", escape="\\") for value in values))
+    changed = 0
+    for row_id, payload in session.execute(
+            select(Event.id, Event.payload).where(naming, Event.customer_id.not_in(people))):
+        cleaned = _redact(payload, values)
+        if cleaned != payload:
+            session.execute(update(Event).where(Event.id == row_id).values(payload=cleaned))
+            changed += 1
+    return changed
+
+
+def _like(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _redact(value: Any, secrets: list[str]) -> Any:
+    """``value`` (JSON) with every occurrence of each secret, in any letter case, replaced by ``[erased]``."""
+    if isinstance(value, str):
+        for secret in secrets:
+            if secret and secret.lower() in value.lower():
+                value = re.sub(re.escape(secret), "[erased]", value, flags=re.IGNORECASE)
+        return value
+    if isinstance(value, dict):
+        return {_redact(k, secrets): _redact(v, secrets) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_redact(v, secrets) for v in value]
+    return value

@@ -135,4 +135,5 @@ def export(request: Request, customer_id: str, _: Principal = Depends(require("a
 def erase(request: Request, customer_id: str, principal: Principal = Depends(require("admin"))) -> Any:
     with request.app.state.store.write() as session:
         counts = privacy.erase(session, customer_id, actor=principal.label)
+    request.app.state.store.forget_old_copies()
     return {"erased": True, "counts": counts}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import logging
 import os
 import threading
 from collections.abc import Iterator
@@ -23,6 +24,8 @@ try:
     import fcntl
 except ImportError:  # Windows: the thread lock alone
     fcntl = None  # type: ignore[assignment]
+
+log = logging.getLogger("cherish.store")
 
 
 def _dumps(value: object) -> str:
@@ -107,6 +110,20 @@ class Store:
             finally:
                 connection.close()  # back to the pool
 
+    def forget_old_copies(self) -> None:
+        """After an erasure: SQLite's write-ahead log still holds the pages as they were before it; copy the log
+        into the database and empty it. (PostgreSQL keeps old row versions until VACUUM: docs/privacy.md.)"""
+        if self.dialect != "sqlite":
+            return
+        connection = self.engine.raw_connection()  # outside any transaction, which a checkpoint needs
+        try:
+            busy, _, _ = connection.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        finally:
+            connection.close()
+        if busy:
+            log.warning("erasure: a reader kept the write-ahead log from being emptied; it empties at the next "
+                        "checkpoint")
+
     def dispose(self) -> None:
         self.engine.dispose()
         if self._write_lock is not None:
@@ -138,6 +155,9 @@ def _sqlite_setup(engine: Engine, scratch: bool) -> None:
         else:
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
+            # Deleted and overwritten rows are zeroed, not left in free space: an erasure leaves no copy in
+            # the file (the log keeps one until a checkpoint: see Store.forget_old_copies).
+            cur.execute("PRAGMA secure_delete=ON")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA busy_timeout=30000")
         # Read pages through memory maps and a larger cache: lookups on a big store stay off the syscall path.
