@@ -198,6 +198,8 @@ def identity_dedupe(
     err.print("matching on " + ", ".join(f"{role}={col}" for role, col in roles.items()))
     with err.status(f"matching {table.num_rows} rows (Splink on DuckDB)…"):
         result = match_records(table, id_column=id_column.strip(), roles=roles, threshold=threshold, explain=False)
+    if result.note:
+        err.print(result.note, soft_wrap=True)
     ids = [str(v) for v in table.column(id_column.strip()).to_pylist()]
     with output.open("w", newline="") as handle:
         writer = csv.writer(handle)
