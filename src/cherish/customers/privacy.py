@@ -14,7 +14,7 @@ from cherish.db.base import utcnow
 from cherish.errors import NotFound
 from cherish.events.models import Event, Order, OrderLine, RejectedEvent
 from cherish.feedback.models import Answer
-from cherish.identity.models import Identifier, IdentityReview, Merge
+from cherish.identity.models import Identifier, IdentityReview, MatchRunMerge, Merge
 
 
 def _family(session: Session, customer_id: str) -> list[str]:
@@ -92,6 +92,12 @@ def erase(session: Session, customer_id: str, *, actor: str) -> dict[str, int]:
         update(IdentityReview)
         .where(or_(IdentityReview.customer_a.in_(family), IdentityReview.customer_b.in_(family)))
         .values(evidence={"erased": True})
+    )
+    # a run's merge keeps what undoing it needs: the folded customer's identifiers and the values compared
+    session.execute(
+        update(MatchRunMerge)
+        .where(or_(MatchRunMerge.survivor_id.in_(family), MatchRunMerge.merged_id.in_(family)))
+        .values(identifiers=[], evidence={"erased": True})
     )
     now = utcnow()
     session.execute(update(Customer).where(Customer.id.in_(family)).values(name=None, erased_at=now))
