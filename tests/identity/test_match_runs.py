@@ -81,6 +81,8 @@ def test_the_demo_matched_three_times_keeps_its_precision_and_recall(demo):
         assert again.exit_code == 0, again.stderr
         assert "kept model" in again.stderr
     assert score(store, truth) == once  # nothing merged twice, no different people joined
+    listed = CliRunner().invoke(app, ["identity", "runs"])
+    assert listed.exit_code == 0 and [line.split("\t")[6] for line in listed.stdout.splitlines()[1:]] == ["done"] * 3
 
     with store.read() as session:
         runs = session.scalars(select(MatchRun).order_by(MatchRun.id)).all()
@@ -201,6 +203,13 @@ def test_runs_through_the_api(demo):
         missing = client.post("/api/identity/runs/999/undo", headers=auth)
         assert missing.status_code == 404 and "no identity match run" in missing.json()["error"]["message"]
     assert score(store, truth) == before
+
+    # No pair decided by a person yet: nothing to judge a retrained model by, so it replaces the kept one.
+    retrained = match("--retrain")
+    assert retrained.exit_code == 0, retrained.stderr
+    assert "newly trained model" in retrained.stderr
+    with store.read() as session:
+        assert sorted(m.status for m in session.scalars(select(MatchModel))) == ["kept", "replaced"]
 
 
 def test_undo_says_which_merge_it_could_not_take_back(demo):
