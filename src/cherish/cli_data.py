@@ -91,7 +91,8 @@ def demo(
 
             with err.status("matching customers who share no identifier…"):
                 matched = run_match(store, settings, actor="demo")
-            err.print(f"identity match: {matched.merged} merged, {matched.reviews} waiting for review")
+            err.print(f"identity match (run {matched.run_id}): {matched.merged} merged, {matched.reviews} waiting for "
+                      "review")
         if analyze:
             from datetime import UTC, datetime
 
@@ -327,4 +328,5 @@ def import_file(
 
         with err.status("matching customers (Splink on DuckDB)…"):
             summary = run_match(store, settings, actor="cli")
-        err.print(f"identity match: {summary.merged} merged, {summary.reviews} sent to review")
+        err.print(f"identity match (run {summary.run_id}, `cherish identity undo {summary.run_id}` takes it back): "
+                  f"{summary.merged} merged, {summary.reviews} sent to review", soft_wrap=True)

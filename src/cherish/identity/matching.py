@@ -199,13 +199,14 @@ def train_model(records: Any, present: set[str], count: int, *, seed: int = 42) 
 
 
 def _exact_duplicates(con: Any, present: set[str], count: int) -> MatchResult:
-    """Join only records equal on every field matched on (at least two of them filled): too few to train on."""
+    """Join only records equal on every field matched on, three or more of them filled (a name alone is not a
+    person): too few records to train on."""
     columns = sorted(present)
     filled = " + ".join(f"CASE WHEN {c} IS NULL THEN 0 ELSE 1 END" for c in columns)
     rows = con.execute(f"SELECT unique_id, {', '.join(columns)}, {filled} FROM records").fetchall()
     groups: dict[tuple[Any, ...], list[str]] = {}
     for row in rows:
-        if row[-1] >= 2:
+        if row[-1] >= 3:
             groups.setdefault(tuple(row[1:-1]), []).append(str(row[0]))
     clusters = {str(row[0]): str(row[0]) for row in rows}
     pairs = []
