@@ -240,3 +240,31 @@ def test_dedupe_of_a_file_too_small_to_train_joins_exact_duplicates(tmp_path):
     rows = {r["id"]: r["cluster_id"] for r in csv.DictReader(out.open())}
     assert rows["1"] == rows["2"]
     assert "2 rows, 1 distinct people" in result.stderr
+
+
+def test_revision_0007_matches_the_tables_and_goes_down_cleanly(db_url):
+    from alembic import command
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+    from sqlalchemy import inspect
+
+    import cherish.models  # noqa: F401  (every table in the metadata)
+    from cherish.db.base import Base
+    from cherish.db.migrate import alembic_config, upgrade
+
+    store = open_store(db_url)
+    try:
+        upgrade(store, "0007")
+        mine = ("identity_match_models", "identity_match_runs", "identity_match_run_merges")
+        with store.engine.connect() as conn:
+            diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+        assert [d for d in diff if any(name in str(d) for name in mine)] == []  # later revisions add other tables
+        with store.engine.begin() as conn:
+            config = alembic_config(store)
+            config.attributes["connection"] = conn
+            command.downgrade(config, "0006")
+        tables = set(inspect(store.engine).get_table_names())
+        assert not tables & set(mine)
+        assert "identity_reviews" in tables
+    finally:
+        store.dispose()
