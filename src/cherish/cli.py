@@ -21,7 +21,7 @@ app = typer.Typer(help="cherish: remember every customer across every channel.",
 db_app = typer.Typer(help="The operational database.", no_args_is_help=True)
 keys_app = typer.Typer(help="Write keys and API keys.", no_args_is_help=True)
 users_app = typer.Typer(help="Dashboard users.", no_args_is_help=True)
-identity_app = typer.Typer(help="Identity: unmerge, probabilistic matching, file deduplication.", no_args_is_help=True)
+identity_app = typer.Typer(help="Identity: unmerge, probabilistic matching and its runs, file deduplication.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(keys_app, name="keys")
 app.add_typer(users_app, name="users")

@@ -91,7 +91,8 @@ def demo(
 
             with err.status("matching customers who share no identifier…"):
                 matched = run_match(store, settings, actor="demo")
-            err.print(f"identity match: {matched.merged} merged, {matched.reviews} waiting for review")
+            err.print(f"identity match (run {matched.run_id}): {matched.merged} merged, {matched.reviews} waiting for "
+                      "review")
         if analyze:
             from datetime import UTC, datetime
 
@@ -145,17 +146,64 @@ identity_app = next(g.typer_instance for g in app.registered_groups if g.name ==
 
 @identity_app.command("match")
 @friendly
-def identity_match(db: str | None = DbOption) -> None:
+def identity_match(
+    retrain: bool = typer.Option(False, "--retrain", help="Train the model again instead of reusing the kept one; "
+                                                          "refused if it scores worse on the pairs people decided."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="List what the run would merge and queue; store nothing."),
+    db: str | None = DbOption,
+) -> None:
     """Match customers who share no identifier (name, birthday, address): merge the sure, queue the likely."""
     from cherish.identity.match_store import run_match
 
     settings = settings_for(db)
     store = store_for(settings)
     with err.status("matching customers (Splink on DuckDB)…"):
-        summary = run_match(store, settings, actor="cli")
-    err.print(f"{summary.candidates} customers compared: {summary.pairs} likely pairs, {summary.merged} merged "
+        summary = run_match(store, settings, actor="cli", retrain=retrain, dry_run=dry_run)
+    if summary.note:
+        err.print(summary.note, soft_wrap=True)
+    model = "a model trained now" if summary.trained else f"kept model {summary.model_id}"
+    if dry_run:
+        for step in summary.plan:
+            print(f"{step['action']}\t{step['customer_a']}\t{step['customer_b']}\t{step['probability']}")
+        err.print(f"dry run ({model}): {summary.candidates} customers compared, {summary.merged} would be merged, "
+                  f"{summary.reviews} sent to review; nothing was stored", soft_wrap=True)
+        return
+    err.print(f"run {summary.run_id} ({'newly trained ' if summary.trained else 'kept '}model {summary.model_id}): "
+              f"{summary.candidates} customers compared: {summary.pairs} likely pairs, {summary.merged} merged "
               f"(probability ≥ {settings.auto_merge_threshold}), {summary.reviews} sent to review "
-              f"(≥ {settings.review_threshold})")
+              f"(≥ {settings.review_threshold}); `cherish identity undo {summary.run_id}` takes its merges back", soft_wrap=True)
+
+
+@identity_app.command("runs")
+@friendly
+def identity_runs(limit: int = typer.Option(20, "--limit", min=1, help="How many of the latest runs."),
+                  db: str | None = DbOption) -> None:
+    """The latest runs of `cherish identity match`: when, with which model, what they merged and queued."""
+    from cherish.identity.match_runs import runs
+
+    store = store_for(settings_for(db))
+    with store.read() as session:
+        print("run\tstarted_at\tmodel\tretrained\tmerged\treviews\tstatus\tnote")
+        for run in runs(session, limit=limit):
+            print(f"{run.id}\t{run.started_at:%Y-%m-%d %H:%M:%S}\t{run.model_id or ''}\t{'yes' if run.retrained else 'no'}"
+                  f"\t{run.merged}\t{run.reviews}\t{run.status}\t{run.note or ''}")
+
+
+@identity_app.command("undo")
+@friendly
+def identity_undo(run: int = typer.Argument(..., help="The run's number (see `cherish identity runs`)."),
+                  db: str | None = DbOption) -> None:
+    """Undo every merge a run made, newest first; each undone pair waits for review."""
+    from cherish.identity.match_runs import undo_run
+
+    settings = settings_for(db)
+    store = store_for(settings)
+    with store.write() as session:
+        outcome = undo_run(session, settings, run_id=run, actor="cli")
+    for item in outcome.not_undone:
+        err.print(f"not undone: {item.merged_id} stays in {item.survivor_id}: {item.undo_note}", soft_wrap=True)
+    err.print(f"run {run} undone: {len(outcome.undone)} merges taken back, {len(outcome.not_undone)} could not be; "
+              "the pairs taken back wait for review", soft_wrap=True)
 
 
 @identity_app.command("dedupe")
@@ -198,6 +246,8 @@ def identity_dedupe(
     err.print("matching on " + ", ".join(f"{role}={col}" for role, col in roles.items()))
     with err.status(f"matching {table.num_rows} rows (Splink on DuckDB)…"):
         result = match_records(table, id_column=id_column.strip(), roles=roles, threshold=threshold, explain=False)
+    if result.note:
+        err.print(result.note, soft_wrap=True)
     ids = [str(v) for v in table.column(id_column.strip()).to_pylist()]
     with output.open("w", newline="") as handle:
         writer = csv.writer(handle)
@@ -278,4 +328,5 @@ def import_file(
 
         with err.status("matching customers (Splink on DuckDB)…"):
             summary = run_match(store, settings, actor="cli")
-        err.print(f"identity match: {summary.merged} merged, {summary.reviews} sent to review")
+        err.print(f"identity match (run {summary.run_id}, `cherish identity undo {summary.run_id}` takes it back): "
+                  f"{summary.merged} merged, {summary.reviews} sent to review", soft_wrap=True)

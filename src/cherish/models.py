@@ -5,9 +5,17 @@ from cherish.analytics.models import CustomerScore, MetricsSnapshot
 from cherish.customers.models import Consent, Customer, Note, Trait
 from cherish.events.models import Event, Order, OrderLine, RejectedEvent
 from cherish.feedback.models import Answer
-from cherish.identity.models import Identifier, IdentityReview, Merge, NeverMerge
+from cherish.identity.models import (
+    Identifier,
+    IdentityReview,
+    MatchModel,
+    MatchRun,
+    MatchRunMerge,
+    Merge,
+    NeverMerge,
+)
 
 __all__ = [
     "Answer", "ApiKey", "AuditRecord", "CustomerScore", "MetricsSnapshot", "Consent", "Customer", "Event", "Identifier", "IdentityReview", "InstanceSetting",
-    "Merge", "NeverMerge", "Note", "Order", "OrderLine", "RejectedEvent", "Trait", "User",
+    "MatchModel", "MatchRun", "MatchRunMerge", "Merge", "NeverMerge", "Note", "Order", "OrderLine", "RejectedEvent", "Trait", "User",
 ]

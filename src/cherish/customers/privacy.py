@@ -15,7 +15,7 @@ from cherish.db.base import utcnow
 from cherish.errors import NotFound
 from cherish.events.models import Event, Order, OrderLine, RejectedEvent
 from cherish.feedback.models import Answer
-from cherish.identity.models import Identifier, IdentityReview, Merge
+from cherish.identity.models import Identifier, IdentityReview, MatchRunMerge, Merge
 
 
 def _family(session: Session, customer_id: str) -> list[str]:
@@ -112,6 +112,12 @@ def erase(session: Session, customer_id: str, *, actor: str) -> dict[str, int]:
     )
     session.execute(delete(IdentityReview).where(
         or_(IdentityReview.customer_a.in_(people), IdentityReview.customer_b.in_(people))))
+    # a run's merge keeps what undoing it needs: the folded customer's identifiers and the values compared
+    session.execute(
+        update(MatchRunMerge)
+        .where(or_(MatchRunMerge.survivor_id.in_(people), MatchRunMerge.merged_id.in_(people)))
+        .values(identifiers=[], evidence={"erased": True})
+    )
     now = utcnow()
     session.execute(update(Customer).where(Customer.id.in_(people)).values(name=None, erased_at=now))
     audit(session, actor=actor, action="erase", subject=customer_id, details=counts)

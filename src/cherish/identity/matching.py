@@ -33,6 +33,8 @@ HEADER_ROLES = {
 class MatchResult:
     pairs: list[dict[str, Any]]  # id_l, id_r, probability, comparisons
     clusters: dict[str, str]  # record id -> cluster id
+    model: dict[str, Any] | None = None  # the model that scored them (Splink's saved settings)
+    note: str | None = None  # why no model was used, when none was
 
 
 def infer_roles(columns: list[str], id_column: str, given: dict[str, str] | None = None) -> dict[str, str]:
@@ -113,10 +115,24 @@ def _normalised(table: pa.Table, id_column: str, roles: dict[str, str]):  # type
     return con
 
 
+def normalised_records(table: pa.Table, *, id_column: str, roles: dict[str, str]) -> dict[str, dict[str, Any]]:
+    """Each record's fields by role, cleaned as the matcher compares them, by record id."""
+    con = _normalised(table, id_column, roles)
+    relation = con.sql("SELECT * FROM records")
+    names = relation.columns
+    return {str(row[0]): dict(zip(names[1:], row[1:], strict=True)) for row in relation.fetchall()}
+
+
+MIN_TRAINING_RECORDS = 100  # under this, too few random pairs to estimate how often fields agree by chance
+
+
 def match_records(table: pa.Table, *, id_column: str, roles: dict[str, str], threshold: float,
-                  seed: int = 42, explain: bool = True) -> MatchResult:
-    """Score every plausible pair of records in ``table`` and cluster those at or above ``threshold``."""
-    from splink import DuckDBAPI, Linker, SettingsCreator
+                  seed: int = 42, explain: bool = True, model: dict[str, Any] | None = None) -> MatchResult:
+    """Score every plausible pair of records in ``table`` and cluster those at or above ``threshold``.
+
+    With ``model`` (a saved one), its parameters score the records; without, a model is trained on them and returned
+    in the result, or, when the records are too few to train one, only exact duplicates are joined."""
+    from splink import DuckDBAPI, Linker
 
     if not 0 < threshold <= 1:
         raise InvalidInput("the threshold is a probability between 0 and 1")
@@ -125,20 +141,40 @@ def match_records(table: pa.Table, *, id_column: str, roles: dict[str, str], thr
     count = con.execute("SELECT COUNT(*) FROM records").fetchall()[0][0]
     if count < 2:
         ids = [r[0] for r in con.execute("SELECT unique_id FROM records").fetchall()]
-        return MatchResult(pairs=[], clusters={i: i for i in ids})
-    comparisons = _comparisons(present)
-    settings = SettingsCreator(
-        link_type="dedupe_only", unique_id_column_name="unique_id", comparisons=comparisons,
-        blocking_rules_to_generate_predictions=_rules(present, BLOCKING),
-        retain_intermediate_calculation_columns=explain, retain_matching_columns=True,
-    )
+        return MatchResult(pairs=[], clusters={i: i for i in ids}, model=model)
+    if model is None and count < MIN_TRAINING_RECORDS:
+        return _exact_duplicates(con, present, count)
     db_api = DuckDBAPI(connection=con)
     records = db_api.register("records")
     logging.getLogger("splink").setLevel(logging.ERROR)
+    if model is None:
+        model = train_model(records, present, count, seed=seed)
+    settings = dict(model, retain_intermediate_calculation_columns=explain, retain_matching_columns=True)
+    linker = Linker(records, settings, log_level=None)
+    predictions = linker.inference.predict(threshold_match_probability=min(threshold, 0.5))
+    clusters_df = linker.clustering.cluster_pairwise_predictions_at_threshold(
+        predictions, threshold_match_probability=threshold)
+    clusters = {str(r[0]): str(r[1]) for r in clusters_df.as_duckdbpyrelation()
+                .select("unique_id, cluster_id").fetchall()}
+    pairs = _explain(predictions.as_duckdbpyrelation(), linker, present, threshold) if explain else []
+    return MatchResult(pairs=pairs, clusters=clusters, model=model)
+
+
+def train_model(records: Any, present: set[str], count: int, *, seed: int = 42) -> dict[str, Any]:
+    """Train a model on registered ``records``: Splink's settings with the trained parameters, as saved to JSON."""
+    from splink import Linker, SettingsCreator
+
+    settings = SettingsCreator(
+        link_type="dedupe_only", unique_id_column_name="unique_id", comparisons=_comparisons(present),
+        blocking_rules_to_generate_predictions=_rules(present, BLOCKING), retain_matching_columns=True,
+    )
     linker = Linker(records, settings, log_level=None)
     exact = _rules(present, [("first_name", "surname", "dob"), ("ssn",), ("email",)])
     if exact:
-        linker.training.estimate_probability_two_random_records_match(exact, recall=0.7)
+        try:
+            linker.training.estimate_probability_two_random_records_match(exact, recall=0.7)
+        except Exception:  # noqa: BLE001  (more exact duplicates than the recall allows: the fallback below holds)
+            pass
     prior = linker._settings_obj._probability_two_random_records_match
     if not 0 < prior < 0.5:  # no exact duplicates to learn from: assume at most one duplicate per record
         linker._settings_obj._probability_two_random_records_match = 1 / max(count, 2)
@@ -159,13 +195,30 @@ def match_records(table: pa.Table, *, id_column: str, roles: dict[str, str], thr
         trained += 1
         if trained == 2:
             break
-    predictions = linker.inference.predict(threshold_match_probability=min(threshold, 0.5))
-    clusters_df = linker.clustering.cluster_pairwise_predictions_at_threshold(
-        predictions, threshold_match_probability=threshold)
-    clusters = {str(r[0]): str(r[1]) for r in clusters_df.as_duckdbpyrelation()
-                .select("unique_id, cluster_id").fetchall()}
-    pairs = _explain(predictions.as_duckdbpyrelation(), linker, present, threshold) if explain else []
-    return MatchResult(pairs=pairs, clusters=clusters)
+    return linker.misc.save_model_to_json()
+
+
+def _exact_duplicates(con: Any, present: set[str], count: int) -> MatchResult:
+    """Join only records equal on every field matched on, three or more of them filled (a name alone is not a
+    person): too few records to train on."""
+    columns = sorted(present)
+    filled = " + ".join(f"CASE WHEN {c} IS NULL THEN 0 ELSE 1 END" for c in columns)
+    rows = con.execute(f"SELECT unique_id, {', '.join(columns)}, {filled} FROM records").fetchall()
+    groups: dict[tuple[Any, ...], list[str]] = {}
+    for row in rows:
+        if row[-1] >= 3:
+            groups.setdefault(tuple(row[1:-1]), []).append(str(row[0]))
+    clusters = {str(row[0]): str(row[0]) for row in rows}
+    pairs = []
+    for ids in groups.values():
+        ids.sort()
+        for other in ids[1:]:
+            clusters[other] = ids[0]
+            pairs.append({"id_l": ids[0], "id_r": other, "probability": 1.0,
+                          "comparisons": [{"field": c, "level": "exact duplicate"} for c in columns]})
+    note = (f"{count} records are too few to train a matching model (it takes {MIN_TRAINING_RECORDS}): "
+            "only exact duplicates were joined")
+    return MatchResult(pairs=pairs, clusters=clusters, note=note)
 
 
 def _plausible(linker: Any) -> bool:

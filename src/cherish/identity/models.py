@@ -69,6 +69,57 @@ class IdentityReview(Base):
     decided_by: Mapped[str | None] = mapped_column(String(200))
 
 
+class MatchModel(Base):
+    """A trained matching model (Splink's settings with their parameters), kept and reused by later runs."""
+
+    __tablename__ = "identity_match_models"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    trained_at: Mapped[datetime] = mapped_column(default=utcnow)
+    records: Mapped[int]  # customers it was trained on
+    settings: Mapped[dict[str, Any]] = mapped_column(JSONType)  # linker.misc.save_model_to_json()
+    evaluation: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)  # on the labelled pairs
+    status: Mapped[str] = mapped_column(String(20))  # kept, replaced, refused
+    reason: Mapped[str | None] = mapped_column(String(500))
+
+
+class MatchRun(Base):
+    """One `cherish identity match`: when, with which model, what it merged and queued; undone as a whole."""
+
+    __tablename__ = "identity_match_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    actor: Mapped[str] = mapped_column(String(200))
+    model_id: Mapped[int | None] = mapped_column(ForeignKey("identity_match_models.id"))
+    retrained: Mapped[bool] = mapped_column(default=False)
+    candidates: Mapped[int] = mapped_column(default=0)
+    pairs: Mapped[int] = mapped_column(default=0)
+    merged: Mapped[int] = mapped_column(default=0)
+    reviews: Mapped[int] = mapped_column(default=0)
+    status: Mapped[str] = mapped_column(String(20))  # done, refused, undone
+    note: Mapped[str | None] = mapped_column(String(500))
+    undone_at: Mapped[datetime | None]
+    undone_by: Mapped[str | None] = mapped_column(String(200))
+
+
+class MatchRunMerge(Base):
+    """A merge made by a run, with what undoing it needs: the folded customer's identifiers and merged ids."""
+
+    __tablename__ = "identity_match_run_merges"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("identity_match_runs.id", ondelete="CASCADE"), index=True)
+    survivor_id: Mapped[str] = mapped_column(String(40), index=True)
+    merged_id: Mapped[str] = mapped_column(String(40), index=True)
+    probability: Mapped[float]
+    identifiers: Mapped[list[str]] = mapped_column(JSONType, default=list)  # TYPE:VALUE the merged one held
+    family: Mapped[list[str]] = mapped_column(JSONType, default=list)  # ids merged into it before
+    evidence: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    undone_at: Mapped[datetime | None]
+    undo_note: Mapped[str | None] = mapped_column(String(500))
+
+
 class ReviewRead(BaseModel):
     id: int
     customer_a: str
@@ -93,3 +144,37 @@ class MergeRequest(BaseModel):
 
 class UnmergeRequest(BaseModel):
     identifier: str  # TYPE:VALUE
+
+
+class MatchRunMergeRead(BaseModel):
+    survivor_id: str
+    merged_id: str
+    probability: float
+    undone_at: datetime | None
+    undo_note: str | None
+
+
+class MatchRunRead(BaseModel):
+    id: int
+    started_at: datetime
+    actor: str
+    model_id: int | None
+    retrained: bool
+    candidates: int
+    pairs: int
+    merged: int
+    reviews: int
+    status: str
+    note: str | None
+    undone_at: datetime | None
+    undone_by: str | None
+
+
+class MatchRunPage(BaseModel):
+    items: list[MatchRunRead]
+
+
+class MatchRunUndone(BaseModel):
+    run: MatchRunRead
+    undone: list[MatchRunMergeRead]
+    not_undone: list[MatchRunMergeRead]

@@ -96,28 +96,34 @@ def unmerge(session: Session, settings: Settings, *, customer_id: str, identifie
     newcomer = new_id("cus")
     session.add(Customer(id=newcomer, created_at=row.first_seen))
     session.flush()
-    for moved in moved_keys:
+    move_history(session, owner_id=owner_id, target_id=newcomer, keys=moved_keys, events=moving)
+    forbid_merge(session, owner_id, newcomer)
+    audit(session, actor=actor, action="unmerge", subject=owner_id,
+          details={"new_customer": newcomer, "identifier_type": key[0], "events": len(moving)})
+    return newcomer
+
+
+def move_history(session: Session, *, owner_id: str, target_id: str, keys: set[str], events: list[Any]) -> None:
+    """Move identifiers ``keys`` (TYPE:VALUE) and ``events`` (with their answers and orders) from one customer to
+    another, and rebuild both profiles from the events each now holds."""
+    for moved in keys:
         kind, _, value = moved.partition(":")
         session.execute(update(Identifier).where(Identifier.type == kind, Identifier.value == value,
-                                                 Identifier.customer_id == owner_id).values(customer_id=newcomer))
-    ids = [e.id for e in moving]
+                                                 Identifier.customer_id == owner_id).values(customer_id=target_id))
+    ids = [e.id for e in events]
     for start in range(0, len(ids), 500):
-        session.execute(update(Event).where(Event.id.in_(ids[start : start + 500])).values(customer_id=newcomer))
-    moved_messages = [m for (m,) in session.execute(select(Event.message_id).where(Event.customer_id == newcomer))]
+        session.execute(update(Event).where(Event.id.in_(ids[start : start + 500])).values(customer_id=target_id))
+    moved_messages = [m for (m,) in session.execute(select(Event.message_id).where(Event.customer_id == target_id))]
     for start in range(0, len(moved_messages), 500):
         session.execute(update(Answer).where(Answer.source.in_(moved_messages[start : start + 500]))
-                        .values(customer_id=newcomer))
-    order_ids = {str((e.payload or {}).get("properties", {}).get("order_id")) for e in moving
+                        .values(customer_id=target_id))
+    order_ids = {str((e.payload or {}).get("properties", {}).get("order_id")) for e in events
                  if (e.event or "").startswith("Order ") and isinstance((e.payload or {}).get("properties"), dict)}
     if order_ids:
         session.execute(update(Order).where(Order.order_id.in_(order_ids), Order.customer_id == owner_id)
-                        .values(customer_id=newcomer))
+                        .values(customer_id=target_id))
     _rebuild_profile(session, owner_id)
-    _rebuild_profile(session, newcomer)
-    forbid_merge(session, owner_id, newcomer)
-    audit(session, actor=actor, action="unmerge", subject=owner_id,
-          details={"new_customer": newcomer, "identifier_type": key[0], "events": len(ids)})
-    return newcomer
+    _rebuild_profile(session, target_id)
 
 
 def reviews(session: Session, *, status: str | None = "pending", limit: int = 100) -> list[IdentityReview]:

@@ -1,4 +1,4 @@
-"""Identity routes: manual merge and unmerge, and the review list of proposed merges."""
+"""Identity routes: manual merge and unmerge, the review list of proposed merges, and the runs of the matcher."""
 
 from __future__ import annotations
 
@@ -8,8 +8,17 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from cherish.access.service import Principal
 from cherish.api.auth import require
-from cherish.identity import service
-from cherish.identity.models import MergeRequest, ReviewPage, ReviewRead, UnmergeRequest
+from cherish.identity import match_runs, service
+from cherish.identity.models import (
+    MatchRunMergeRead,
+    MatchRunPage,
+    MatchRunRead,
+    MatchRunUndone,
+    MergeRequest,
+    ReviewPage,
+    ReviewRead,
+    UnmergeRequest,
+)
 
 router = APIRouter(tags=["identity"])
 
@@ -54,3 +63,20 @@ def accept(request: Request, review_id: int, principal: Principal = Depends(requ
 @router.post("/api/identity/reviews/{review_id}/reject", response_model=ReviewRead)
 def reject(request: Request, review_id: int, principal: Principal = Depends(require("manager"))) -> Any:
     return _decide(request, review_id, False, principal)
+
+
+@router.get("/api/identity/runs", response_model=MatchRunPage, summary="Runs of `cherish identity match`, latest first")
+def runs(request: Request, limit: int = Query(100, ge=1, le=1000), _: Principal = Depends(require("manager"))) -> Any:
+    with request.app.state.store.read() as session:
+        return {"items": [MatchRunRead.model_validate(r, from_attributes=True)
+                          for r in match_runs.runs(session, limit=limit)]}
+
+
+@router.post("/api/identity/runs/{run_id}/undo", response_model=MatchRunUndone,
+             summary="Undo every merge of a run, newest first; the pairs taken back wait for review")
+def undo_run(request: Request, run_id: int, principal: Principal = Depends(require("manager"))) -> Any:
+    with request.app.state.store.write() as session:
+        outcome = match_runs.undo_run(session, request.app.state.settings, run_id=run_id, actor=principal.label)
+        read = lambda items: [MatchRunMergeRead.model_validate(m, from_attributes=True) for m in items]  # noqa: E731
+        return {"run": MatchRunRead.model_validate(outcome.run, from_attributes=True),
+                "undone": read(outcome.undone), "not_undone": read(outcome.not_undone)}
