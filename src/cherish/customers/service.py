@@ -16,7 +16,7 @@ from cherish.customers.summary import timeline_line
 from cherish.db.base import utcnow
 from cherish.db.dialects import raw_rows, read_json, read_time, upsert
 from cherish.errors import InvalidInput
-from cherish.events.models import Event, Order
+from cherish.events.models import Event, Order, OrderLine
 from cherish.identity.models import Identifier
 from cherish.identity.normalize import known_types, normalize
 
@@ -117,11 +117,27 @@ def lookup(session: Session, settings: Settings, *, kind: str, value: str) -> st
     return survivor or owner
 
 
+SEARCH_CAP = 1000  # matches counted per kind of match; a search that finds more says "1,000+"
+
+
 def search(session: Session, settings: Settings, query: str, *, limit: int = 25) -> list[dict[str, Any]]:
     """Customers whose name, email, phone, any identifier or order number matches ``query``."""
-    text = query.strip()
+    return search_page(session, settings, query, limit=limit)["items"]
+
+
+def search_page(session: Session, settings: Settings, query: str, *, limit: int = 25,
+                offset: int = 0) -> dict[str, Any]:
+    """One page of a search, with how many customers match in all (``capped`` when there are more to count)."""
+    ids, capped = _matching_ids(session, settings, query.strip())
+    return {"items": _summaries(session, ids[offset : offset + limit]), "total": len(ids), "capped": capped,
+            "offset": offset, "limit": limit}
+
+
+def _matching_ids(session: Session, settings: Settings, text: str) -> tuple[list[str], bool]:
+    """Every surviving customer id the search matches, best matches first (at most SEARCH_CAP of each kind)."""
     if not text:
-        return []
+        return [], False
+    cap = SEARCH_CAP
     ids: list[str] = []
     for kind in ("email", "phone"):
         normalized = normalize(kind, text, settings)
@@ -129,25 +145,40 @@ def search(session: Session, settings: Settings, query: str, *, limit: int = 25)
             ids += session.scalars(
                 select(Identifier.customer_id).where(Identifier.type == kind, Identifier.value == normalized)
             ).all()
-    ids += session.scalars(select(Identifier.customer_id).where(Identifier.value == text).limit(limit)).all()
+    exact = session.scalars(select(Identifier.customer_id).where(Identifier.value == text).limit(cap)).all()
+    ids += exact
     ids += session.scalars(select(Order.customer_id).where(Order.order_id == text)).all()
     pattern = "%" + text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    ids += session.scalars(
+    named = session.scalars(
         select(Customer.id)
         .where(func.lower(Customer.name).like(pattern, escape="\\"), Customer.merged_into.is_(None),
                Customer.erased_at.is_(None))
-        .order_by(Customer.name)
-        .limit(limit)
+        .order_by(Customer.name, Customer.id)
+        .limit(cap)
     ).all()
+    ids += named
+    emails: list[str] = []
     if "@" in text:
-        ids += session.scalars(
+        emails = session.scalars(
             select(Identifier.customer_id)
             # a range, not LIKE: SQLite's case-insensitive LIKE cannot use the (type, value) index
             .where(Identifier.type == "email", Identifier.value >= text.lower(),
                    Identifier.value < text.lower() + "\uffff")
-            .limit(limit)
+            .order_by(Identifier.value)
+            .limit(cap)
         ).all()
-    return _summaries(session, list(dict.fromkeys(ids))[:limit])
+        ids += emails
+    capped = any(len(found) >= cap for found in (exact, named, emails))
+    return _alive_ids(session, list(dict.fromkeys(ids))), capped
+
+
+def _alive_ids(session: Session, ids: list[str]) -> list[str]:
+    """``ids`` without the merged and erased customers, in the same order."""
+    alive: set[str] = set()
+    for start in range(0, len(ids), 500):
+        alive.update(session.scalars(select(Customer.id).where(
+            Customer.id.in_(ids[start : start + 500]), Customer.merged_into.is_(None), Customer.erased_at.is_(None))))
+    return [cid for cid in ids if cid in alive]
 
 
 def recently_active(session: Session, *, limit: int = 25) -> list[dict[str, Any]]:
@@ -253,10 +284,27 @@ def set_consent(session: Session, customer_id: str, changes: list[dict[str, Any]
     upsert(session, Consent, rows, index=("customer_id", "purpose", "channel"), update=("status", "source", "at"))
 
 
-def orders_of(session: Session, customer_id: str, *, limit: int = 100) -> list[Order]:
+def orders_of(session: Session, customer_id: str, *, limit: int = 100, offset: int = 0) -> list[Order]:
+    """The customer's orders, latest first, a page at a time."""
     return list(session.scalars(
-        select(Order).where(Order.customer_id == customer_id).order_by(Order.placed_at.desc()).limit(limit)
+        select(Order).where(Order.customer_id == customer_id).order_by(Order.placed_at.desc(), Order.id.desc())
+        .limit(limit).offset(offset)
     ))
+
+
+def count_orders(session: Session, customer_id: str) -> int:
+    """How many orders the customer has, whatever their status."""
+    return session.scalar(select(func.count()).select_from(Order).where(Order.customer_id == customer_id)) or 0
+
+
+def order_lines(session: Session, orders: list[Order]) -> dict[int, list[OrderLine]]:
+    """The lines of each of ``orders``, by the order's key, in the order they came."""
+    lines: dict[int, list[OrderLine]] = {order.id: [] for order in orders}
+    if lines:
+        for line in session.scalars(select(OrderLine).where(OrderLine.order_pk.in_(list(lines)))
+                                    .order_by(OrderLine.id)):
+            lines[line.order_pk].append(line)
+    return lines
 
 
 def add_note(session: Session, customer_id: str, *, author: str, body: str) -> Note:

@@ -76,7 +76,7 @@ class RejectedEvent(Base):
     payload: Mapped[Any] = mapped_column(JSONType)
     # Identifier keys found in the payload, so an erasure can find it again.
     identifier_keys: Mapped[list[str]] = mapped_column(JSONType, default=list)
-    status: Mapped[str] = mapped_column(String(20), default="rejected")  # rejected, replayed
+    status: Mapped[str] = mapped_column(String(20), default="rejected")  # rejected, replayed, discarded
     replayed_at: Mapped[datetime | None]
 
 

@@ -15,7 +15,7 @@ from cherish.access.service import Principal
 from cherish.api.auth import require
 from cherish.errors import InvalidInput, PayloadTooLarge
 from cherish.events import rejected as rejected_service
-from cherish.events.models import RejectedPage, ReplayResult
+from cherish.events.models import RejectedPage, RejectedRead, ReplayResult
 from cherish.events.service import message_size
 
 log = logging.getLogger("cherish.intake")
@@ -96,7 +96,7 @@ for _kind in ("track", "identify", "alias", "page", "screen", "group"):
 @router.get("/api/intake/rejected", response_model=RejectedPage, tags=["intake"])
 def list_rejected(
     request: Request,
-    status: str | None = Query("rejected", description="rejected, replayed, or empty for all"),
+    status: str | None = Query("rejected", description="rejected, replayed, discarded, or empty for all"),
     limit: int = Query(100, ge=1, le=1000),
     _: Principal = Depends(require("manager")),
 ) -> dict[str, Any]:
@@ -124,3 +124,12 @@ def replay_rejected(
     with request.app.state.store.write() as session:
         return rejected_service.replay(session, request.app.state.settings, ids=ids, actor=principal.label,
                                        corrections=corrections)
+
+
+@router.post("/api/intake/rejected/{rejected_id}/discard", response_model=RejectedRead, tags=["intake"],
+             summary="Set one rejected event aside for good: no longer listed as rejected, never replayed")
+def discard_rejected(request: Request, rejected_id: int,
+                     principal: Principal = Depends(require("manager"))) -> dict[str, Any]:
+    with request.app.state.store.write() as session:
+        rejected_service.discard(session, rejected_id=rejected_id, actor=principal.label)
+        return rejected_service.one(session, rejected_id=rejected_id)  # type: ignore[return-value]

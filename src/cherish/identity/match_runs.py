@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from cherish.access.service import audit
@@ -26,9 +26,27 @@ class UndoOutcome:
     not_undone: list[MatchRunMerge]  # each with its undo_note saying why
 
 
-def runs(session: Session, *, limit: int = 100) -> list[MatchRun]:
+def runs(session: Session, *, limit: int = 100, offset: int = 0) -> list[MatchRun]:
     """The latest runs first."""
-    return list(session.scalars(select(MatchRun).order_by(MatchRun.id.desc()).limit(limit)))
+    return list(session.scalars(select(MatchRun).order_by(MatchRun.id.desc()).limit(limit).offset(offset)))
+
+
+def run(session: Session, *, run_id: int) -> MatchRun | None:
+    return session.get(MatchRun, run_id)
+
+
+def count_runs(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(MatchRun)) or 0
+
+
+def merges_of(session: Session, *, run_id: int, limit: int = 100, offset: int = 0) -> list[MatchRunMerge]:
+    """The merges a run made, newest first, with whether (and why not) each was undone."""
+    return list(session.scalars(select(MatchRunMerge).where(MatchRunMerge.run_id == run_id)
+                                .order_by(MatchRunMerge.id.desc()).limit(limit).offset(offset)))
+
+
+def count_merges(session: Session, *, run_id: int) -> int:
+    return session.scalar(select(func.count()).select_from(MatchRunMerge).where(MatchRunMerge.run_id == run_id)) or 0
 
 
 def undo_run(session: Session, settings: Settings, *, run_id: int, actor: str) -> UndoOutcome:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from cherish.access.service import audit
@@ -126,11 +126,20 @@ def move_history(session: Session, *, owner_id: str, target_id: str, keys: set[s
     _rebuild_profile(session, target_id)
 
 
-def reviews(session: Session, *, status: str | None = "pending", limit: int = 100) -> list[IdentityReview]:
-    query = select(IdentityReview).order_by(IdentityReview.created_at.desc()).limit(limit)
+def reviews(session: Session, *, status: str | None = "pending", limit: int = 100,
+            offset: int = 0) -> list[IdentityReview]:
+    query = select(IdentityReview).order_by(IdentityReview.created_at.desc(), IdentityReview.id.desc())
     if status:
         query = query.where(IdentityReview.status == status)
-    return list(session.scalars(query))
+    return list(session.scalars(query.limit(limit).offset(offset)))
+
+
+def count_reviews(session: Session, *, status: str | None = "pending") -> int:
+    """How many reviews there are (with this status)."""
+    query = select(func.count()).select_from(IdentityReview)
+    if status:
+        query = query.where(IdentityReview.status == status)
+    return session.scalar(query) or 0
 
 
 def decide_review(session: Session, settings: Settings, *, review_id: int, accept: bool, actor: str) -> IdentityReview:
