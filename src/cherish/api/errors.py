@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from cherish.errors import CherishError, Unauthorized
+from cherish.web import errors as error_pages
 
 log = logging.getLogger("cherish.api")
 
@@ -23,6 +24,7 @@ def _wants_html(request: Request) -> bool:
 
 
 def install(app: FastAPI) -> None:
+    error_pages.install(app)  # browser routes: the same errors as pages in the dashboard's layout
     @app.exception_handler(CherishError)
     async def _cherish(request: Request, exc: CherishError) -> JSONResponse | RedirectResponse:
         if isinstance(exc, Unauthorized) and _wants_html(request):
