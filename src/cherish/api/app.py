@@ -21,11 +21,14 @@ from cherish.analytics.pages import router as overview_router
 from cherish.analytics.views import router as metrics_router
 from cherish.api import errors
 from cherish.config import Settings, get_settings
+from cherish.customers.pages import router as customer_actions_router
 from cherish.customers.views import router as customers_router
 from cherish.db.engine import Store, check_connection, open_store
 from cherish.db.migrate import is_current
 from cherish.errors import EngineError
+from cherish.events.pages import router as rejected_actions_router
 from cherish.events.views import router as intake_router
+from cherish.identity.pages import router as identity_pages_router
 from cherish.identity.views import router as identity_router
 from cherish.web.pages import router as pages_router
 
@@ -90,6 +93,9 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.include_router(metrics_router)
     app.include_router(pages_router)
     app.include_router(overview_router)
+    app.include_router(customer_actions_router)
+    app.include_router(identity_pages_router)
+    app.include_router(rejected_actions_router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     logging.getLogger("cherish").setLevel(settings.log_level.upper())
     return app

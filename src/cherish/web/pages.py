@@ -19,12 +19,15 @@ from cherish.customers.summary import trait_text
 from cherish.errors import CherishError, NotFound
 from cherish.events import rejected as rejected_service
 from cherish.identity import service as identity
+from cherish.web import formatting, paging
 
 templates = Jinja2Templates(directory=Path(__file__).with_name("templates"))
 templates.env.filters["pretty"] = lambda value: json.dumps(value, indent=2, ensure_ascii=False, default=str)
 templates.env.filters["trait"] = trait_text
+formatting.register(templates.env)
 router = APIRouter(include_in_schema=False)
 # What the customer page's timeline can show besides everything: label → (kind, event)
+REVIEWS_PER_PAGE, REJECTED_PER_PAGE = 50, 100
 TIMELINE_SHOWS = {"orders": ("order", None), "feedback": (None, "Feedback Submitted"),
                   "other events": ("track", None), "profile updates": ("identify", None), "pages": ("page", None)}
 
@@ -79,19 +82,36 @@ async def logout(request: Request) -> RedirectResponse:
 
 
 @router.get("/customers", response_class=HTMLResponse)
-def customer_search(request: Request, q: str = "", principal: Principal = Depends(require("viewer"))) -> HTMLResponse:
+def customer_search(request: Request, q: str = "", offset: str | None = None,
+                    principal: Principal = Depends(require("viewer"))) -> HTMLResponse:
+    start, pager = paging.offset_from(offset), None
     with request.app.state.store.read() as session:
         if q.strip():
-            results, recent = customers.search(session, request.app.state.settings, q), None
+            found = customers.search_page(session, request.app.state.settings, q, limit=25, offset=start)
+            results, recent = found["items"], None
+            pager = paging.page(total=found["total"], offset=start, limit=25, shown=len(results), path="/customers",
+                         capped=found["capped"], q=q)
         else:
             results, recent = None, customers.recently_active(session)
     template = "customer_results.html" if request.headers.get("hx-request") else "customers.html"
-    return _render(request, template, principal, q=q, results=results, recent=recent)
+    return _render(request, template, principal, q=q, results=results, recent=recent, pager=pager)
+
+
+ORDERS_PER_PAGE = 50
+
+
+def customer_orders(session: Any, customer_id: str, offset: int, **params: str | None) -> dict[str, Any]:
+    """The customer page's orders: one page of them with their lines, and where that page sits among them all."""
+    orders = customers.orders_of(session, customer_id, limit=ORDERS_PER_PAGE, offset=offset)
+    pager = paging.page(total=customers.count_orders(session, customer_id), offset=offset, limit=ORDERS_PER_PAGE,
+                 shown=len(orders), path=f"/customers/{customer_id}", key="orders_offset", **params)
+    return {"orders": orders, "order_lines": customers.order_lines(session, orders), "orders_page": pager}
 
 
 @router.get("/customers/{customer_id}", response_class=HTMLResponse)
 def customer_page(request: Request, customer_id: str, channel: str | None = None, before: str | None = None,
-                  show: str | None = None, principal: Principal = Depends(require("viewer"))) -> Response:
+                  show: str | None = None, orders_offset: str | None = None, unmerged: str | None = None,
+                  principal: Principal = Depends(require("viewer"))) -> Response:
     with request.app.state.store.read() as session:
         customer, survivor = customers.find(session, customer_id)
         if survivor:
@@ -107,17 +127,19 @@ def customer_page(request: Request, customer_id: str, channel: str | None = None
         return _render(
             request, "customer.html", principal, customer=customers.profile(session, customer), page=page,
             channel=channel, show=show, shows=TIMELINE_SHOWS,
-            orders=customers.orders_of(session, customer.id, limit=50),
+            **customer_orders(session, customer.id, paging.offset_from(orders_offset, name="orders_offset"), channel=channel,
+                              show=show), unmerged=unmerged,
             notes=customers.notes_of(session, customer.id),
         )
 
 
 @router.get("/identity/reviews", response_class=HTMLResponse)
-def review_page(request: Request, status: str = Query("pending"),
+def review_page(request: Request, status: str = Query("pending"), offset: str | None = None,
                 principal: Principal = Depends(require("manager"))) -> HTMLResponse:
+    start = paging.offset_from(offset)
     with request.app.state.store.read() as session:
         rows = []
-        for review in identity.reviews(session, status=status or None):
+        for review in identity.reviews(session, status=status or None, limit=REVIEWS_PER_PAGE, offset=start):
             sides = []
             for cid in (review.customer_a, review.customer_b):
                 customer, survivor = customers.find(session, cid)
@@ -126,7 +148,9 @@ def review_page(request: Request, status: str = Query("pending"),
                 sides.append(customers.profile(session, customer) if customer else {"id": cid, "identifiers": [],
                                                                                    "traits": {}, "stats": {}})
             rows.append({"review": review, "sides": sides})
-    return _render(request, "reviews.html", principal, rows=rows, status=status)
+        pager = paging.page(total=identity.count_reviews(session, status=status or None), offset=start,
+                     limit=REVIEWS_PER_PAGE, shown=len(rows), path="/identity/reviews", status=status)
+    return _render(request, "reviews.html", principal, rows=rows, status=status, pager=pager)
 
 
 @router.post("/identity/reviews/{review_id}/{decision}")
@@ -145,10 +169,14 @@ def decide(request: Request, review_id: int, decision: str,
 
 
 @router.get("/intake/rejected", response_class=HTMLResponse)
-def rejected_page(request: Request, principal: Principal = Depends(require("manager"))) -> HTMLResponse:
+def rejected_page(request: Request, offset: str | None = None, outcome: str | None = None,
+                  principal: Principal = Depends(require("manager"))) -> HTMLResponse:
+    start = paging.offset_from(offset)
     with request.app.state.store.read() as session:
-        rows = rejected_service.listing(session, status="rejected", limit=200)
-    return _render(request, "rejected.html", principal, rows=rows)
+        rows = rejected_service.listing(session, status="rejected", limit=REJECTED_PER_PAGE, offset=start)
+        pager = paging.page(total=rejected_service.count(session, status="rejected"), offset=start,
+                     limit=REJECTED_PER_PAGE, shown=len(rows), path="/intake/rejected")
+    return _render(request, "rejected.html", principal, rows=rows, pager=pager, outcome=outcome)
 
 
 @router.post("/intake/rejected/replay")
