@@ -58,3 +58,22 @@ def wait_until_healthy(url: str, seconds: float = 30.0) -> None:
             pass
         time.sleep(0.05)
     pytest.fail(f"the server at {url} did not start")
+
+
+def person(store, role: str) -> tuple[str, str]:  # type: ignore[no-untyped-def]
+    """A dashboard user with ``role`` (named after it); their user name and password."""
+    from cherish.access.service import create_user
+
+    with store.write() as session:
+        create_user(session, username=f"{role}-user", password=f"{role} password long enough", role=role)
+    return f"{role}-user", f"{role} password long enough"
+
+
+def login(client, username: str, password: str) -> str:  # type: ignore[no-untyped-def]
+    """Log the test client into the dashboard; the session's CSRF token, as its forms carry it."""
+    token = client.get("/login").text.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+    response = client.post("/login", data={"username": username, "password": password, "csrf_token": token},
+                           follow_redirects=False)
+    assert response.status_code == 303, response.text
+    page = client.get("/customers")
+    return page.text.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
