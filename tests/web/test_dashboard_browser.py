@@ -74,6 +74,33 @@ def test_login_search_customer_page_and_review(browser, live_url, keys, admin_us
     assert "accepted by user:ada" in page.inner_text("main")
 
 
+def test_an_agent_adds_a_note_and_a_missing_page_is_a_page(browser, live_url, keys, store):  # noqa: F811
+    import httpx
+
+    from tests.helpers import person
+
+    evil = '<img src=x onerror="window.pwned=1">'
+    batch = [identify(user_id="noa", traits={"email": "noa@example.com", "name": "Noa Bell"})]
+    assert httpx.post(f"{live_url}/v1/batch", json={"batch": batch}, headers=basic(keys["write"])).status_code == 200
+    username, password = person(store, "agent")
+    page = browser.new_page()
+    page.goto(f"{live_url}/login?next=/customers")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/customers")
+    page.click("#recent a")
+    page.wait_for_selector("#note-form")
+    page.fill("#note-form textarea[name=body]", f"Prefers calls {evil}")
+    page.click("#note-form button[type=submit]")
+    page.wait_for_selector("ul.notes")
+    assert f"Prefers calls {evil}" in page.inner_text("ul.notes")  # shown as text, never run
+    assert page.evaluate("window.pwned") is None
+    assert page.query_selector("#unmerge-form") is None  # an agent cannot split identifiers off
+    page.goto(f"{live_url}/customers/cus_missing")
+    assert "no customer cus_missing" in page.inner_text("#error") and page.is_visible("text=Log out")
+
+
 def test_api_docs_render_offline(browser, live_url):  # noqa: F811
     page = browser.new_page()
     requests: list[str] = []
