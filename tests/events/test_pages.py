@@ -60,5 +60,6 @@ def test_the_api_discards_one_rejected_event_once(client, keys):
     assert answer.status_code == 200 and answer.json()["status"] == "discarded"
     assert client.post(url, headers=bearer(keys["manager"])).status_code == 409
     assert client.post("/api/intake/rejected/999999/discard", headers=bearer(keys["manager"])).status_code == 404
-    replay = client.post("/api/intake/rejected/replay", headers=bearer(keys["manager"]), json={"ids": [ids["api-drop"]]})
+    replay = client.post("/api/intake/rejected/replay", headers=bearer(keys["manager"]),
+                         json={"ids": [ids["api-drop"]]})
     assert replay.json() == {"replayed": [], "still_rejected": []}  # a discarded event is never replayed

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse
+from sqlalchemy.orm import Session
 
 from cherish.access.service import Principal
 from cherish.api.auth import require
@@ -18,7 +19,7 @@ router = APIRouter(include_in_schema=False)
 templates.env.globals.update(consent_purposes=PURPOSES, consent_channels=CHANNELS)
 
 
-def _alive(session, customer_id: str) -> str:  # type: ignore[no-untyped-def]
+def _alive(session: Session, customer_id: str) -> str:
     """The id of the customer the page shows (the survivor, if this one was merged since)."""
     customer, survivor = service.find(session, customer_id)
     if customer is None and survivor is None:

@@ -41,8 +41,8 @@ async def error_page(scope: Scope, status: int, message: str) -> bytes:
             principal = None
     csrf = scope["session"].get("csrf", "") if "session" in scope else ""
     html = templates.get_template("error.html").render(
-        request=request, principal=principal, csrf=csrf, status=status, title=TITLES.get(status, "Something went wrong"),
-        message=message)
+        request=request, principal=principal, csrf=csrf, status=status, message=message,
+        title=TITLES.get(status, "Something went wrong"))
     return html.encode()
 
 
@@ -79,8 +79,9 @@ class ErrorPages:
                 if message.get("more_body"):
                     return
                 page = await error_page(scope, held["status"], _message(b"".join(chunks)))
-                headers = [(k, v) for k, v in held.get("headers", []) if k not in (b"content-type", b"content-length")]
-                headers += [(b"content-type", b"text/html; charset=utf-8"), (b"content-length", str(len(page)).encode())]
+                kept = [(k, v) for k, v in held.get("headers", []) if k not in (b"content-type", b"content-length")]
+                headers = [*kept, (b"content-type", b"text/html; charset=utf-8"),
+                           (b"content-length", str(len(page)).encode())]
                 await send({**held, "headers": headers})
                 await send({"type": "http.response.body", "body": page})
                 return

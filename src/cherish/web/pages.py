@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from cherish.access.service import Principal, authenticate
@@ -100,7 +101,7 @@ def customer_search(request: Request, q: str = "", offset: str | None = None,
 ORDERS_PER_PAGE = 50
 
 
-def customer_orders(session: Any, customer_id: str, offset: int, **params: str | None) -> dict[str, Any]:
+def customer_orders(session: Session, customer_id: str, offset: int, **params: str | None) -> dict[str, Any]:
     """The customer page's orders: one page of them with their lines, and where that page sits among them all."""
     orders = customers.orders_of(session, customer_id, limit=ORDERS_PER_PAGE, offset=offset)
     pager = paging.page(total=customers.count_orders(session, customer_id), offset=offset, limit=ORDERS_PER_PAGE,
@@ -127,8 +128,8 @@ def customer_page(request: Request, customer_id: str, channel: str | None = None
         return _render(
             request, "customer.html", principal, customer=customers.profile(session, customer), page=page,
             channel=channel, show=show, shows=TIMELINE_SHOWS,
-            **customer_orders(session, customer.id, paging.offset_from(orders_offset, name="orders_offset"), channel=channel,
-                              show=show), unmerged=unmerged,
+            **customer_orders(session, customer.id, paging.offset_from(orders_offset, name="orders_offset"),
+                              channel=channel, show=show), unmerged=unmerged,
             notes=customers.notes_of(session, customer.id),
         )
 
