@@ -15,7 +15,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from cherish.errors import CherishError
 
-TITLES = {400: "That request is not right", 401: "Please log in", 403: "Not for your role", 404: "Not found",
+TITLES = {400: "That request is not right", 401: "Please log in", 403: "Not allowed", 404: "Not found",
           405: "Not possible here", 409: "That cannot be done now", 413: "Too large", 429: "Too many attempts"}
 
 
