@@ -14,7 +14,7 @@ from cherish.customers.models import Consent, Trait
 from cherish.customers.traits import NOT_TRAITS, consent_from_traits, display_name
 from cherish.db.base import utcnow
 from cherish.db.dialects import bulk_insert_columns, existing_values, json_text, raw_executemany, upsert
-from cherish.events.messages import InvalidMessage, Message, parse_message
+from cherish.events.messages import MAX_DEPTH, InvalidMessage, Message, cut_at_depth, nested_deeper, parse_message
 from cherish.events.models import Event, RejectedEvent
 from cherish.events.orders import OrderEvent, apply_order_events
 from cherish.feedback.models import Answer
@@ -177,7 +177,12 @@ def parse_batch(raws: list[Any], *, settings: Settings, received_at: datetime | 
     parsed = Parsed(received_at, [], [], [])
     for index, raw in enumerate(raws):
         try:
-            text = json_text(raw)  # what the event row stores; also where a NUL character would show
+            text = _text_within_depth(raw)  # what the event row stores; also where a NUL character would show
+            if text is None:
+                # kept readable (and storable) in the rejected list, one level past the limit: still too deep,
+                # a replay rejects it again for the same reason until a corrected message is given
+                raw = cut_at_depth(raw, MAX_DEPTH + 1)
+                raise InvalidMessage(f"the message nests objects and lists more than {MAX_DEPTH} levels deep")
             if "\\u0000" in text and _nul_inside(raw):  # a hit may be a literal backslash-u: checked exactly
                 raw = _without_nul(raw)  # kept readable (and storable) in the rejected list
                 raise InvalidMessage("text must not contain NUL characters (\\u0000)")
@@ -192,6 +197,18 @@ def parse_batch(raws: list[Any], *, settings: Settings, received_at: datetime | 
                 "identifier_keys": identifier_keys_of(raw, settings), "status": "rejected",
             })
     return parsed
+
+
+def _text_within_depth(raw: Any) -> str | None:
+    """The JSON text of a message, or None when it nests deeper than MAX_DEPTH (cheap for the usual message: a
+    text with fewer brackets than the limit cannot nest deeper, so only the rare bracket-heavy one is walked)."""
+    try:
+        text = json_text(raw)
+    except RecursionError:  # deeper than any JSON encoder goes (orjson stops at 255 levels, json near 1000)
+        return None
+    if text.count("{") + text.count("[") > MAX_DEPTH and nested_deeper(raw, MAX_DEPTH):
+        return None
+    return text
 
 
 def _nul_inside(value: Any) -> bool:
