@@ -262,20 +262,35 @@ def import_file(
                             strict=strict, progress=lambda n: bar.advance(task, n), delimiter=delimiter,
                             decimal_comma=decimal_comma)
         bar.update(task, total=report.rows, completed=report.rows)  # the count was an estimate for text files
-    if report.rejected:
-        target = rejects or path.with_name(path.name + ".rejects.csv")
+    target = rejects or path.with_name(path.name + ".rejects.csv")
+    if report.rejected:  # this run's report replaces an earlier run's
         with target.open("w", newline="") as handle:
             writer = csv.writer(handle)
             writer.writerow(["row", "reason"])
             writer.writerows(report.rejected)
         err.print(f"{len(report.rejected)} rows rejected; reasons in {target}")
+    elif _is_reject_report(target):  # an earlier run's report no longer says anything true
+        target.unlink()
+        err.print(f"no row rejected: the reject report of an earlier run, {target}, was removed")
     if strict and report.rejected:
         raise InvalidInput(f"--strict: nothing was stored because {len(report.rejected)} of {report.rows} rows are "
                            f"invalid (first: row {report.rejected[0][0]}: {report.rejected[0][1]})")
-    err.print(f"{report.stored} of {report.rows} rows stored")
+    err.print(f"{report.rows} rows: {report.stored} stored, {report.already} already stored (imported before), "
+              f"{len(report.rejected)} rejected")
     if match:
         from cherish.identity.match_store import run_match
 
         with err.status("matching customers (Splink on DuckDB)…"):
             summary = run_match(store, settings, actor="cli")
         err.print(f"identity match: {summary.merged} merged, {summary.reviews} sent to review")
+    if report.rejected:  # a script or a scheduler learns that some rows need fixing
+        raise typer.Exit(1)
+
+
+def _is_reject_report(path: Path) -> bool:
+    """Whether ``path`` is a reject report `cherish import` wrote (never remove anything else)."""
+    try:
+        with path.open(newline="") as handle:
+            return handle.readline().strip() == "row,reason"
+    except (OSError, UnicodeDecodeError):
+        return False

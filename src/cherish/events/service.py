@@ -26,6 +26,7 @@ from cherish.identity.resolve import IdentityResolver
 class IngestResult:
     stored: int = 0
     duplicates: int = 0
+    duplicate_ids: list[str] = field(default_factory=list)  # messageIds stored before: what an import reports
     rejected: list[dict[str, Any]] = field(default_factory=list)
     customers: list[str] = field(default_factory=list)
 
@@ -126,23 +127,33 @@ class _Batch:
             })
             self.events = []
             self._events_of = {}
-        upsert(session, Trait, list(self.traits.values()), index=("customer_id", "name"),
-               update=("value", "source", "updated_at"), newer_than="updated_at")
+        store_traits(session, list(self.traits.values()))
         self.traits = {}
         upsert(session, Consent, list(self.consent.values()), index=("customer_id", "purpose", "channel"),
                update=("status", "source", "at"), newer_than="at")
         self.consent = {}
-        if self.names:
-            # written only where it changed: every update of a name moves it in the name index
-            differs = "IS NOT" if session.get_bind().dialect.name == "sqlite" else "IS DISTINCT FROM"
-            raw_executemany(session, f"UPDATE customers SET name = ? WHERE id = ? AND name {differs} ?",
-                            [(name, customer_id, name) for customer_id, name in self.names.items()])
-            self.names = {}
+        store_names(session, self.names)
+        self.names = {}
         apply_order_events(session, self.orders, currency=self.settings.currency)
         self.orders = []
         if self.answers:
             session.execute(Answer.__table__.insert(), self.answers)
             self.answers = []
+
+
+def store_traits(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Write trait rows (customer_id, name, value, source, updated_at); an older value never replaces a newer."""
+    upsert(session, Trait, rows, index=("customer_id", "name"), update=("value", "source", "updated_at"),
+           newer_than="updated_at")
+
+
+def store_names(session: Session, names: dict[str, str]) -> None:
+    """Set the display names of written customers (by id), only where it changed: every update of a name moves
+    it in the name index."""
+    if names:
+        differs = "IS NOT" if session.get_bind().dialect.name == "sqlite" else "IS DISTINCT FROM"
+        raw_executemany(session, f"UPDATE customers SET name = ? WHERE id = ? AND name {differs} ?",
+                        [(name, customer_id, name) for customer_id, name in names.items()])
 
 
 def _alias_keys(message: Message, resolver: IdentityResolver) -> list[Key]:
@@ -267,6 +278,7 @@ def store_batches(session: Session, batches: list[Parsed], *, settings: Settings
     for result, received_at, message in tagged:
         if message.message_id in seen:
             result.duplicates += 1
+            result.duplicate_ids.append(message.message_id)
             continue
         seen.add(message.message_id)
         keys = _alias_keys(message, resolver) if message.alias else message.keys
