@@ -226,13 +226,16 @@ def import_file(
     match: bool = typer.Option(False, "--match", help="Run `cherish identity match` after the import."),
     db: str | None = DbOption,
 ) -> None:
-    """Load customers, orders or interactions from a file, through the same identity resolution as live events."""
+    """Load customers, orders or interactions from a file, through the same identity resolution as live events.
+
+    The exit status is 1 when any row was rejected (the reject report says which and why), 0 otherwise."""
     import csv
 
     import yaml
 
     from cherish.errors import InvalidInput
-    from cherish.events.importer import count_rows, run_import
+    from cherish.events.files import count_rows
+    from cherish.events.importer import run_import
 
     columns: dict[str, str] = {}
     if mapping is not None:

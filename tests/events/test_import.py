@@ -292,7 +292,7 @@ def test_a_nul_character_rejects_its_row(cli, tmp_path):
 
 def test_row_counts_for_the_progress_bar(tmp_path):
     """The import's progress bar knows its total: lines of text files (without a CSV's header), Parquet's footer."""
-    from cherish.events.importer import count_rows
+    from cherish.events.files import count_rows
 
     (tmp_path / "a.csv").write_text("order_id,email\nA,a@example.com\nB,b@example.com\n")
     (tmp_path / "b.csv").write_text("order_id,email\nA,a@example.com\nB,b@example.com")  # no final line break
