@@ -13,14 +13,15 @@ from cherish.events import importer
 from cherish.events.models import Event, Order, OrderLine
 from tests.events.test_import import cli  # noqa: F401 — the fixture
 
-ORDERS = """order_id,email,first_name,last_name,timestamp,sku,product_name,price,quantity
-N-1,ann@example.com,Ann,Lee,2026-01-02,S1,Beans,10,2
-N-1,ann@example.com,Ann,Lee,2026-01-02,S2,Mug,5,1
-N-2,not-an-email,Bo,Ray,2026-01-03,S1,Beans,10,1
-N-3,cy@example.com,Cy,Moss,2026-01-04,S1,Beans,-10,1
-N-4,dee@example.com,Dee,Fox,2026-01-05,S1,Beans,10,-1
-N-5,eve@example.com,Eve,Hall,2099-01-05,S1,Beans,10,1
-N-6,fay@example.com,Fay,Lin,2026-01-06,S1,Beans,10,9200000000000000000
+ORDERS = """order_id,email,first_name,last_name,timestamp,sku,product_name,price,quantity,promised_delivery_date
+N-1,ann@example.com,Ann,Lee,2026-01-02,S1,Beans,10,2,
+N-1,ann@example.com,Ann,Lee,2026-01-02,S2,Mug,5,1,
+N-2,not-an-email,Bo,Ray,2026-01-03,S1,Beans,10,1,
+N-3,cy@example.com,Cy,Moss,2026-01-04,S1,Beans,-10,1,
+N-4,dee@example.com,Dee,Fox,2026-01-05,S1,Beans,10,-1,
+N-5,eve@example.com,Eve,Hall,2099-01-05,S1,Beans,10,1,
+N-6,fay@example.com,Fay,Lin,2026-01-06,S1,Beans,10,9200000000000000000,
+N-7,gus@example.com,Gus,Ward,2026-01-07,S1,Beans,10,1,0001-01-01
 """
 REASONS = [  # (data row, counted from 1, reason)
     (3, "email 'not-an-email' is not an email address"),
@@ -29,6 +30,8 @@ REASONS = [  # (data row, counted from 1, reason)
     (6, "timestamp 2099-01-05T00:00:00+00:00 is more than a day after the event was received: the sender's date "
         "or clock is wrong"),
     (7, "quantity 9.2e+18 is larger than 1e+09: not a plausible value"),
+    (8, "properties.promised_delivery_date 0001-01-01 is not a plausible delivery date (from 1970 to five years "
+        "ahead)"),
 ]
 
 
@@ -51,7 +54,7 @@ def test_names_are_traits_and_bad_rows_are_rejected_with_their_reason(cli, tmp_p
     source.write_text(ORDERS)
     result = run("import", str(source))
     assert result.exit_code == 1, result.stderr  # some rows were rejected
-    assert "7 rows: 2 stored, 0 already stored (imported before), 5 rejected" in result.stderr
+    assert "8 rows: 2 stored, 0 already stored (imported before), 6 rejected" in result.stderr
     report = (tmp_path / "orders.csv.rejects.csv").read_text().splitlines()
     assert report[0] == "row,reason"
     assert [line.split(",", 1)[0] for line in report[1:]] == [str(n) for n, _ in REASONS]
@@ -78,7 +81,7 @@ def test_the_summary_tells_a_reimport_from_new_rows_and_the_report_follows(cli, 
     assert run("import", str(source)).exit_code == 1
     again = run("import", str(source))  # the same file again: nothing twice, the report replaced
     assert again.exit_code == 1
-    assert "7 rows: 0 stored, 2 already stored (imported before), 5 rejected" in again.stderr
+    assert "8 rows: 0 stored, 2 already stored (imported before), 6 rejected" in again.stderr
     report = tmp_path / "orders.csv.rejects.csv"
     assert len(report.read_text().splitlines()) == 1 + len(REASONS)
     fixed = "\n".join(line for line in ORDERS.splitlines() if line.startswith(("order_id", "N-1", "N-6")))

@@ -58,6 +58,8 @@ TRIGGERS = {
     "messageId of 201 characters": (_track(9, messageId=json.dumps("m" * 201)), "at most 200 characters"),
     "userId 2**64+1": (_track(9, userId=str(2**64 + 1)), "cannot be kept exactly"),
     "userId of 301 characters": (_track(9, userId=json.dumps("u" * 301)), "longer than 300 characters"),
+    "promised delivery in 9999": (_order('{"order_id": "o-1", "promised_delivery_date": "9999-12-31"}'),
+                                  "not a plausible delivery date"),
     "order_id of 201 characters": (_order(f'{{"order_id": "{"o" * 201}", "total": 1}}'), "longer than 200"),
 }
 

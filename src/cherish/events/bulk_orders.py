@@ -30,7 +30,7 @@ from cherish.db.dialects import bulk_insert_columns, existing_values, reserve_id
 from cherish.customers.traits import display_name
 from cherish.events.importer import (NAME_FIELDS, NUMBER_FIELDS, check_identifier, order_message_id, row_identity,
                                      row_time)
-from cherish.events.messages import InvalidMessage, parse_time, plausible_time
+from cherish.events.messages import InvalidMessage, parse_time, plausible_promise, plausible_time
 from cherish.events.models import Event, Order, OrderLine
 from cherish.events.orders import LINE_FIELDS, amount_problem, order_id_problem
 from cherish.events.service import store_names, store_traits
@@ -174,7 +174,7 @@ def store_orders(
         parsed_numbers[name], wrong = values.parse(_amount(name))
         bad |= wrong
     promised = column("promised_delivery_date")
-    bad |= promised.parse(lambda text: date.fromisoformat(text[:10]))[1]
+    bad |= promised.parse(lambda text: plausible_promise(date.fromisoformat(text[:10]), received_at))[1]
     # every line of an order with a problem goes the row-by-row way
     bad_orders = np.zeros(len(order_ids.values), dtype=bool)
     bad_orders[order_ids.codes[early | bad]] = True

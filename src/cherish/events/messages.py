@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from cherish.config import Settings
@@ -22,6 +22,7 @@ MAX_MESSAGE_ID = 200  # the events table's messageId column: a longer one would 
 MAX_IDENTIFIER = 300  # the identifiers table's value column, likewise
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)  # before it, an event time is a sender's bug (an unset field, year 1)
 FUTURE_SLACK = timedelta(days=1)  # an event dated later than this after its receipt is wrongly dated
+PROMISE_HORIZON = timedelta(days=5 * 366)  # a delivery promised further ahead is a wrong date (year 9999)
 
 
 class InvalidMessage(ValueError):
@@ -73,6 +74,14 @@ def plausible_time(moment: datetime, received_at: datetime, what: str) -> dateti
         raise InvalidMessage(f"{what} {moment.isoformat()} is more than a day after the event was received: "
                              "the sender's date or clock is wrong")
     return moment
+
+
+def plausible_promise(day: date, received_at: datetime) -> date:
+    """A promised delivery date if it can be one: not before 1970, not more than five years ahead."""
+    if not EARLIEST.date() <= day <= (received_at + PROMISE_HORIZON).date():
+        raise InvalidMessage(f"properties.promised_delivery_date {day.isoformat()} is not a plausible delivery date "
+                             "(from 1970 to five years ahead)")
+    return day
 
 
 def event_time(raw: dict[str, Any], received_at: datetime, batch_sent_at: Any) -> datetime:
@@ -217,6 +226,8 @@ def parse_message(
                 order = read_order(event, properties)
             except InvalidOrder as exc:
                 raise InvalidMessage(str(exc)) from None
+            if order.promised is not None:
+                plausible_promise(order.promised, received_at)
     elif kind in ("page", "screen"):
         name = raw.get("name")
         event = name.strip()[:200] if isinstance(name, str) and name.strip() else None
