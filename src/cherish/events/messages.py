@@ -20,6 +20,7 @@ ORDER_EVENTS = ("Order Completed", "Order Refunded", "Order Cancelled", "Order S
 MAX_DEPTH = 64
 MAX_MESSAGE_ID = 200  # the events table's messageId column: a longer one would be cut, and two ids become one
 MAX_IDENTIFIER = 300  # the identifiers table's value column, likewise
+MAX_EVENT = 200  # the events table's event column
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)  # before it, an event time is a sender's bug (an unset field, year 1)
 FUTURE_SLACK = timedelta(days=1)  # an event dated later than this after its receipt is wrongly dated
 PROMISE_HORIZON = timedelta(days=5 * 366)  # a delivery promised further ahead is a wrong date (year 9999)
@@ -169,7 +170,7 @@ def read_answer(properties: dict[str, Any]) -> dict[str, Any]:
     except ValueError:
         raise InvalidMessage(f"properties.score must be a number from {low} to {high}") from None
     if not low <= value <= high or value != round(value):
-        raise InvalidMessage(f"a {kind} score is a whole number from {low} to {high}, not {score!r}")
+        raise InvalidMessage(f"a {kind} score is a whole number from {low} to {high}, not {str(score)[:30]!r}")
 
     def text(name: str, size: int = 200) -> str | None:
         found = properties.get(name)
@@ -188,7 +189,8 @@ def parse_message(
         raise InvalidMessage("a message must be a JSON object")
     kind = forced_type or raw.get("type")
     if kind not in TYPES:
-        raise InvalidMessage(f"unknown type {kind!r}; expected one of {', '.join(TYPES)}")
+        shown = repr(kind) if not isinstance(kind, str) or len(kind) <= 40 else repr(kind[:40]) + "…"
+        raise InvalidMessage(f"unknown type {shown[:60]}; expected one of {', '.join(TYPES)}")
     context = _object(raw, "context")
     properties = _object(raw, "properties")
     traits = _object(raw, "traits")
@@ -238,7 +240,10 @@ def parse_message(
         alias = True
         keys.append(("previous_id", previous))
     elif kind == "group":
-        event = normalize_plain(raw.get("groupId"))
+        group = raw.get("groupId")
+        if isinstance(group, str) and len(group.strip()) > MAX_EVENT:  # stored as the event name, whole
+            raise InvalidMessage(f"groupId is longer than {MAX_EVENT} characters")
+        event = exact_identifier(group, "groupId")
     timestamp = event_time(raw, received_at, batch_sent_at)
     message_id = normalize_plain(raw.get("messageId")) or f"gen-{uuid.uuid4()}"
     if len(message_id) > MAX_MESSAGE_ID or isinstance(raw.get("messageId"), float):

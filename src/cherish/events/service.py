@@ -22,6 +22,9 @@ from cherish.identity.normalize import Key, identifiers_from_traits, normalize_p
 from cherish.identity.resolve import IdentityResolver
 
 
+MAX_REASON = 1000  # the rejected events table's reason column
+
+
 @dataclass
 class IngestResult:
     stored: int = 0
@@ -202,9 +205,12 @@ def parse_batch(raws: list[Any], *, settings: Settings, received_at: datetime | 
             message.payload_text = text
             parsed.messages.append(message)
         except InvalidMessage as exc:
-            parsed.rejected.append({"index": index, "message": str(exc)})
+            reason = str(exc)
+            if len(reason) > MAX_REASON:  # one that quotes what was sent at length: the reason column holds 1000
+                reason = reason[: MAX_REASON - 1] + "…"
+            parsed.rejected.append({"index": index, "message": reason})
             parsed.rejected_rows.append({
-                "received_at": received_at, "batch_index": index, "reason": str(exc), "payload": raw,
+                "received_at": received_at, "batch_index": index, "reason": reason, "payload": raw,
                 "identifier_keys": identifier_keys_of(raw, settings), "status": "rejected",
             })
     return parsed
