@@ -27,11 +27,11 @@ REASONS = [  # (data row, counted from 1, reason)
     (3, "email 'not-an-email' is not an email address"),
     (4, "price must not be negative (a refund is an Order Refunded event)"),
     (5, "quantity must not be negative (a refund is an Order Refunded event)"),
-    (6, "timestamp 2099-01-05T00:00:00+00:00 is more than a day after the event was received: the sender's date "
-        "or clock is wrong"),
+    (6, ("timestamp 2099-01-05T00:00:00+00:00 is more than a day after the event was received: the sender's date "
+         "or clock is wrong")),
     (7, "quantity 9.2e+18 is larger than 1e+09: not a plausible value"),
-    (8, "properties.promised_delivery_date 0001-01-01 is not a plausible delivery date (from 1970 to five years "
-        "ahead)"),
+    (8, ("properties.promised_delivery_date 0001-01-01 is not a plausible delivery date (from 1970 to five years "
+         "ahead)")),
 ]
 
 
@@ -94,7 +94,7 @@ def test_the_summary_tells_a_reimport_from_new_rows_and_the_report_follows(cli, 
 
 
 def test_a_file_of_only_good_new_rows_exits_0_and_keeps_other_files(cli, tmp_path, path_taken):  # noqa: F811
-    run, store = cli
+    run, _ = cli
     source = tmp_path / "orders.csv"
     source.write_text(ORDERS.splitlines()[0] + "\n" + ORDERS.splitlines()[1] + "\n")
     kept = tmp_path / "notes.csv"

@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 
 import orjson
-from hypothesis import HealthCheck, example, given, strategies as st
+from hypothesis import HealthCheck, example, given
 from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from cherish.events import rejected as rejected_service

@@ -217,10 +217,9 @@ def test_the_writer_process_rejects_as_intake_in_process_does(store, settings, k
     with store.write() as session:  # the same batch again, into an empty store, through the writer process
         session.query(RejectedEvent).delete()
         session.query(Event).delete()
-    with WriterProcess(settings):
-        with TestClient(create_app(settings, store)) as client:
-            answers.append(client.post("/v1/batch", content=batch, headers=basic(keys["write"])).json())
-            assert client.get("/api/intake/rejected", headers=bearer(keys["manager"])).status_code == 200
+    with WriterProcess(settings), TestClient(create_app(settings, store)) as client:
+        answers.append(client.post("/v1/batch", content=batch, headers=basic(keys["write"])).json())
+        assert client.get("/api/intake/rejected", headers=bearer(keys["manager"])).status_code == 200
     monkeypatch.delenv(ADDRESS_VARIABLE, raising=False)
     assert answers[0] == answers[1]
     assert [r["index"] for r in answers[1]["rejected"]] == list(range(1, len(TRIGGERS) + 1))

@@ -26,10 +26,16 @@ import pyarrow.compute as pc
 from sqlalchemy.orm import Session
 
 from cherish.config import Settings
-from cherish.db.dialects import bulk_insert_columns, existing_values, reserve_ids
 from cherish.customers.traits import display_name
-from cherish.events.importer import (NAME_FIELDS, NUMBER_FIELDS, check_identifier, order_message_id, row_identity,
-                                     row_time)
+from cherish.db.dialects import bulk_insert_columns, existing_values, reserve_ids
+from cherish.events.importer import (
+    NAME_FIELDS,
+    NUMBER_FIELDS,
+    check_identifier,
+    order_message_id,
+    row_identity,
+    row_time,
+)
 from cherish.events.messages import InvalidMessage, parse_time, plausible_promise, plausible_time
 from cherish.events.models import Event, Order, OrderLine
 from cherish.events.orders import LINE_FIELDS, amount_problem, order_id_problem

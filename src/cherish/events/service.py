@@ -14,13 +14,19 @@ from cherish.customers.models import Consent, Trait
 from cherish.customers.traits import NOT_TRAITS, consent_from_traits, display_name
 from cherish.db.base import utcnow
 from cherish.db.dialects import bulk_insert_columns, existing_values, json_text, raw_executemany, upsert
-from cherish.events.messages import MAX_DEPTH, InvalidMessage, Message, cut_at_depth, nested_deeper, parse_message
+from cherish.events.messages import (
+    MAX_DEPTH,
+    InvalidMessage,
+    Message,
+    cut_at_depth,
+    nested_deeper,
+    parse_message,
+)
 from cherish.events.models import Event, RejectedEvent
 from cherish.events.orders import OrderEvent, apply_order_events
 from cherish.feedback.models import Answer
 from cherish.identity.normalize import Key, identifiers_from_traits, normalize_plain
 from cherish.identity.resolve import IdentityResolver
-
 
 MAX_REASON = 1000  # the rejected events table's reason column
 
