@@ -278,7 +278,7 @@ def import_file(
     if strict and report.rejected:
         raise InvalidInput(f"--strict: nothing was stored because {len(report.rejected)} of {report.rows} rows are "
                            f"invalid (first: row {report.rejected[0][0]}: {report.rejected[0][1]})")
-    err.print(f"{report.rows} rows: {report.stored} stored, {report.already} already stored (imported before), "
+    err.print(f"{report.rows} row{'' if report.rows == 1 else 's'}: {report.stored} stored, {report.already} already stored (imported before), "
               f"{len(report.rejected)} rejected")
     if match:
         from cherish.identity.match_store import run_match

@@ -152,10 +152,10 @@ def test_the_delimiter_is_sniffed_or_given(cli, tmp_path):
     run, store = cli
     quoted = tmp_path / "quoted.csv"  # a semicolon inside a quoted header does not make it the delimiter
     quoted.write_text('order_id,email,timestamp,"sku;code",price\nQ-1,ann@example.com,2026-01-02,S1,3\n')
-    assert "1 rows: 1 stored" in run("import", str(quoted), "--map", "sku=sku;code").stderr
+    assert "1 row: 1 stored" in run("import", str(quoted), "--map", "sku=sku;code").stderr
     tabbed = tmp_path / "tabbed.txt"
     tabbed.write_text("order_id\temail\ttimestamp\tprice\nT-1\tbob@example.com\t2026-01-02\t4\n")
-    assert "1 rows: 1 stored" in run("import", str(tabbed), "--delimiter", "tab").stderr
+    assert "1 row: 1 stored" in run("import", str(tabbed), "--delimiter", "tab").stderr
     bad = run("import", str(tabbed), "--delimiter", "ab")
     assert bad.exit_code == 1 and "the delimiter must be one character" in bad.stderr
     with store.read() as session:

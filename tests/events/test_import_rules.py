@@ -100,7 +100,7 @@ def test_a_file_of_only_good_new_rows_exits_0_and_keeps_other_files(cli, tmp_pat
     kept = tmp_path / "notes.csv"
     kept.write_text("not,a report\n")
     result = run("import", str(source), "--rejects", str(kept))
-    assert result.exit_code == 0 and "1 rows: 1 stored, 0 already stored (imported before), 0 rejected" in result.stderr
+    assert result.exit_code == 0 and "1 row: 1 stored, 0 already stored (imported before), 0 rejected" in result.stderr
     assert kept.read_text() == "not,a report\n"  # only a reject report is ever removed
 
 
