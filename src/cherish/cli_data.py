@@ -276,13 +276,16 @@ def import_file(
     match: bool = typer.Option(False, "--match", help="Run `cherish identity match` after the import."),
     db: str | None = DbOption,
 ) -> None:
-    """Load customers, orders or interactions from a file, through the same identity resolution as live events."""
+    """Load customers, orders or interactions from a file, through the same identity resolution as live events.
+
+    The exit status is 1 when any row was rejected (the reject report says which and why), 0 otherwise."""
     import csv
 
     import yaml
 
     from cherish.errors import InvalidInput
-    from cherish.events.importer import count_rows, run_import
+    from cherish.events.files import count_rows
+    from cherish.events.importer import run_import
 
     columns: dict[str, str] = {}
     if mapping is not None:
@@ -312,17 +315,21 @@ def import_file(
                             strict=strict, progress=lambda n: bar.advance(task, n), delimiter=delimiter,
                             decimal_comma=decimal_comma)
         bar.update(task, total=report.rows, completed=report.rows)  # the count was an estimate for text files
-    if report.rejected:
-        target = rejects or path.with_name(path.name + ".rejects.csv")
+    target = rejects or path.with_name(path.name + ".rejects.csv")
+    if report.rejected:  # this run's report replaces an earlier run's
         with target.open("w", newline="") as handle:
             writer = csv.writer(handle)
             writer.writerow(["row", "reason"])
             writer.writerows(report.rejected)
         err.print(f"{len(report.rejected)} rows rejected; reasons in {target}")
+    elif _is_reject_report(target):  # an earlier run's report no longer says anything true
+        target.unlink()
+        err.print(f"no row rejected: the reject report of an earlier run, {target}, was removed")
     if strict and report.rejected:
         raise InvalidInput(f"--strict: nothing was stored because {len(report.rejected)} of {report.rows} rows are "
                            f"invalid (first: row {report.rejected[0][0]}: {report.rejected[0][1]})")
-    err.print(f"{report.stored} of {report.rows} rows stored")
+    err.print(f"{report.rows} row{'' if report.rows == 1 else 's'}: {report.stored} stored, {report.already} already stored (imported before), "
+              f"{len(report.rejected)} rejected")
     if match:
         from cherish.identity.match_store import run_match
 
@@ -330,3 +337,14 @@ def import_file(
             summary = run_match(store, settings, actor="cli")
         err.print(f"identity match (run {summary.run_id}, `cherish identity undo {summary.run_id}` takes it back): "
                   f"{summary.merged} merged, {summary.reviews} sent to review", soft_wrap=True)
+    if report.rejected:  # a script or a scheduler learns that some rows need fixing
+        raise typer.Exit(1)
+
+
+def _is_reject_report(path: Path) -> bool:
+    """Whether ``path`` is a reject report `cherish import` wrote (never remove anything else)."""
+    try:
+        with path.open(newline="") as handle:
+            return handle.readline().strip() == "row,reason"
+    except (OSError, UnicodeDecodeError):
+        return False
