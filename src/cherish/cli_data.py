@@ -216,12 +216,11 @@ def identity_dedupe(
     column: list[str] = typer.Option([], "--column", help="role=COLUMN, when a header name is not recognised."),
 ) -> None:
     """Find the rows of a file that are the same person, with the same matcher as `cherish identity match`."""
-    import csv
-
     from pyarrow import csv as pacsv
 
     from cherish.errors import InvalidInput
     from cherish.identity.matching import infer_roles, match_records
+    from cherish.spreadsheets import csv_writer
 
     if not input.is_file():
         raise InvalidInput(f"no such file: {input}")
@@ -250,7 +249,7 @@ def identity_dedupe(
         err.print(result.note, soft_wrap=True)
     ids = [str(v) for v in table.column(id_column.strip()).to_pylist()]
     with output.open("w", newline="") as handle:
-        writer = csv.writer(handle)
+        writer = csv_writer(handle)
         writer.writerow(["id", "cluster_id"])
         for record_id in ids:
             writer.writerow([record_id, result.clusters.get(record_id, record_id)])
@@ -279,13 +278,12 @@ def import_file(
     """Load customers, orders or interactions from a file, through the same identity resolution as live events.
 
     The exit status is 1 when any row was rejected (the reject report says which and why), 0 otherwise."""
-    import csv
-
     import yaml
 
     from cherish.errors import InvalidInput
     from cherish.events.files import count_rows
     from cherish.events.importer import run_import
+    from cherish.spreadsheets import csv_writer
 
     columns: dict[str, str] = {}
     if mapping is not None:
@@ -318,7 +316,7 @@ def import_file(
     target = rejects or path.with_name(path.name + ".rejects.csv")
     if report.rejected:  # this run's report replaces an earlier run's
         with target.open("w", newline="") as handle:
-            writer = csv.writer(handle)
+            writer = csv_writer(handle)
             writer.writerow(["row", "reason"])
             writer.writerows(report.rejected)
         err.print(f"{len(report.rejected)} rows rejected; reasons in {target}")

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from typing import Any
+
+from cherish.spreadsheets import csv_writer
 
 TABLES = ("cohort_retention", "repeat_by_cohort", "scores_by_month", "consistency", "stages", "stage_flows")
 
@@ -83,7 +84,7 @@ def _round(value: Any) -> Any:
 
 def as_csv(header: list[str], rows: list[list[Any]]) -> str:
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = csv_writer(buffer)
     writer.writerow(header)
     writer.writerows(rows)
     return buffer.getvalue()
