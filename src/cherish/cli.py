@@ -13,11 +13,12 @@ from typing import Any, TypeVar
 import typer
 from rich.console import Console
 
+from cherish.cli_text import ReadableGroup
 from cherish.config import Settings, get_settings, reset_settings
 from cherish.errors import CherishError
 
 app = typer.Typer(help="cherish: remember every customer across every channel.", no_args_is_help=True,
-                  pretty_exceptions_enable=False)
+                  cls=ReadableGroup, pretty_exceptions_enable=False)
 db_app = typer.Typer(help="The operational database.", no_args_is_help=True)
 keys_app = typer.Typer(help="Write keys and API keys.", no_args_is_help=True)
 users_app = typer.Typer(help="Dashboard users.", no_args_is_help=True)
@@ -75,7 +76,7 @@ def store_for(settings: Settings, *, migrate: bool = False):  # type: ignore[no-
     return store
 
 
-DbOption = typer.Option(None, "--db", help="Database URL (default: CHERISH_DATABASE_URL).")
+DbOption = typer.Option(None, "--db", metavar="URL", help="Database URL (default: CHERISH_DATABASE_URL).")
 
 
 @db_app.command("upgrade")
@@ -134,8 +135,8 @@ def run_server(settings: Settings, dialect: str, *, host: str, port: int, worker
 
 @keys_app.command("create")
 @friendly
-def keys_create(role: str = typer.Option(..., help="write, viewer, agent, manager or admin."),
-                name: str | None = typer.Option(None, help="A name to recognise the key by."),
+def keys_create(role: str = typer.Option(..., metavar="ROLE", help="write, viewer, agent, manager or admin."),
+                name: str | None = typer.Option(None, metavar="NAME", help="A name to recognise the key by."),
                 db: str | None = DbOption) -> None:
     """Create a key and print it, alone on standard output, once."""
     from cherish.access.service import audit, create_key
@@ -167,7 +168,7 @@ def keys_list(db: str | None = DbOption) -> None:
 
 @keys_app.command("revoke")
 @friendly
-def keys_revoke(key_id: int = typer.Argument(..., help="The key's id, from `cherish keys list`."),
+def keys_revoke(key_id: int = typer.Argument(..., metavar="ID", help="The key's id, from `cherish keys list`."),
                 db: str | None = DbOption) -> None:
     """Revoke a key: it stops working at once."""
     from cherish.access.service import audit, revoke_key
@@ -177,6 +178,9 @@ def keys_revoke(key_id: int = typer.Argument(..., help="The key's id, from `cher
         revoke_key(session, key_id=key_id)
         audit(session, actor="cli", action="key_revoke", subject=str(key_id))
     err.print(f"key {key_id} revoked")
+
+
+PASSWORD_HELP = "Read from standard input or a prompt when not given."
 
 
 def _password(password: str | None) -> str:
@@ -189,8 +193,9 @@ def _password(password: str | None) -> str:
 
 @users_app.command("create")
 @friendly
-def users_create(username: str = typer.Argument(...), role: str = typer.Option("viewer", help="viewer, agent, manager or admin."),
-                 password: str | None = typer.Option(None, help="Read from standard input or a prompt when not given."),
+def users_create(username: str = typer.Argument(..., metavar="USERNAME", help="The name to log in with."),
+                 role: str = typer.Option("viewer", metavar="ROLE", help="viewer, agent, manager or admin."),
+                 password: str | None = typer.Option(None, metavar="PASSWORD", help=PASSWORD_HELP),
                  db: str | None = DbOption) -> None:
     """Create a dashboard user."""
     from cherish.access.service import audit, create_user
@@ -204,8 +209,8 @@ def users_create(username: str = typer.Argument(...), role: str = typer.Option("
 
 @users_app.command("set-password")
 @friendly
-def users_set_password(username: str = typer.Argument(...),
-                       password: str | None = typer.Option(None, help="Read from standard input or a prompt when not given."),
+def users_set_password(username: str = typer.Argument(..., metavar="USERNAME", help="The user's login name."),
+                       password: str | None = typer.Option(None, metavar="PASSWORD", help=PASSWORD_HELP),
                        db: str | None = DbOption) -> None:
     """Set a new password for a dashboard user."""
     from cherish.access.service import set_password
@@ -218,7 +223,8 @@ def users_set_password(username: str = typer.Argument(...),
 
 @app.command()
 @friendly
-def erase(customer: str = typer.Option(..., "--customer", help="The customer's id."), db: str | None = DbOption) -> None:
+def erase(customer: str = typer.Option(..., "--customer", metavar="ID", help="The customer's id."),
+          db: str | None = DbOption) -> None:
     """Erase a customer's personal data from every table (privacy request)."""
     from cherish.customers.privacy import erase as erase_customer
 
@@ -231,8 +237,9 @@ def erase(customer: str = typer.Option(..., "--customer", help="The customer's i
 
 @app.command()
 @friendly
-def export(customer: str = typer.Option(..., "--customer", help="The customer's id."),
-           output: Path | None = typer.Option(None, "--output", "-o", help="File to write (default: standard output)."),
+def export(customer: str = typer.Option(..., "--customer", metavar="ID", help="The customer's id."),
+           output: Path | None = typer.Option(None, "--output", "-o", metavar="FILE",
+                                              help="File to write (default: standard output)."),
            db: str | None = DbOption) -> None:
     """Export everything held about a customer as JSON (privacy request)."""
     from cherish.customers.privacy import export as export_customer
@@ -255,8 +262,9 @@ def export(customer: str = typer.Option(..., "--customer", help="The customer's 
 
 @identity_app.command("unmerge")
 @friendly
-def identity_unmerge(customer: str = typer.Option(..., "--customer", help="The customer's id."),
-                     identifier: str = typer.Option(..., "--identifier", help="TYPE:VALUE to split off."),
+def identity_unmerge(customer: str = typer.Option(..., "--customer", metavar="ID", help="The customer's id."),
+                     identifier: str = typer.Option(..., "--identifier", metavar="TYPE:VALUE",
+                                                    help="The identifier to split off."),
                      db: str | None = DbOption) -> None:
     """Split an identifier, and the events that carried it, into a customer of its own."""
     from cherish.identity.service import unmerge

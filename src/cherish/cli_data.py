@@ -44,12 +44,12 @@ def _reset(store) -> None:  # type: ignore[no-untyped-def]
 @app.command()
 @friendly
 def demo(
-    customers: int = typer.Option(20_000, "--customers", help="How many people the demo company has."),
+    customers: int = typer.Option(20_000, "--customers", metavar="N", help="How many people the demo company has."),
     seed: int = typer.Option(7, "--seed", help="Same seed, same company (relative to today)."),
     db: str | None = DbOption,
     serve: bool = typer.Option(True, "--serve/--no-serve", help="Serve the dashboard and API afterwards."),
     rebuild: bool = typer.Option(False, "--rebuild", help="Throw the existing demo away and build it again."),
-    host: str = typer.Option("127.0.0.1", help="Interface to serve on."),
+    host: str = typer.Option("127.0.0.1", metavar="ADDRESS", help="Interface to serve on."),
     port: int = typer.Option(8000, help="Port to serve on."),
     truth: Path | None = typer.Option(None, help="Where to keep who-is-who (ground truth); default: demo-truth.csv "
                                                  "beside a SQLite store, else in cherish-data/."),
@@ -262,13 +262,13 @@ def identity_dedupe(
 @friendly
 def import_file(
     path: Path = typer.Argument(..., help="A .csv, .tsv, .jsonl or .parquet file."),
-    kind: str | None = typer.Option(None, "--kind", help="customers, orders (one row per order line) or interactions; "
+    kind: str | None = typer.Option(None, "--kind", metavar="KIND", help="customers, orders (one row per order line) or interactions; "
                                                           "inferred from the columns when not given."),
-    map_: list[str] = typer.Option([], "--map", help="field=COLUMN, e.g. --map order_id=OrderNo (repeatable)."),
+    map_: list[str] = typer.Option([], "--map", metavar="FIELD=COLUMN", help="field=COLUMN, e.g. --map order_id=OrderNo (repeatable)."),
     mapping: Path | None = typer.Option(None, "--mapping", help="YAML file: kind, date_format, delimiter, decimal_comma and columns: {field: COLUMN}."),
-    date_format: str | None = typer.Option(None, "--date-format", help="strftime format of the timestamps, e.g. %Y%m%d."),
+    date_format: str | None = typer.Option(None, "--date-format", metavar="FORMAT", help="strftime format of the timestamps, e.g. %Y%m%d."),
     strict: bool = typer.Option(False, "--strict", help="Store nothing at all if any row is invalid."),
-    delimiter: str | None = typer.Option(None, "--delimiter", help="A CSV's delimiter (default: sniffed from its "
+    delimiter: str | None = typer.Option(None, "--delimiter", metavar="CHAR", help="A CSV's delimiter (default: sniffed from its "
                                                                   "header: comma, semicolon, tab or bar)."),
     decimal_comma: bool = typer.Option(False, "--decimal-comma", help="Numbers are written 1.234,50 (as where the "
                                                                       "decimal mark is a comma)."),
