@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 import typer
 from rich.console import Console
 
-from cherish.cli_text import ReadableGroup
+from cherish.cli_text import ReadableGroup, counts_text
 from cherish.config import Settings, get_settings, reset_settings
 from cherish.errors import CherishError
 
@@ -232,7 +232,7 @@ def erase(customer: str = typer.Option(..., "--customer", metavar="ID", help="Th
     with store.write() as session:
         counts = erase_customer(session, customer, actor="cli")
     store.forget_old_copies()
-    err.print(f"erased {customer}: " + ", ".join(f"{v} {k}" for k, v in counts.items()))
+    err.print(f"erased {customer}: {counts_text(counts)}")
 
 
 @app.command()

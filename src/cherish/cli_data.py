@@ -17,6 +17,7 @@ from rich.progress import (
 )
 
 from cherish.cli import DbOption, app, err, friendly, run_server, settings_for, store_for
+from cherish.cli_text import plural, rate_text
 from cherish.config import DEFAULT_DATABASE_URL
 
 out = Console(soft_wrap=True)  # the login and the curl line must stay copyable
@@ -79,13 +80,15 @@ def demo(
     with store.read() as session:
         existing = session.scalar(select(func.count()).select_from(Customer))
     if existing and not rebuild:
-        err.print(f"the demo company is already built ({existing} customer records); --rebuild to start over")
+        err.print(f"the demo company is already built ({plural(existing, 'customer record')}); "
+                  "--rebuild to start over")
     else:
         with progress_bar() as bar:
             task = bar.add_task("building the demo company", total=customers)
             summary = build_demo(store, settings, people=customers, seed=seed, truth_path=truth,
                                  progress=lambda n: bar.advance(task, n), workers=workers)
-        err.print(f"built {summary.people} people, {summary.messages} events; ground truth in {truth}")
+        err.print(f"built {plural(summary.people, 'person', 'people')}, {plural(summary.messages, 'event')}; "
+                  f"ground truth in {truth}")
         if match:
             from cherish.identity.match_store import run_match
 
@@ -102,8 +105,8 @@ def demo(
                 result = analyze_store(store, settings, datetime.now(UTC).astimezone(settings.zone).date(),
                                        progress=lambda text: status.update(f"cherish analyze: {text}…"))
             rate = result["repeat_customer_rate"]
-            err.print(f"analyzed: {result['customers']} customers with a purchase, repeat-customer rate "
-                      f"{'—' if rate is None else f'{100 * rate:.1f}%'}")
+            err.print(f"analyzed: {plural(result['customers'], 'customer')} with a purchase, repeat-customer "
+                      f"rate {rate_text(rate)}")
     password = None
     with store.write() as session:
         if session.scalar(select(User).where(User.username == "admin")) is None:

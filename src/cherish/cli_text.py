@@ -16,6 +16,15 @@ def plural(count: int, word: str, many: str | None = None) -> str:
     return f"{count} {word if count == 1 else (many or word + 's')}"
 
 
+def counts_text(counts: dict[str, int]) -> str:
+    """``{"customers": 1, "other_events": 2}`` as ``1 customer, 2 other events``: keys are plural table names."""
+    words = []
+    for key, count in counts.items():
+        many = key.replace("_", " ")
+        words.append(plural(count, many[:-1] if many.endswith("s") else many, many))
+    return ", ".join(words)
+
+
 def score_text(kind: str, value: float | None, *, n: int | None = None, low: float | None = None,
                high: float | None = None) -> str:
     """A score as the overview page shows it: CSAT in percent, NPS and CES on their own scale, one decimal."""
