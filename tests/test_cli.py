@@ -112,3 +112,34 @@ def test_demo_unmerge_export_erase(run, tmp_path):
     erased = run("erase", "--customer", customer)
     assert erased.exit_code == 0 and "erased" in erased.stderr
     assert run("export", "--customer", customer).exit_code == 1
+
+
+def test_demo_prints_the_same_write_key_on_every_start(tmp_path, monkeypatch):
+    import re
+    import stat
+
+    from sqlalchemy import func, select
+
+    from cherish.access.models import ApiKey
+    from cherish.db.engine import open_store
+
+    url = f"sqlite:///{tmp_path / 'demo.db'}"
+    monkeypatch.setenv("CHERISH_DATABASE_URL", url)  # --db sets it for the process; put it back afterwards
+    args = ["demo", "--customers", "1", "--no-serve", "--no-match", "--no-analyze", "--db", url]
+    first = CliRunner().invoke(app, args, catch_exceptions=False)
+    assert first.exit_code == 0, first.stderr
+    assert "built 1 person, " in first.stderr  # not "1 people"
+    key = re.search(r"write key: (wk_\S+)", first.stdout).group(1)
+    again = CliRunner().invoke(app, args, catch_exceptions=False)
+    assert "already built" in again.stderr and f"write key: {key}" in again.stdout
+    kept = tmp_path / "demo-write-key"
+    assert kept.read_text().strip() == key and stat.S_IMODE(kept.stat().st_mode) == 0o600
+    store = open_store(url)
+    with store.read() as session:
+        assert session.scalar(select(func.count()).select_from(ApiKey)) == 1
+    store.dispose()
+    reset_settings()
+    assert CliRunner().invoke(app, ["keys", "revoke", "1", "--db", url]).exit_code == 0
+    renewed = CliRunner().invoke(app, args, catch_exceptions=False)  # a revoked key would not work: a new one
+    new_key = re.search(r"write key: (wk_\S+)", renewed.stdout).group(1)
+    assert new_key != key and kept.read_text().strip() == new_key

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from cherish.cli_text import plural, rate_text
 from cherish.config import DEFAULT_DATABASE_URL
 
 out = Console(soft_wrap=True)  # the login and the curl line must stay copyable
+DEMO_KEY_FILE = "demo-write-key"  # beside the store, like the ground truth
 
 
 def progress_bar(*, remaining: bool = False) -> Progress:
@@ -65,7 +67,7 @@ def demo(
     from sqlalchemy import func, select
 
     from cherish.access.models import User
-    from cherish.access.service import create_key, create_user
+    from cherish.access.service import create_user
     from cherish.customers.models import Customer
     from cherish.demo.build import build_demo
 
@@ -112,7 +114,7 @@ def demo(
         if session.scalar(select(User).where(User.username == "admin")) is None:
             password = secrets.token_urlsafe(12)
             create_user(session, username="admin", password=password, role="admin")
-        _, write_key = create_key(session, role="write", name="demo write key")
+        write_key = _demo_write_key(session, _beside_store(settings.database_url, DEMO_KEY_FILE))
     url = f"http://{host}:{port}"
     if serve:
         out.print(f"\n[bold]cherish demo[/bold] at [link={url}]{url}[/link]")
@@ -132,6 +134,29 @@ def demo(
     store.dispose()
     if serve:
         run_server(settings, dialect, host=host, port=port)
+
+
+def _demo_write_key(session, path: Path) -> str:  # type: ignore[no-untyped-def]
+    """The demo's write key, the same on every start so that what was set up with it keeps working.
+
+    The store keeps only a key's SHA-256, so the secret itself is kept in a file beside the store that only its
+    owner can read; a new key is made when that file is missing or its key no longer works (revoked, --rebuild).
+    """
+    from cherish.access.service import create_key, principal_for_key
+
+    try:
+        kept = path.read_text().strip()
+    except OSError:
+        kept = ""
+    if kept and principal_for_key(session, kept) is not None:
+        return kept
+    _, secret = create_key(session, role="write", name="demo write key")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(handle, 0o600)  # an existing file keeps its mode through open()
+    with os.fdopen(handle, "w") as file:
+        file.write(secret + "\n")
+    return secret
 
 
 def _beside_store(url: str, name: str) -> Path:
