@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import errno
 import functools
 import json
 import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
@@ -38,7 +39,11 @@ def friendly(func: F) -> F:
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
-            return func(*args, **kwargs)
+            result = func(*args, **kwargs)
+            sys.stdout.flush()  # a reader gone away shows here, where it can end quietly, not at interpreter exit
+            return result
+        except BrokenPipeError:
+            closed_pipe()
         except CherishError as exc:
             err.print(f"[red]error:[/red] {exc.message}", highlight=False, soft_wrap=True)
             raise typer.Exit(1) from None
@@ -54,6 +59,25 @@ def friendly(func: F) -> F:
             raise typer.Exit(1) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def closed_pipe() -> NoReturn:
+    """The reader of standard output went away (``| head -1``): stop quietly, with the status a shell gives a
+    process that SIGPIPE ended. Standard output goes to /dev/null so that the final flush cannot fail again
+    (Python's documentation, "Note on SIGPIPE"); SIGPIPE itself stays ignored, since `serve` writes to sockets."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # standard output is no file (a test runner's buffer): nothing to silence
+        pass
+    raise typer.Exit(141)
+
+
+class StdoutConsole(Console):
+    """Rich output for standard output: a closed pipe ends like one that `print` met, not with Rich's exit 1."""
+
+    def on_broken_pipe(self) -> None:
+        raise BrokenPipeError(errno.EPIPE, "standard output was closed")
 
 
 def settings_for(db: str | None = None) -> Settings:
@@ -163,7 +187,7 @@ def keys_list(db: str | None = DbOption) -> None:
         for key in list_keys(session):
             table.add_row(str(key.id), key.name, key.role, key.prefix + "…", key.created_at.strftime("%Y-%m-%d %H:%M"),
                           key.revoked_at.strftime("%Y-%m-%d %H:%M") if key.revoked_at else "")
-    Console().print(table)
+    StdoutConsole().print(table)
 
 
 @keys_app.command("revoke")

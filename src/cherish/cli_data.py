@@ -7,7 +7,6 @@ import secrets
 from pathlib import Path
 
 import typer
-from rich.console import Console
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -17,11 +16,11 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from cherish.cli import DbOption, app, err, friendly, run_server, settings_for, store_for
+from cherish.cli import DbOption, StdoutConsole, app, err, friendly, run_server, settings_for, store_for
 from cherish.cli_text import plural, rate_text
 from cherish.config import DEFAULT_DATABASE_URL
 
-out = Console(soft_wrap=True)  # the login and the curl line must stay copyable
+out = StdoutConsole(soft_wrap=True)  # the login and the curl line must stay copyable
 DEMO_KEY_FILE = "demo-write-key"  # beside the store, like the ground truth
 
 
