@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 from datetime import date
 from pathlib import Path
@@ -14,6 +13,7 @@ import typer
 from cherish.cli import app, err, friendly
 from cherish.cli_text import plural
 from cherish.errors import InvalidInput
+from cherish.spreadsheets import csv_writer
 
 clv_app = typer.Typer(help="Lifetime-value models (BG/NBD, Pareto/NBD, MBG/NBD, Gamma-Gamma) on transactions.",
                       no_args_is_help=True)
@@ -81,7 +81,7 @@ def _write_predictions(path: Path, summary: Any, model: Any, horizon: float, spe
         header.append("expected_value")
         extra.append(spend.expected_value(summary.frequency, np.nan_to_num(summary.monetary_value, nan=1.0)))
     with path.open("w", newline="") as handle:
-        writer = csv.writer(handle)
+        writer = csv_writer(handle)  # customer ids come from the user's data: none may run as a formula
         writer.writerow(header)
         for i, customer in enumerate(summary.customer_id):
             row = [customer, int(summary.frequency[i]), round(summary.recency[i], 6), round(summary.T[i], 6),
