@@ -21,7 +21,7 @@ from cherish.cli_text import plural, rate_text
 from cherish.config import DEFAULT_DATABASE_URL
 
 out = StdoutConsole(soft_wrap=True)  # the login and the curl line must stay copyable
-DEMO_KEY_FILE = "demo-write-key"  # beside the store, like the ground truth
+DEMO_KEY_FILE = "demo-write-key"  # kept beside the ground truth: the demo's own files stay together
 
 
 def progress_bar(*, remaining: bool = False) -> Progress:
@@ -113,7 +113,7 @@ def demo(
         if session.scalar(select(User).where(User.username == "admin")) is None:
             password = secrets.token_urlsafe(12)
             create_user(session, username="admin", password=password, role="admin")
-        write_key = _demo_write_key(session, _beside_store(settings.database_url, DEMO_KEY_FILE))
+        write_key = _demo_write_key(session, truth.parent / DEMO_KEY_FILE)
     url = f"http://{host}:{port}"
     if serve:
         out.print(f"\n[bold]cherish demo[/bold] at [link={url}]{url}[/link]")
@@ -138,8 +138,9 @@ def demo(
 def _demo_write_key(session, path: Path) -> str:  # type: ignore[no-untyped-def]
     """The demo's write key, the same on every start so that what was set up with it keeps working.
 
-    The store keeps only a key's SHA-256, so the secret itself is kept in a file beside the store that only its
-    owner can read; a new key is made when that file is missing or its key no longer works (revoked, --rebuild).
+    The store keeps only a key's SHA-256, so the secret itself is kept in a file beside the demo's ground truth
+    (beside a SQLite store, or in cherish-data/) that only its owner can read; a new key is made when that file
+    is missing or its key no longer works (revoked, --rebuild).
     """
     from cherish.access.service import create_key, principal_for_key
 
