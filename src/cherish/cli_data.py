@@ -193,11 +193,11 @@ def identity_match(
     if dry_run:
         for step in summary.plan:
             print(f"{step['action']}\t{step['customer_a']}\t{step['customer_b']}\t{step['probability']}")
-        err.print(f"dry run ({model}): {summary.candidates} customers compared, {summary.merged} would be merged, "
+        err.print(f"dry run ({model}): {plural(summary.candidates, 'customer')} compared, {summary.merged} would be merged, "
                   f"{summary.reviews} sent to review; nothing was stored", soft_wrap=True)
         return
     err.print(f"run {summary.run_id} ({'newly trained ' if summary.trained else 'kept '}model {summary.model_id}): "
-              f"{summary.candidates} customers compared: {summary.pairs} likely pairs, {summary.merged} merged "
+              f"{plural(summary.candidates, 'customer')} compared: {plural(summary.pairs, 'likely pair')}, {summary.merged} merged "
               f"(probability ≥ {settings.auto_merge_threshold}), {summary.reviews} sent to review "
               f"(≥ {settings.review_threshold}); `cherish identity undo {summary.run_id}` takes its merges back", soft_wrap=True)
 
@@ -230,7 +230,7 @@ def identity_undo(run: int = typer.Argument(..., help="The run's number (see `ch
         outcome = undo_run(session, settings, run_id=run, actor="cli")
     for item in outcome.not_undone:
         err.print(f"not undone: {item.merged_id} stays in {item.survivor_id}: {item.undo_note}", soft_wrap=True)
-    err.print(f"run {run} undone: {len(outcome.undone)} merges taken back, {len(outcome.not_undone)} could not be; "
+    err.print(f"run {run} undone: {plural(len(outcome.undone), 'merge')} taken back, {len(outcome.not_undone)} could not be; "
               "the pairs taken back wait for review", soft_wrap=True)
 
 
@@ -282,7 +282,7 @@ def identity_dedupe(
         for record_id in ids:
             writer.writerow([record_id, result.clusters.get(record_id, record_id)])
     clusters = len(set(result.clusters.get(i, i) for i in ids))
-    err.print(f"{len(ids)} rows, {clusters} distinct people; written to {output}")
+    err.print(f"{plural(len(ids), 'row')}, {plural(clusters, 'distinct person', 'distinct people')}; written to {output}")
 
 
 @app.command("import")
@@ -347,14 +347,14 @@ def import_file(
             writer = csv_writer(handle)
             writer.writerow(["row", "reason"])
             writer.writerows(report.rejected)
-        err.print(f"{len(report.rejected)} rows rejected; reasons in {target}")
+        err.print(f"{plural(len(report.rejected), 'row')} rejected; reasons in {target}")
     elif _is_reject_report(target):  # an earlier run's report no longer says anything true
         target.unlink()
         err.print(f"no row rejected: the reject report of an earlier run, {target}, was removed")
     if strict and report.rejected:
-        raise InvalidInput(f"--strict: nothing was stored because {len(report.rejected)} of {report.rows} rows are "
-                           f"invalid (first: row {report.rejected[0][0]}: {report.rejected[0][1]})")
-    err.print(f"{report.rows} row{'' if report.rows == 1 else 's'}: {report.stored} stored, {report.already} already stored (imported before), "
+        raise InvalidInput(f"--strict: nothing was stored: {len(report.rejected)} of {plural(report.rows, 'row')} invalid "
+                           f"(first: row {report.rejected[0][0]}: {report.rejected[0][1]})")
+    err.print(f"{plural(report.rows, 'row')}: {report.stored} stored, {report.already} already stored (imported before), "
               f"{len(report.rejected)} rejected")
     if match:
         from cherish.identity.match_store import run_match
