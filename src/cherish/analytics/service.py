@@ -184,6 +184,7 @@ def analyze_store(store: Store, settings: Settings, as_of: date, *, engine: str 
         result["stages"] = stage_summary(scores, known)
         result["health_distribution"] = health_distribution(scores)
         result["clv_distribution"] = clv_distribution(scores)
+        result["purchase_model"] = scores.model
         result["stage_flows"] = save_customer_scores(session, scores, as_of)
         save_snapshot(session, result)
     return result
