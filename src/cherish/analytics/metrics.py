@@ -176,3 +176,17 @@ def calibration_summary(purchases: Any, calibration_end: Any) -> Any:
         T=(ibis.literal(calibration_end) - known.first_day).cast("int64"),
         holdout=known.holdout.cast("int64"))
     return rows.group_by(["frequency", "recency", "T", "holdout"]).aggregate(customers=_.count())
+
+
+def repeat_within_days_by_cohort(purchases: Any) -> Any:
+    """Per acquisition cohort: customers, and the day gap from each one's first to second purchase day bucketed
+    by the windows the overview uses (90 and 365 days); whether a window has passed is decided by the caller."""
+    days = purchase_days(purchases)
+    ranked = days.mutate(n=ibis.row_number().over(group_by=days.customer_id, order_by=days.day))
+    first = ranked.filter(ranked.n == 0).select("customer_id", first=_.day, cohort=_.month)
+    second = ranked.filter(ranked.n == 1).select("customer_id", second=_.day)
+    joined = first.left_join(second, "customer_id")
+    gap = (joined.second - joined.first).cast("int64")
+    return joined.group_by("cohort").aggregate(
+        customers=_.count(), within_90=(gap <= 90).ifelse(1, 0).sum(),
+        within_365=(gap <= 365).ifelse(1, 0).sum()).order_by("cohort")
