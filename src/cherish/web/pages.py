@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from cherish.access.service import Principal, authenticate
 from cherish.api.auth import check_csrf, csrf_token, require
 from cherish.customers import service as customers
+from cherish.feedback import service as feedback
 from cherish.customers.summary import trait_text
 from cherish.errors import CherishError, NotFound
 from cherish.events import rejected as rejected_service
@@ -109,6 +110,7 @@ def customer_page(request: Request, customer_id: str, channel: str | None = None
             channel=channel, show=show, shows=TIMELINE_SHOWS,
             orders=customers.orders_of(session, customer.id, limit=50),
             notes=customers.notes_of(session, customer.id),
+            answers=feedback.answers_of(session, customer.id),
         )
 
 
