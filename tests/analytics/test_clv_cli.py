@@ -82,3 +82,17 @@ def test_dates_that_do_not_parse(tmp_path):
     assert result.exit_code == 1 and "--date-format" in result.stderr
     result = run("fit", str(CDNOW), *BASE[:-1], "30/09/1997", "--model", "bgnbd")
     assert result.exit_code == 1 and "not a date" in result.stderr
+
+
+def test_default_model_does_not_call_a_one_time_buyer_of_long_ago_alive(tmp_path):
+    """BG/NBD gives every one-time buyer P(alive) 1; the default chooses a model where it falls with time."""
+    out, predictions = tmp_path / "fit.json", tmp_path / "pred.csv"
+    result = run("fit", str(CDNOW), *BASE, "--holdout-end", "1998-06-30", "--json", str(out),
+                 "--predictions", str(predictions))
+    assert result.exit_code == 0, result.stderr
+    fit = json.loads(out.read_text())
+    assert fit["model"] in ("mbgnbd", "pareto") and fit["choice"]["model"] == fit["model"]
+    rows = list(csv.DictReader(predictions.open()))
+    # one-time buyers (in weeks): the one who bought longest before the calibration end has the lowest P(alive)
+    once = sorted((float(r["T"]), float(r["p_alive"])) for r in rows if r["frequency"] == "0")
+    assert once[-1][0] > 38 and once[-1][1] < 0.5 and once[-1][1] < once[0][1]
