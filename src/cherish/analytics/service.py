@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from cherish.analytics import metrics
 from cherish.analytics.consistency import consistency
-from cherish.analytics.customer_scores import (  # noqa: F401  (re-exported: where callers find them)
+from cherish.analytics.customer_scores import (
     CustomerScores,
     clv_distribution,
     customer_scores,

@@ -15,10 +15,10 @@ from starlette.concurrency import run_in_threadpool
 from cherish.access.service import Principal, authenticate
 from cherish.api.auth import check_csrf, csrf_token, require
 from cherish.customers import service as customers
-from cherish.feedback import service as feedback
 from cherish.customers.summary import trait_text
 from cherish.errors import CherishError, NotFound
 from cherish.events import rejected as rejected_service
+from cherish.feedback import service as feedback
 from cherish.identity import service as identity
 
 templates = Jinja2Templates(directory=Path(__file__).with_name("templates"))
