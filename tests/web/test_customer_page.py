@@ -3,8 +3,6 @@ name the traits hold."""
 
 from __future__ import annotations
 
-from datetime import date
-
 from cherish.events.service import ingest
 from tests.analytics.test_metrics import answer, order
 from tests.conftest import bearer
@@ -28,9 +26,11 @@ def test_customer_page_shows_answers_detractor_mark_and_every_health_reason(clie
         answer("ann", 1, "nps", 3, "2026-02-06T10:00:00Z", comment="The parcel came <b>late</b> and broken"),
         answer("ann", 2, "csat", 5, "2026-01-06T10:00:00Z", comment="Lovely shop", branch="North"),
     ]
-    with store.write() as session:
-        assert ingest(session, messages, settings=settings).rejected == []
-    analyze_store(store, settings, date(2026, 3, 31))
+    from tests.analytics.test_lifetime import AS_OF, _history
+
+    with store.write() as session:  # among sixty other buyers: enough for a purchase model, so P(alive) is known
+        assert ingest(session, _history() + messages, settings=settings).rejected == []
+    analyze_store(store, settings, AS_OF)
     page = client.get(f"/customers/{_ids(store)['ann']}", headers=bearer(keys["viewer"]))
     assert page.status_code == 200
     answers = page.text.split('id="answers"', 1)[1].split("</table>", 1)[0]
@@ -43,6 +43,7 @@ def test_customer_page_shows_answers_detractor_mark_and_every_health_reason(clie
                  "repeat purchases", "spend compared with other customers"):
         assert part in reasons, part
     assert reasons.count("<li>") == 4 and " of 40" in reasons
+    assert 'id="p-alive"' in page.text
 
 
 def test_after_a_merge_the_heading_is_the_name_the_traits_hold(client, store, settings, keys):

@@ -45,8 +45,9 @@ class CustomerScores:
         for values in zip(*(self.columns[n].tolist() for n in names), strict=True):
             row = dict(zip(names, values, strict=True))
             row["health_reasons"] = orjson.loads(row["health_reasons"])
-            if row["clv"] is not None and np.isnan(row["clv"]):
-                row["clv"] = None
+            for name in ("clv", "p_alive"):
+                if row[name] is not None and np.isnan(row[name]):
+                    row[name] = None
             yield row
 
 
@@ -70,6 +71,8 @@ def customer_scores(engine: Engine, as_of: date) -> CustomerScores:
     typical = float(np.median(gaps)) if len(gaps) else 60.0
     choice = purchase_model(engine, purchases, as_of, float(np.nanmax(cols["age"])) if len(days) else 0.0)
     alive, value = lifetime_values(cols, model=choice.model)
+    if len(alive) and np.isnan(alive).all():
+        choice.reason += "; not fitted: too few customers with repeat purchases, so no P(alive) and no value"
     staged = classify(cols, alive, typical, value)
     out = {"customer_id": np.asarray(cols["customer_id"], dtype=object)}
     for name in _RFM:
@@ -122,7 +125,8 @@ def save_customer_scores(session: Session, scores: CustomerScores, as_of: date) 
     clv = columns["clv"]
     bulk_insert_columns(session, CustomerScore.__table__, {
         "customer_id": ids, "as_of": np.full(len(ids), as_of, dtype=object),
-        **{name: columns[name] for name in ("recency_days", "frequency", "monetary", "r", "f", "m", "p_alive")},
+        **{name: columns[name] for name in ("recency_days", "frequency", "monetary", "r", "f", "m")},
+        "p_alive": np.where(np.isnan(columns["p_alive"]), None, columns["p_alive"]).astype(object),
         "stage": stages, "stage_since": since, "health": columns["health"],
         "health_reasons": columns["health_reasons"],
         "clv": np.where(np.isnan(clv), None, clv).astype(object),

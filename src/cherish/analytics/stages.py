@@ -26,7 +26,7 @@ def lifetime_values(customers: Mapping[str, np.ndarray], months: int = 12, disco
                     model: str = DEFAULT) -> tuple[np.ndarray, np.ndarray | None]:
     """P(alive) (``model``, MBG/NBD or Pareto/NBD, in days, fitted on all customers) and the discounted value of
     the next ``months`` (with Gamma-Gamma on the repeat buyers' mean repeat value). Without enough repeat buyers
-    to fit: P(alive) 1, no value.
+    to fit: P(alive) unknown (NaN), no value.
 
     ``customers`` holds columns: purchase_days, span and age (days), value and first_value (money).
     """
@@ -36,14 +36,14 @@ def lifetime_values(customers: Mapping[str, np.ndarray], months: int = 12, disco
     t_x = np.asarray(customers["span"], dtype=float)
     big_t = np.asarray(customers["age"], dtype=float)
     if (x > 0).sum() < 10:
-        return np.ones(len(x)), None
+        return np.full(len(x), np.nan), None
     try:
         fitted = fit_chosen(model, x, t_x, big_t)
     except ConvergenceError:
         try:  # the chosen model fitted the calibration period but not the whole history: the default then
             fitted = fit_chosen(DEFAULT, x, t_x, big_t)
         except ConvergenceError:
-            return np.ones(len(x)), None
+            return np.full(len(x), np.nan), None
     (ux, ut, ubig), inverse = unique_rows(x, t_x, big_t)  # P(alive) depends on these only: once per distinct row
     alive = fitted.p_alive(ux, ut, ubig)[inverse]
     repeat_value = (np.nan_to_num(np.asarray(customers["value"], dtype=float))
@@ -101,12 +101,17 @@ def classify(customers: Mapping[str, np.ndarray], alive: np.ndarray, typical_gap
         WEIGHTS[2] * np.minimum(days - 1, 5) / 5,
         WEIGHTS[3] * value_rank,
     ], axis=1)
-    health = np.round(contributions.sum(axis=1)).astype(np.int64)
-    order = np.argsort(-contributions, axis=1, kind="stable")  # ties keep the order of REASONS
+    known = ~np.isnan(contributions[:, 0])
+    # without a P(alive) (too few repeat buyers to fit a model) health is the other three parts out of their 60
+    # points, scaled to 100, and P(alive) is left out of the reasons: a guess of 1 would call a lapsed one-time
+    # buyer "still a customer"
+    health = np.round(np.where(known, np.nansum(contributions, axis=1),
+                               np.nansum(contributions, axis=1) * 100 / (100 - WEIGHTS[0]))).astype(np.int64)
+    order = np.argsort(-np.nan_to_num(contributions, nan=-1.0), axis=1, kind="stable")  # ties: the order of REASONS
     points = np.round(np.take_along_axis(contributions, order, axis=1), 1).tolist()
     heads = [f'{{"reason":{orjson.dumps(name).decode()},"of":{most},"points":' for name, most in zip(REASONS, WEIGHTS,
                                                                                                    strict=True)]
-    reasons = np.array(["[" + ",".join(f"{heads[i]}{p}}}" for i, p in zip(row, shown, strict=True)) + "]"
+    reasons = np.array(["[" + ",".join(f"{heads[i]}{p}}}" for i, p in zip(row, shown, strict=True) if p == p) + "]"
                         for row, shown in zip(order.tolist(), points, strict=True)], dtype=object)
     return {"stage": stage, "stage_onset": onset, "p_alive": np.asarray(alive, dtype=float), "health": health,
             "health_reasons": reasons,
