@@ -98,3 +98,17 @@ def test_output_by_suffix_and_the_older_spellings(tmp_path):
     assert bad.exit_code == 1 and "end the name in .json (the fit) or .csv" in bad.stderr
     twice = run("fit", str(CDNOW), *BASE, "--model", "bgnbd", "-o", str(fit_json), "--json", str(older_json))
     assert twice.exit_code == 1 and "give one" in twice.stderr
+
+
+def test_default_model_does_not_call_a_one_time_buyer_of_long_ago_alive(tmp_path):
+    """BG/NBD gives every one-time buyer P(alive) 1; the default chooses a model where it falls with time."""
+    out, predictions = tmp_path / "fit.json", tmp_path / "pred.csv"
+    result = run("fit", str(CDNOW), *BASE, "--holdout-end", "1998-06-30", "--json", str(out),
+                 "--predictions", str(predictions))
+    assert result.exit_code == 0, result.stderr
+    fit = json.loads(out.read_text())
+    assert fit["model"] in ("mbgnbd", "pareto") and fit["choice"]["model"] == fit["model"]
+    rows = list(csv.DictReader(predictions.open()))
+    # one-time buyers (in weeks): the one who bought longest before the calibration end has the lowest P(alive)
+    once = sorted((float(r["T"]), float(r["p_alive"])) for r in rows if r["frequency"] == "0")
+    assert once[-1][0] > 38 and once[-1][1] < 0.5 and once[-1][1] < once[0][1]

@@ -90,6 +90,22 @@ def _write_predictions(path: Path, summary: Any, model: Any, horizon: float, spe
             writer.writerow(row)
 
 
+def _choose(summary: Any) -> dict[str, Any]:
+    """MBG/NBD or Pareto/NBD: by holdout error when the summary has a holdout, else by log-likelihood (both have
+    four parameters)."""
+    from cherish.analytics.clv import ModifiedBetaGeo, ParetoNBD
+    from cherish.analytics.clv.select import choose_model
+
+    if summary.holdout_purchases is not None and summary.holdout_length:
+        return choose_model(summary.frequency, summary.recency, summary.T, summary.holdout_purchases,
+                            np.ones(len(summary.frequency)), summary.holdout_length).as_dict()
+    fits = {name: model().fit(summary.frequency, summary.recency, summary.T).log_likelihood_
+            for name, model in (("mbgnbd", ModifiedBetaGeo), ("pareto", ParetoNBD))}
+    best = max(fits, key=lambda name: fits[name])
+    return {"model": best, "reason": "higher log-likelihood (no holdout period given)",
+            "candidates": {name: {"log_likelihood": ll} for name, ll in fits.items()}}
+
+
 @clv_app.command("fit")
 @friendly
 def fit(
@@ -104,7 +120,10 @@ def fit(
                                            help="Compare predictions with the holdout up to this day."),
     period: str = typer.Option("week", "--period", metavar="PERIOD", help="day, or week (days/7)."),
     date_format: str | None = typer.Option(None, "--date-format", metavar="FORMAT", help=FORMAT_HELP),
-    model: str = typer.Option(..., "--model", metavar="MODEL", help="bgnbd, pareto or mbgnbd."),
+    model: str = typer.Option("auto", "--model", metavar="MODEL",
+                              help="auto (MBG/NBD or Pareto/NBD, whichever predicts the holdout better, or fits "
+                                   "better without one), mbgnbd, pareto, or bgnbd (P(alive) 1 for every one-time "
+                                   "buyer: it lets customers drop out only after a repeat purchase)."),
     output: list[Path] = typer.Option([], "--output", "-o", metavar="FILE",
                                       help="FILE.json: the fit (reusable by `clv predict`); FILE.csv: one row per "
                                            "customer. Repeatable."),
@@ -117,11 +136,16 @@ def fit(
 
     json_out, predictions = _outputs(output, json_out, predictions)
     cal_end, hold_end = _date(calibration_end, "--calibration-end"), _date(holdout_end, "--holdout-end")
-    model_class = _model(model)
+    if model != "auto":
+        _model(model)
     summary = _summary(transactions, customer_column, date_column, amount_column, date_format, cal_end, hold_end, period)
-    fitted = model_class().fit(summary.frequency, summary.recency, summary.T)
+    choice = _choose(summary) if model == "auto" else None
+    if choice is not None:
+        model = choice["model"]
+        err.print(f"chose {model}: {choice['reason']}")
+    fitted = _model(model)().fit(summary.frequency, summary.recency, summary.T)
     result: dict[str, Any] = {
-        "model": model, "params": fitted.params_, "log_likelihood": fitted.log_likelihood_,
+        "model": model, "choice": choice, "params": fitted.params_, "log_likelihood": fitted.log_likelihood_,
         "standard_errors": fitted.standard_errors_, "customers": int(len(summary.frequency)),
         "period": period, "calibration_end": cal_end.isoformat(),
     }

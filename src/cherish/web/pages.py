@@ -18,6 +18,7 @@ from cherish.customers import service as customers
 from cherish.customers.summary import trait_text
 from cherish.errors import CherishError, NotFound
 from cherish.events import rejected as rejected_service
+from cherish.feedback import service as feedback
 from cherish.identity import service as identity
 
 templates = Jinja2Templates(directory=Path(__file__).with_name("templates"))
@@ -109,6 +110,7 @@ def customer_page(request: Request, customer_id: str, channel: str | None = None
             channel=channel, show=show, shows=TIMELINE_SHOWS,
             orders=customers.orders_of(session, customer.id, limit=50),
             notes=customers.notes_of(session, customer.id),
+            answers=feedback.answers_of(session, customer.id),
         )
 
 
