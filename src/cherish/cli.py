@@ -110,17 +110,23 @@ def run_server(settings: Settings, dialect: str, *, host: str, port: int, worker
 
     import uvicorn
 
+    from cherish.api.edge import configure_logging
     from cherish.events.writer import WriterProcess
+
+    configure_logging(settings.log_level, access=settings.access_log)
+    # cherish writes its own access log (JSON, no query strings) and reads forwarded headers itself, from the
+    # proxies CHERISH_FORWARDED_ALLOW_IPS names: uvicorn's copies of both are off
+    server_options: dict[str, Any] = {"log_level": "warning", "access_log": False, "proxy_headers": False}
 
     writer = WriterProcess(settings) if intake_writer and dialect == "sqlite" else nullcontext()
     with writer:
         err.print(f"cherish is serving on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
         if workers > 1:
-            uvicorn.run("cherish.api.asgi:app", host=host, port=port, workers=workers, log_level="warning")
+            uvicorn.run("cherish.api.asgi:app", host=host, port=port, workers=workers, **server_options)
         else:
             from cherish.api.app import create_app
 
-            uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+            uvicorn.run(create_app(settings), host=host, port=port, **server_options)
 
 
 @keys_app.command("create")
