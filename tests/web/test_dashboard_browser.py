@@ -109,6 +109,7 @@ def test_content_security_policy_leaves_the_dashboard_working(browser, live_url,
     page.goto(f"{live_url}/overview")
     page.goto(f"{live_url}/docs")
     page.wait_for_selector("text=Send a batch of messages")
+    assert page.is_visible("button.authorize")  # the security schemes are declared
     assert violations == []
     page.evaluate("""() => { const s = document.createElement('script'); s.textContent = 'window.ran = 1';
                              document.body.appendChild(s); }""")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
@@ -16,7 +16,7 @@ router = APIRouter(prefix="/api/keys", tags=["access"])
 
 
 class KeyCreate(BaseModel):
-    role: str = Field(description="write, viewer, agent, manager or admin", examples=["viewer"])
+    role: Literal["write", "viewer", "agent", "manager", "admin"] = Field(examples=["viewer"])
     name: str | None = Field(None, max_length=200, pattern=r"^[^\x00]*$", description="A name to recognise it by.")
 
 

@@ -18,7 +18,7 @@ from cherish.access.service import instance_secret
 from cherish.access.views import router as keys_router
 from cherish.analytics.pages import router as overview_router
 from cherish.analytics.views import router as metrics_router
-from cherish.api import errors
+from cherish.api import errors, openapi
 from cherish.api.auth import Sessions
 from cherish.api.edge import Edge
 from cherish.config import Settings, get_settings
@@ -80,6 +80,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.forwarded_allow_ips)
     app.add_middleware(Edge)
     errors.install(app)
+    openapi.install(app)
 
     @app.get("/docs", include_in_schema=False)
     def docs() -> HTMLResponse:

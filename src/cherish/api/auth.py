@@ -50,8 +50,12 @@ def _lookup(request: Request) -> Principal | None:
 async def current_principal(request: Request) -> Principal:
     principal = await run_in_threadpool(_lookup, request)
     if principal is None:
+        intake = request.url.path.startswith("/v1/")
         if request.headers.get("authorization"):
-            raise Unauthorized("the key is unknown or revoked")
+            raise Unauthorized("the write key is unknown or revoked" if intake else "the key is unknown or revoked")
+        if intake:  # what Segment's and RudderStack's SDKs send: the write key as the Basic user name
+            raise Unauthorized("intake needs a write key as the Basic auth user name, with an empty password "
+                               "(Authorization: Basic base64(KEY:))")
         raise Unauthorized("this needs a key (Authorization: Bearer KEY) or a dashboard login")
     request.state.principal = principal
     return principal

@@ -44,13 +44,14 @@ def _flat(routes: list[Any]) -> Iterator[Any]:
 
 def allowed_methods(request: Request) -> list[str]:
     """Every method some route takes at this path: Starlette's own Allow names the first matching route's only
-    (GET /api/keys, not also POST)."""
-    methods: set[str] = set()
-    for route in _flat(request.app.router.routes):
-        regex, route_methods = getattr(route, "path_regex", None), getattr(route, "methods", None)
-        if regex is not None and route_methods and regex.match(request.scope["path"]):
-            methods |= set(route_methods)
-    return sorted(methods)
+    (GET /api/keys, not also POST). A path spelled out by a route (/api/customers/merge) is that route's alone, as
+    the API's document has it, though a template (/api/customers/{customer_id}) would match it too."""
+    path = request.scope["path"]
+    matching = [route for route in _flat(request.app.router.routes)
+                if getattr(route, "methods", None) and getattr(route, "path_regex", None) is not None
+                and route.path_regex.match(path)]
+    literal = [route for route in matching if getattr(route, "path", None) == path]
+    return sorted({method for route in (literal or matching) for method in route.methods})
 
 
 def store_refusal(exc: BaseException) -> InvalidInput | None:
