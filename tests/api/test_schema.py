@@ -19,7 +19,7 @@ from cherish.db.migrate import upgrade
 from tests.conftest import basic, bearer
 from tests.helpers import identify, track
 
-EXAMPLES = 12  # per operation and phase: the whole run stays under a minute on two cores
+EXAMPLES = 6  # per operation and phase: the whole run stays near a minute on two busy cores
 KEYS: dict[str, str] = {}
 
 
