@@ -137,8 +137,14 @@ def run_server(settings: Settings, dialect: str, *, host: str, port: int, worker
 
     import uvicorn
 
+    from cherish.api.edge import configure_logging
     from cherish.events.writer import WriterProcess
     from cherish.processes import SERVER_PID_VARIABLE, Stopped, stop_on_signals
+
+    configure_logging(settings.log_level, access=settings.access_log)
+    # cherish writes its own access log (JSON, no query strings) and reads forwarded headers itself, from the
+    # proxies CHERISH_FORWARDED_ALLOW_IPS names: uvicorn's copies of both are off
+    server_options: dict[str, Any] = {"log_level": "warning", "access_log": False, "proxy_headers": False}
 
     writer = WriterProcess(settings) if intake_writer and dialect == "sqlite" else nullcontext()
     try:
@@ -146,11 +152,11 @@ def run_server(settings: Settings, dialect: str, *, host: str, port: int, worker
             err.print(f"cherish is serving on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
             if workers > 1:
                 os.environ[SERVER_PID_VARIABLE] = str(os.getpid())
-                uvicorn.run("cherish.api.asgi:app", host=host, port=port, workers=workers, log_level="warning")
+                uvicorn.run("cherish.api.asgi:app", host=host, port=port, workers=workers, **server_options)
             else:
                 from cherish.api.app import create_app
 
-                uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+                uvicorn.run(create_app(settings), host=host, port=port, **server_options)
     except Stopped as signal_name:
         err.print(f"cherish stopped ({signal_name})")
     finally:

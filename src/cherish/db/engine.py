@@ -32,12 +32,10 @@ def _dumps(value: object) -> str:
     return orjson.dumps(value, default=str, option=orjson.OPT_SERIALIZE_NUMPY).decode()
 
 
-def _loads(value: str | bytes | float) -> object:
-    # SQLite gives a JSON column numeric affinity: the JSON text of a bare number (a rejected message that was
-    # just `1`) comes back as that number, not as text.
-    if isinstance(value, int | float):
-        return value
-    return orjson.loads(value)
+def _loads(value: str | bytes | int | float) -> Any:
+    # SQLite gives a JSON column NUMERIC affinity: a document that is a bare number ("5", as a rejected message may
+    # be) is stored, and read back, as that number
+    return value if isinstance(value, int | float) else orjson.loads(value)
 
 
 class WriterLock:

@@ -17,6 +17,7 @@ from cherish.errors import InvalidInput, PayloadTooLarge
 from cherish.events import rejected as rejected_service
 from cherish.events.models import RejectedPage, ReplayResult
 from cherish.events.service import message_size
+from cherish.events.shapes import ReplayRequest
 
 log = logging.getLogger("cherish.intake")
 router = APIRouter(tags=["intake"])
@@ -124,19 +125,11 @@ def list_rejected(
 
 @router.post("/api/intake/rejected/replay", response_model=ReplayResult, tags=["intake"])
 def replay_rejected(
-    request: Request, body: dict[str, Any] | None = None, principal: Principal = Depends(require("manager"))
+    request: Request, body: ReplayRequest | None = None, principal: Principal = Depends(require("manager"))
 ) -> dict[str, Any]:
     """Replay rejected events: all, those in ``ids``, or corrected payloads given as ``{"corrections": {id: msg}}``."""
-    ids = (body or {}).get("ids")
-    if ids is not None and (not isinstance(ids, list) or not all(isinstance(i, int) for i in ids)):
-        raise InvalidInput('"ids" must be a list of rejected-event ids')
-    raw_corrections = (body or {}).get("corrections") or {}
-    if not isinstance(raw_corrections, dict):
-        raise InvalidInput('"corrections" must map rejected-event ids to corrected messages')
-    try:
-        corrections = {int(k): v for k, v in raw_corrections.items()}
-    except ValueError:
-        raise InvalidInput('"corrections" keys must be rejected-event ids') from None
+    ids = body.ids if body else None
+    corrections = {int(k): v for k, v in body.corrections.items()} if body and body.corrections else {}
     if corrections and ids is None:
         ids = list(corrections)
     with request.app.state.store.write() as session:
