@@ -112,3 +112,65 @@ def test_demo_unmerge_export_erase(run, tmp_path):
     erased = run("erase", "--customer", customer)
     assert erased.exit_code == 0 and "erased" in erased.stderr
     assert run("export", "--customer", customer).exit_code == 1
+
+
+def test_demo_prints_the_same_write_key_on_every_start(tmp_path, monkeypatch):
+    import re
+    import stat
+
+    from sqlalchemy import func, select
+
+    from cherish.access.models import ApiKey
+    from cherish.db.engine import open_store
+
+    url = f"sqlite:///{tmp_path / 'demo.db'}"
+    monkeypatch.setenv("CHERISH_DATABASE_URL", url)  # --db sets it for the process; put it back afterwards
+    args = ["demo", "--customers", "1", "--no-serve", "--no-match", "--no-analyze", "--db", url]
+    first = CliRunner().invoke(app, args, catch_exceptions=False)
+    assert first.exit_code == 0, first.stderr
+    assert "built 1 person, " in first.stderr  # not "1 people"
+    key = re.search(r"write key: (wk_\S+)", first.stdout).group(1)
+    again = CliRunner().invoke(app, args, catch_exceptions=False)
+    assert "already built" in again.stderr and f"write key: {key}" in again.stdout
+    kept = tmp_path / "demo-write-key"
+    assert kept.read_text().strip() == key and stat.S_IMODE(kept.stat().st_mode) == 0o600
+    store = open_store(url)
+    with store.read() as session:
+        assert session.scalar(select(func.count()).select_from(ApiKey)) == 1
+    store.dispose()
+    reset_settings()
+    assert CliRunner().invoke(app, ["keys", "revoke", "1", "--db", url]).exit_code == 0
+    renewed = CliRunner().invoke(app, args, catch_exceptions=False)  # a revoked key would not work: a new one
+    new_key = re.search(r"write key: (wk_\S+)", renewed.stdout).group(1)
+    assert new_key != key and kept.read_text().strip() == new_key
+
+
+def test_a_pipe_closed_early_ends_quietly(tmp_path, monkeypatch):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from sqlalchemy import select
+
+    import cherish
+    from cherish.customers.models import Customer
+    from cherish.db.engine import open_store
+
+    url = f"sqlite:///{tmp_path / 'demo.db'}"
+    monkeypatch.setenv("CHERISH_DATABASE_URL", url)
+    built = CliRunner().invoke(app, ["demo", "--customers", "1", "--no-serve", "--no-match", "--no-analyze",
+                                     "--db", url])
+    assert built.exit_code == 0, built.stderr
+    store = open_store(url)
+    with store.read() as session:
+        customer = session.scalar(select(Customer.id).limit(1))
+    store.dispose()
+    env = {**os.environ, "CHERISH_DATABASE_URL": url, "PYTHONPATH": str(Path(cherish.__file__).parents[1])}
+    for command in (["keys", "list"], ["identity", "runs"], ["export", "--customer", customer]):
+        child = subprocess.Popen([sys.executable, "-m", "cherish", *command], env=env, stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE)
+        child.stdout.close()  # the reader is gone before the command writes a byte, as `| head -0` would be
+        stderr = child.stderr.read().decode()
+        assert child.wait(timeout=120) in (0, 141), (command, stderr)
+        assert stderr == "", (command, stderr)  # no traceback, no "error: Broken pipe"

@@ -2,22 +2,24 @@
 
 from __future__ import annotations
 
+import errno
 import functools
 import json
 import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
 
+from cherish.cli_text import ReadableGroup, counts_text
 from cherish.config import Settings, get_settings, reset_settings
 from cherish.errors import CherishError
 
 app = typer.Typer(help="cherish: remember every customer across every channel.", no_args_is_help=True,
-                  pretty_exceptions_enable=False)
+                  cls=ReadableGroup, pretty_exceptions_enable=False)
 db_app = typer.Typer(help="The operational database.", no_args_is_help=True)
 keys_app = typer.Typer(help="Write keys and API keys.", no_args_is_help=True)
 users_app = typer.Typer(help="Dashboard users.", no_args_is_help=True)
@@ -37,7 +39,11 @@ def friendly(func: F) -> F:
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
-            return func(*args, **kwargs)
+            result = func(*args, **kwargs)
+            sys.stdout.flush()  # a reader gone away shows here, where it can end quietly, not at interpreter exit
+            return result
+        except BrokenPipeError:
+            closed_pipe()
         except CherishError as exc:
             err.print(f"[red]error:[/red] {exc.message}", highlight=False, soft_wrap=True)
             raise typer.Exit(1) from None
@@ -53,6 +59,25 @@ def friendly(func: F) -> F:
             raise typer.Exit(1) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def closed_pipe() -> NoReturn:
+    """The reader of standard output went away (``| head -1``): stop quietly, with the status a shell gives a
+    process that SIGPIPE ended. Standard output goes to /dev/null so that the final flush cannot fail again
+    (Python's documentation, "Note on SIGPIPE"); SIGPIPE itself stays ignored, since `serve` writes to sockets."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # standard output is no file (a test runner's buffer): nothing to silence
+        pass
+    raise typer.Exit(141)
+
+
+class StdoutConsole(Console):
+    """Rich output for standard output: a closed pipe ends like one that `print` met, not with Rich's exit 1."""
+
+    def on_broken_pipe(self) -> None:
+        raise BrokenPipeError(errno.EPIPE, "standard output was closed")
 
 
 def settings_for(db: str | None = None) -> Settings:
@@ -75,7 +100,7 @@ def store_for(settings: Settings, *, migrate: bool = False):  # type: ignore[no-
     return store
 
 
-DbOption = typer.Option(None, "--db", help="Database URL (default: CHERISH_DATABASE_URL).")
+DbOption = typer.Option(None, "--db", metavar="URL", help="Database URL (default: CHERISH_DATABASE_URL).")
 
 
 @db_app.command("upgrade")
@@ -112,8 +137,14 @@ def run_server(settings: Settings, dialect: str, *, host: str, port: int, worker
 
     import uvicorn
 
+    from cherish.api.edge import configure_logging
     from cherish.events.writer import WriterProcess
     from cherish.processes import SERVER_PID_VARIABLE, Stopped, stop_on_signals
+
+    configure_logging(settings.log_level, access=settings.access_log)
+    # cherish writes its own access log (JSON, no query strings) and reads forwarded headers itself, from the
+    # proxies CHERISH_FORWARDED_ALLOW_IPS names: uvicorn's copies of both are off
+    server_options: dict[str, Any] = {"log_level": "warning", "access_log": False, "proxy_headers": False}
 
     writer = WriterProcess(settings) if intake_writer and dialect == "sqlite" else nullcontext()
     try:
@@ -121,11 +152,11 @@ def run_server(settings: Settings, dialect: str, *, host: str, port: int, worker
             err.print(f"cherish is serving on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
             if workers > 1:
                 os.environ[SERVER_PID_VARIABLE] = str(os.getpid())
-                uvicorn.run("cherish.api.asgi:app", host=host, port=port, workers=workers, log_level="warning")
+                uvicorn.run("cherish.api.asgi:app", host=host, port=port, workers=workers, **server_options)
             else:
                 from cherish.api.app import create_app
 
-                uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+                uvicorn.run(create_app(settings), host=host, port=port, **server_options)
     except Stopped as signal_name:
         err.print(f"cherish stopped ({signal_name})")
     finally:
@@ -134,8 +165,8 @@ def run_server(settings: Settings, dialect: str, *, host: str, port: int, worker
 
 @keys_app.command("create")
 @friendly
-def keys_create(role: str = typer.Option(..., help="write, viewer, agent, manager or admin."),
-                name: str | None = typer.Option(None, help="A name to recognise the key by."),
+def keys_create(role: str = typer.Option(..., metavar="ROLE", help="write, viewer, agent, manager or admin."),
+                name: str | None = typer.Option(None, metavar="NAME", help="A name to recognise the key by."),
                 db: str | None = DbOption) -> None:
     """Create a key and print it, alone on standard output, once."""
     from cherish.access.service import audit, create_key
@@ -162,12 +193,12 @@ def keys_list(db: str | None = DbOption) -> None:
         for key in list_keys(session):
             table.add_row(str(key.id), key.name, key.role, key.prefix + "…", key.created_at.strftime("%Y-%m-%d %H:%M"),
                           key.revoked_at.strftime("%Y-%m-%d %H:%M") if key.revoked_at else "")
-    Console().print(table)
+    StdoutConsole().print(table)
 
 
 @keys_app.command("revoke")
 @friendly
-def keys_revoke(key_id: int = typer.Argument(..., help="The key's id, from `cherish keys list`."),
+def keys_revoke(key_id: int = typer.Argument(..., metavar="ID", help="The key's id, from `cherish keys list`."),
                 db: str | None = DbOption) -> None:
     """Revoke a key: it stops working at once."""
     from cherish.access.service import audit, revoke_key
@@ -177,6 +208,9 @@ def keys_revoke(key_id: int = typer.Argument(..., help="The key's id, from `cher
         revoke_key(session, key_id=key_id)
         audit(session, actor="cli", action="key_revoke", subject=str(key_id))
     err.print(f"key {key_id} revoked")
+
+
+PASSWORD_HELP = "Read from standard input or a prompt when not given."
 
 
 def _password(password: str | None) -> str:
@@ -189,8 +223,9 @@ def _password(password: str | None) -> str:
 
 @users_app.command("create")
 @friendly
-def users_create(username: str = typer.Argument(...), role: str = typer.Option("viewer", help="viewer, agent, manager or admin."),
-                 password: str | None = typer.Option(None, help="Read from standard input or a prompt when not given."),
+def users_create(username: str = typer.Argument(..., metavar="USERNAME", help="The name to log in with."),
+                 role: str = typer.Option("viewer", metavar="ROLE", help="viewer, agent, manager or admin."),
+                 password: str | None = typer.Option(None, metavar="PASSWORD", help=PASSWORD_HELP),
                  db: str | None = DbOption) -> None:
     """Create a dashboard user."""
     from cherish.access.service import audit, create_user
@@ -204,8 +239,8 @@ def users_create(username: str = typer.Argument(...), role: str = typer.Option("
 
 @users_app.command("set-password")
 @friendly
-def users_set_password(username: str = typer.Argument(...),
-                       password: str | None = typer.Option(None, help="Read from standard input or a prompt when not given."),
+def users_set_password(username: str = typer.Argument(..., metavar="USERNAME", help="The user's login name."),
+                       password: str | None = typer.Option(None, metavar="PASSWORD", help=PASSWORD_HELP),
                        db: str | None = DbOption) -> None:
     """Set a new password for a dashboard user."""
     from cherish.access.service import set_password
@@ -218,7 +253,8 @@ def users_set_password(username: str = typer.Argument(...),
 
 @app.command()
 @friendly
-def erase(customer: str = typer.Option(..., "--customer", help="The customer's id."), db: str | None = DbOption) -> None:
+def erase(customer: str = typer.Option(..., "--customer", metavar="ID", help="The customer's id."),
+          db: str | None = DbOption) -> None:
     """Erase a customer's personal data from every table (privacy request)."""
     from cherish.customers.privacy import erase as erase_customer
 
@@ -226,13 +262,14 @@ def erase(customer: str = typer.Option(..., "--customer", help="The customer's i
     with store.write() as session:
         counts = erase_customer(session, customer, actor="cli")
     store.forget_old_copies()
-    err.print(f"erased {customer}: " + ", ".join(f"{v} {k}" for k, v in counts.items()))
+    err.print(f"erased {customer}: {counts_text(counts)}")
 
 
 @app.command()
 @friendly
-def export(customer: str = typer.Option(..., "--customer", help="The customer's id."),
-           output: Path | None = typer.Option(None, "--output", "-o", help="File to write (default: standard output)."),
+def export(customer: str = typer.Option(..., "--customer", metavar="ID", help="The customer's id."),
+           output: Path | None = typer.Option(None, "--output", "-o", metavar="FILE",
+                                              help="File to write (default: standard output)."),
            db: str | None = DbOption) -> None:
     """Export everything held about a customer as JSON (privacy request)."""
     from cherish.customers.privacy import export as export_customer
@@ -255,8 +292,9 @@ def export(customer: str = typer.Option(..., "--customer", help="The customer's 
 
 @identity_app.command("unmerge")
 @friendly
-def identity_unmerge(customer: str = typer.Option(..., "--customer", help="The customer's id."),
-                     identifier: str = typer.Option(..., "--identifier", help="TYPE:VALUE to split off."),
+def identity_unmerge(customer: str = typer.Option(..., "--customer", metavar="ID", help="The customer's id."),
+                     identifier: str = typer.Option(..., "--identifier", metavar="TYPE:VALUE",
+                                                    help="The identifier to split off."),
                      db: str | None = DbOption) -> None:
     """Split an identifier, and the events that carried it, into a customer of its own."""
     from cherish.identity.service import unmerge

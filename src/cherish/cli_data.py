@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from pathlib import Path
 
 import typer
-from rich.console import Console
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -16,10 +16,12 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from cherish.cli import DbOption, app, err, friendly, run_server, settings_for, store_for
+from cherish.cli import DbOption, StdoutConsole, app, err, friendly, run_server, settings_for, store_for
+from cherish.cli_text import plural, rate_text
 from cherish.config import DEFAULT_DATABASE_URL
 
-out = Console(soft_wrap=True)  # the login and the curl line must stay copyable
+out = StdoutConsole(soft_wrap=True)  # the login and the curl line must stay copyable
+DEMO_KEY_FILE = "demo-write-key"  # kept beside the ground truth: the demo's own files stay together
 
 
 def progress_bar(*, remaining: bool = False) -> Progress:
@@ -44,12 +46,12 @@ def _reset(store) -> None:  # type: ignore[no-untyped-def]
 @app.command()
 @friendly
 def demo(
-    customers: int = typer.Option(20_000, "--customers", help="How many people the demo company has."),
+    customers: int = typer.Option(20_000, "--customers", metavar="N", help="How many people the demo company has."),
     seed: int = typer.Option(7, "--seed", help="Same seed, same company (relative to today)."),
     db: str | None = DbOption,
     serve: bool = typer.Option(True, "--serve/--no-serve", help="Serve the dashboard and API afterwards."),
     rebuild: bool = typer.Option(False, "--rebuild", help="Throw the existing demo away and build it again."),
-    host: str = typer.Option("127.0.0.1", help="Interface to serve on."),
+    host: str = typer.Option("127.0.0.1", metavar="ADDRESS", help="Interface to serve on."),
     port: int = typer.Option(8000, help="Port to serve on."),
     truth: Path | None = typer.Option(None, help="Where to keep who-is-who (ground truth); default: demo-truth.csv "
                                                  "beside a SQLite store, else in cherish-data/."),
@@ -64,7 +66,7 @@ def demo(
     from sqlalchemy import func, select
 
     from cherish.access.models import User
-    from cherish.access.service import create_key, create_user
+    from cherish.access.service import create_user
     from cherish.customers.models import Customer
     from cherish.demo.build import build_demo
 
@@ -79,13 +81,15 @@ def demo(
     with store.read() as session:
         existing = session.scalar(select(func.count()).select_from(Customer))
     if existing and not rebuild:
-        err.print(f"the demo company is already built ({existing} customer records); --rebuild to start over")
+        err.print(f"the demo company is already built ({plural(existing, 'customer record')}); "
+                  "--rebuild to start over")
     else:
         with progress_bar() as bar:
             task = bar.add_task("building the demo company", total=customers)
             summary = build_demo(store, settings, people=customers, seed=seed, truth_path=truth,
                                  progress=lambda n: bar.advance(task, n), workers=workers)
-        err.print(f"built {summary.people} people, {summary.messages} events; ground truth in {truth}")
+        err.print(f"built {plural(summary.people, 'person', 'people')}, {plural(summary.messages, 'event')}; "
+                  f"ground truth in {truth}")
         if match:
             from cherish.identity.match_store import run_match
 
@@ -102,14 +106,14 @@ def demo(
                 result = analyze_store(store, settings, datetime.now(UTC).astimezone(settings.zone).date(),
                                        progress=lambda text: status.update(f"cherish analyze: {text}…"))
             rate = result["repeat_customer_rate"]
-            err.print(f"analyzed: {result['customers']} customers with a purchase, repeat-customer rate "
-                      f"{'—' if rate is None else f'{100 * rate:.1f}%'}")
+            err.print(f"analyzed: {plural(result['customers'], 'customer')} with a purchase, repeat-customer "
+                      f"rate {rate_text(rate)}")
     password = None
     with store.write() as session:
         if session.scalar(select(User).where(User.username == "admin")) is None:
             password = secrets.token_urlsafe(12)
             create_user(session, username="admin", password=password, role="admin")
-        _, write_key = create_key(session, role="write", name="demo write key")
+        write_key = _demo_write_key(session, truth.parent / DEMO_KEY_FILE)
     url = f"http://{host}:{port}"
     if serve:
         out.print(f"\n[bold]cherish demo[/bold] at [link={url}]{url}[/link]")
@@ -129,6 +133,30 @@ def demo(
     store.dispose()
     if serve:
         run_server(settings, dialect, host=host, port=port)
+
+
+def _demo_write_key(session, path: Path) -> str:  # type: ignore[no-untyped-def]
+    """The demo's write key, the same on every start so that what was set up with it keeps working.
+
+    The store keeps only a key's SHA-256, so the secret itself is kept in a file beside the demo's ground truth
+    (beside a SQLite store, or in cherish-data/) that only its owner can read; a new key is made when that file
+    is missing or its key no longer works (revoked, --rebuild).
+    """
+    from cherish.access.service import create_key, principal_for_key
+
+    try:
+        kept = path.read_text().strip()
+    except OSError:
+        kept = ""
+    if kept and principal_for_key(session, kept) is not None:
+        return kept
+    _, secret = create_key(session, role="write", name="demo write key")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(handle, 0o600)  # an existing file keeps its mode through open()
+    with os.fdopen(handle, "w") as file:
+        file.write(secret + "\n")
+    return secret
 
 
 def _beside_store(url: str, name: str) -> Path:
@@ -165,11 +193,11 @@ def identity_match(
     if dry_run:
         for step in summary.plan:
             print(f"{step['action']}\t{step['customer_a']}\t{step['customer_b']}\t{step['probability']}")
-        err.print(f"dry run ({model}): {summary.candidates} customers compared, {summary.merged} would be merged, "
+        err.print(f"dry run ({model}): {plural(summary.candidates, 'customer')} compared, {summary.merged} would be merged, "
                   f"{summary.reviews} sent to review; nothing was stored", soft_wrap=True)
         return
     err.print(f"run {summary.run_id} ({'newly trained ' if summary.trained else 'kept '}model {summary.model_id}): "
-              f"{summary.candidates} customers compared: {summary.pairs} likely pairs, {summary.merged} merged "
+              f"{plural(summary.candidates, 'customer')} compared: {plural(summary.pairs, 'likely pair')}, {summary.merged} merged "
               f"(probability ≥ {settings.auto_merge_threshold}), {summary.reviews} sent to review "
               f"(≥ {settings.review_threshold}); `cherish identity undo {summary.run_id}` takes its merges back", soft_wrap=True)
 
@@ -202,7 +230,7 @@ def identity_undo(run: int = typer.Argument(..., help="The run's number (see `ch
         outcome = undo_run(session, settings, run_id=run, actor="cli")
     for item in outcome.not_undone:
         err.print(f"not undone: {item.merged_id} stays in {item.survivor_id}: {item.undo_note}", soft_wrap=True)
-    err.print(f"run {run} undone: {len(outcome.undone)} merges taken back, {len(outcome.not_undone)} could not be; "
+    err.print(f"run {run} undone: {plural(len(outcome.undone), 'merge')} taken back, {len(outcome.not_undone)} could not be; "
               "the pairs taken back wait for review", soft_wrap=True)
 
 
@@ -216,12 +244,11 @@ def identity_dedupe(
     column: list[str] = typer.Option([], "--column", help="role=COLUMN, when a header name is not recognised."),
 ) -> None:
     """Find the rows of a file that are the same person, with the same matcher as `cherish identity match`."""
-    import csv
-
     from pyarrow import csv as pacsv
 
     from cherish.errors import InvalidInput
     from cherish.identity.matching import infer_roles, match_records
+    from cherish.spreadsheets import csv_writer
 
     if not input.is_file():
         raise InvalidInput(f"no such file: {input}")
@@ -250,25 +277,25 @@ def identity_dedupe(
         err.print(result.note, soft_wrap=True)
     ids = [str(v) for v in table.column(id_column.strip()).to_pylist()]
     with output.open("w", newline="") as handle:
-        writer = csv.writer(handle)
+        writer = csv_writer(handle)
         writer.writerow(["id", "cluster_id"])
         for record_id in ids:
             writer.writerow([record_id, result.clusters.get(record_id, record_id)])
     clusters = len(set(result.clusters.get(i, i) for i in ids))
-    err.print(f"{len(ids)} rows, {clusters} distinct people; written to {output}")
+    err.print(f"{plural(len(ids), 'row')}, {plural(clusters, 'distinct person', 'distinct people')}; written to {output}")
 
 
 @app.command("import")
 @friendly
 def import_file(
     path: Path = typer.Argument(..., help="A .csv, .tsv, .jsonl or .parquet file."),
-    kind: str | None = typer.Option(None, "--kind", help="customers, orders (one row per order line) or interactions; "
+    kind: str | None = typer.Option(None, "--kind", metavar="KIND", help="customers, orders (one row per order line) or interactions; "
                                                           "inferred from the columns when not given."),
-    map_: list[str] = typer.Option([], "--map", help="field=COLUMN, e.g. --map order_id=OrderNo (repeatable)."),
+    map_: list[str] = typer.Option([], "--map", metavar="FIELD=COLUMN", help="field=COLUMN, e.g. --map order_id=OrderNo (repeatable)."),
     mapping: Path | None = typer.Option(None, "--mapping", help="YAML file: kind, date_format, delimiter, decimal_comma and columns: {field: COLUMN}."),
-    date_format: str | None = typer.Option(None, "--date-format", help="strftime format of the timestamps, e.g. %Y%m%d."),
+    date_format: str | None = typer.Option(None, "--date-format", metavar="FORMAT", help="strftime format of the timestamps, e.g. %Y%m%d."),
     strict: bool = typer.Option(False, "--strict", help="Store nothing at all if any row is invalid."),
-    delimiter: str | None = typer.Option(None, "--delimiter", help="A CSV's delimiter (default: sniffed from its "
+    delimiter: str | None = typer.Option(None, "--delimiter", metavar="CHAR", help="A CSV's delimiter (default: sniffed from its "
                                                                   "header: comma, semicolon, tab or bar)."),
     decimal_comma: bool = typer.Option(False, "--decimal-comma", help="Numbers are written 1.234,50 (as where the "
                                                                       "decimal mark is a comma)."),
@@ -276,13 +303,15 @@ def import_file(
     match: bool = typer.Option(False, "--match", help="Run `cherish identity match` after the import."),
     db: str | None = DbOption,
 ) -> None:
-    """Load customers, orders or interactions from a file, through the same identity resolution as live events."""
-    import csv
+    """Load customers, orders or interactions from a file, through the same identity resolution as live events.
 
+    The exit status is 1 when any row was rejected (the reject report says which and why), 0 otherwise."""
     import yaml
 
     from cherish.errors import InvalidInput
-    from cherish.events.importer import count_rows, run_import
+    from cherish.events.files import count_rows
+    from cherish.events.importer import run_import
+    from cherish.spreadsheets import csv_writer
 
     columns: dict[str, str] = {}
     if mapping is not None:
@@ -312,17 +341,21 @@ def import_file(
                             strict=strict, progress=lambda n: bar.advance(task, n), delimiter=delimiter,
                             decimal_comma=decimal_comma)
         bar.update(task, total=report.rows, completed=report.rows)  # the count was an estimate for text files
-    if report.rejected:
-        target = rejects or path.with_name(path.name + ".rejects.csv")
+    target = rejects or path.with_name(path.name + ".rejects.csv")
+    if report.rejected:  # this run's report replaces an earlier run's
         with target.open("w", newline="") as handle:
-            writer = csv.writer(handle)
+            writer = csv_writer(handle)
             writer.writerow(["row", "reason"])
             writer.writerows(report.rejected)
-        err.print(f"{len(report.rejected)} rows rejected; reasons in {target}")
+        err.print(f"{plural(len(report.rejected), 'row')} rejected; reasons in {target}")
+    elif _is_reject_report(target):  # an earlier run's report no longer says anything true
+        target.unlink()
+        err.print(f"no row rejected: the reject report of an earlier run, {target}, was removed")
     if strict and report.rejected:
-        raise InvalidInput(f"--strict: nothing was stored because {len(report.rejected)} of {report.rows} rows are "
-                           f"invalid (first: row {report.rejected[0][0]}: {report.rejected[0][1]})")
-    err.print(f"{report.stored} of {report.rows} rows stored")
+        raise InvalidInput(f"--strict: nothing was stored: {len(report.rejected)} of {plural(report.rows, 'row')} invalid "
+                           f"(first: row {report.rejected[0][0]}: {report.rejected[0][1]})")
+    err.print(f"{plural(report.rows, 'row')}: {report.stored} stored, {report.already} already stored (imported before), "
+              f"{len(report.rejected)} rejected")
     if match:
         from cherish.identity.match_store import run_match
 
@@ -330,3 +363,14 @@ def import_file(
             summary = run_match(store, settings, actor="cli")
         err.print(f"identity match (run {summary.run_id}, `cherish identity undo {summary.run_id}` takes it back): "
                   f"{summary.merged} merged, {summary.reviews} sent to review", soft_wrap=True)
+    if report.rejected:  # a script or a scheduler learns that some rows need fixing
+        raise typer.Exit(1)
+
+
+def _is_reject_report(path: Path) -> bool:
+    """Whether ``path`` is a reject report `cherish import` wrote (never remove anything else)."""
+    try:
+        with path.open(newline="") as handle:
+            return handle.readline().strip() == "row,reason"
+    except (OSError, UnicodeDecodeError):
+        return False

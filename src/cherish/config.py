@@ -51,6 +51,14 @@ class Settings(BaseSettings):
     max_request_bytes: int = Field(500 * 1024, description="Largest intake request, after decompression.")
     session_max_age: int = Field(8 * 3600, description="Seconds a dashboard login lasts.")
     log_level: str = Field("INFO", description="Log level of the server (DEBUG, INFO, WARNING, ERROR).")
+    access_log: bool = Field(
+        True, description="`cherish serve` logs one JSON line per request on standard error (false: none).",
+    )
+    forwarded_allow_ips: str = Field(
+        "127.0.0.1",
+        description="Proxies whose X-Forwarded-For and X-Forwarded-Proto are believed: comma-separated addresses "
+                    "or networks, or * for any (only when nothing but the proxy can reach the server).",
+    )
     spark_master: str = Field("local[*]", description="Spark master URL for `cherish analyze --engine spark`.")
 
     @field_validator("timezone")

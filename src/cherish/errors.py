@@ -50,6 +50,17 @@ class Conflict(CherishError):
     status = 409
 
 
+class TooManyAttempts(CherishError):
+    """Too many failed attempts (logins): the caller may try again after ``retry_after`` seconds."""
+
+    code = "too_many_attempts"
+    status = 429
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message, details=[{"retry_after": retry_after}])
+        self.retry_after = retry_after
+
+
 class Unavailable(CherishError):
     """A part of the service is (re)starting: the request can be sent again (the SDKs retry a 5xx)."""
 

@@ -1,6 +1,6 @@
 """Imports every table so that metadata (and Alembic) sees the whole schema."""
 
-from cherish.access.models import ApiKey, AuditRecord, InstanceSetting, User
+from cherish.access.models import ApiKey, AuditRecord, InstanceSetting, LoginFailure, User
 from cherish.analytics.models import CustomerScore, MetricsSnapshot
 from cherish.customers.models import Consent, Customer, Note, Trait
 from cherish.events.models import Event, Order, OrderLine, RejectedEvent
@@ -17,5 +17,5 @@ from cherish.identity.models import (
 
 __all__ = [
     "Answer", "ApiKey", "AuditRecord", "CustomerScore", "MetricsSnapshot", "Consent", "Customer", "Event", "Identifier", "IdentityReview", "InstanceSetting",
-    "MatchModel", "MatchRun", "MatchRunMerge", "Merge", "NeverMerge", "Note", "Order", "OrderLine", "RejectedEvent", "Trait", "User",
+    "MatchModel", "MatchRun", "MatchRunMerge", "LoginFailure", "Merge", "NeverMerge", "Note", "Order", "OrderLine", "RejectedEvent", "Trait", "User",
 ]

@@ -133,7 +133,8 @@ def test_unfitted_model_and_spend_input_errors():
 
 
 def test_customer_lifetime_values_for_the_store(cdnow):
-    """The per-customer value `cherish analyze` writes back: BG/NBD in days and Gamma-Gamma on repeat buyers."""
+    """The per-customer value `cherish analyze` writes back: MBG/NBD (by default) in days and Gamma-Gamma on
+    repeat buyers."""
     from cherish.analytics.stages import lifetime_values
 
     x = np.asarray(cdnow.frequency, dtype=float)
@@ -146,5 +147,5 @@ def test_customer_lifetime_values_for_the_store(cdnow):
     busiest = int(np.argmax(cdnow.frequency))
     assert value[busiest] > np.percentile(value, 95)
     few = {name: column[:5] for name, column in rows.items()}
-    alive_few, value_few = lifetime_values(few)  # too few repeat buyers to fit: alive 1, no value
-    assert np.all(alive_few == 1) and value_few is None
+    alive_few, value_few = lifetime_values(few)  # too few repeat buyers to fit: P(alive) unknown, not 1; no value
+    assert np.all(np.isnan(alive_few)) and value_few is None

@@ -82,3 +82,33 @@ def test_dates_that_do_not_parse(tmp_path):
     assert result.exit_code == 1 and "--date-format" in result.stderr
     result = run("fit", str(CDNOW), *BASE[:-1], "30/09/1997", "--model", "bgnbd")
     assert result.exit_code == 1 and "not a date" in result.stderr
+
+
+def test_output_by_suffix_and_the_older_spellings(tmp_path):
+    fit_json, predictions = tmp_path / "fit.json", tmp_path / "pred.csv"
+    result = run("fit", str(CDNOW), *BASE, "--model", "bgnbd", "-o", str(fit_json), "--output", str(predictions))
+    assert result.exit_code == 0, result.stderr
+    assert "predictions for 2357 customers" in result.stderr
+    older_json, older_csv = tmp_path / "older.json", tmp_path / "older.csv"
+    assert run("fit", str(CDNOW), *BASE, "--model", "bgnbd", "--json", str(older_json),
+               "--predictions", str(older_csv)).exit_code == 0
+    assert json.loads(older_json.read_text()) == json.loads(fit_json.read_text())
+    assert older_csv.read_text() == predictions.read_text()
+    bad = run("fit", str(CDNOW), *BASE, "--model", "bgnbd", "-o", str(tmp_path / "fit.txt"))
+    assert bad.exit_code == 1 and "end the name in .json (the fit) or .csv" in bad.stderr
+    twice = run("fit", str(CDNOW), *BASE, "--model", "bgnbd", "-o", str(fit_json), "--json", str(older_json))
+    assert twice.exit_code == 1 and "give one" in twice.stderr
+
+
+def test_default_model_does_not_call_a_one_time_buyer_of_long_ago_alive(tmp_path):
+    """BG/NBD gives every one-time buyer P(alive) 1; the default chooses a model where it falls with time."""
+    out, predictions = tmp_path / "fit.json", tmp_path / "pred.csv"
+    result = run("fit", str(CDNOW), *BASE, "--holdout-end", "1998-06-30", "--json", str(out),
+                 "--predictions", str(predictions))
+    assert result.exit_code == 0, result.stderr
+    fit = json.loads(out.read_text())
+    assert fit["model"] in ("mbgnbd", "pareto") and fit["choice"]["model"] == fit["model"]
+    rows = list(csv.DictReader(predictions.open()))
+    # one-time buyers (in weeks): the one who bought longest before the calibration end has the lowest P(alive)
+    once = sorted((float(r["T"]), float(r["p_alive"])) for r in rows if r["frequency"] == "0")
+    assert once[-1][0] > 38 and once[-1][1] < 0.5 and once[-1][1] < once[0][1]

@@ -166,4 +166,4 @@ def test_consent_and_notes_need_an_agent(client, keys):
 def test_unknown_customer_is_404_in_the_error_shape(client, keys):
     response = client.get("/api/customers/cus_nope", headers=bearer(keys["viewer"]))
     assert response.status_code == 404
-    assert set(response.json()["error"]) == {"code", "message", "details"}
+    assert set(response.json()["error"]) == {"code", "message", "details", "request_id"}

@@ -50,8 +50,8 @@ def test_order_lines_with_flags_and_a_reject_report(cli, tmp_path):
     args = ["import", str(source), "--map", "order_id=OrderNo", "--map", "timestamp=placed", "--map", "quantity=qty",
             "--map", "branch=store", "--date-format", "%Y%m%d"]
     result = run(*args)
-    assert result.exit_code == 0, result.stderr
-    assert "3 of 5 rows stored" in result.stderr
+    assert result.exit_code == 1, result.stderr  # some rows were rejected
+    assert "5 rows: 3 stored, 0 already stored (imported before), 2 rejected" in result.stderr
     report = (tmp_path / "orders.csv.rejects.csv").read_text().splitlines()
     assert report == ["row,reason", "3,\"price must be a number, not 'oops'\"",
                       "4,\"the row has no identifier (user_id, anonymous_id, email, phone or loyalty_id)\""]
@@ -65,7 +65,7 @@ def test_order_lines_with_flags_and_a_reject_report(cli, tmp_path):
                                                              Identifier.customer_id == orders["A-4"].customer_id)) \
             == "bob@example.com"
     again = run(*args)  # the same file again stores nothing twice
-    assert again.exit_code == 0
+    assert again.exit_code == 1 and "5 rows: 0 stored, 3 already stored (imported before), 2 rejected" in again.stderr
     assert _count(store, Order) == 2 and _count(store, Event) == 2
 
 
@@ -89,13 +89,15 @@ def test_customers_from_parquet_join_live_identities(cli, tmp_path):
     path = tmp_path / "customers.parquet"
     pq.write_table(table, path)
     result = run("import", str(path), "--kind", "customers")
-    assert result.exit_code == 0, result.stderr
-    assert "2 of 2 rows stored" in result.stderr  # an unreadable phone is not an identifier, just not used
+    assert result.exit_code == 1, result.stderr
+    assert "1 stored, 0 already stored (imported before), 1 rejected" in result.stderr
+    assert (tmp_path / "customers.parquet.rejects.csv").read_text().splitlines()[1] == \
+        "2,phone 'x' is not a phone number"  # not stored under a customer known by nothing
     events = tmp_path / "events.jsonl"
     events.write_text(json.dumps({"event": "Store Visit", "email": "ANN@example.com", "timestamp": "2026-02-01",
                                   "channel": "store", "visit_minutes": 12}) + "\n" + "{broken\n")
     result = run("import", str(events))
-    assert result.exit_code == 0 and "1 of 2 rows stored" in result.stderr
+    assert result.exit_code == 1 and "2 rows: 1 stored" in result.stderr
     with store.read() as session:
         owners = set(session.scalars(select(Identifier.customer_id).where(Identifier.value.in_(["ann", "ann@example.com"]))))
         assert len(owners) == 1
@@ -118,7 +120,7 @@ def test_history_imported_after_live_events_moves_creation_back(cli, tmp_path, s
     source.write_text("order_id,email,timestamp,sku,price\nH-1,ann@example.com,2025-04-02,S1,10\n"
                       "H-2,ann@example.com,2024-06-30,S2,5\n")
     result = run("import", str(source))
-    assert result.exit_code == 0 and "2 of 2 rows stored" in result.stderr
+    assert result.exit_code == 0 and "2 rows: 2 stored" in result.stderr
     with store.read() as session:
         customers = session.execute(select(Customer.id, Customer.created_at)).all()
     assert len(customers) == 1 and customers[0].created_at.isoformat().startswith("2024-06-30")
@@ -136,8 +138,8 @@ def test_a_spreadsheet_export_with_semicolons_and_decimal_commas(cli, tmp_path):
                        "E-2;bob@example.com;2026-01-03;S2;oops;\r\n"
                        "E-3;cy@example.com;2026-01-04;S3;inf;\r\n".encode())
     result = run("import", str(source), "--decimal-comma")
-    assert result.exit_code == 0, result.stderr
-    assert "2 of 4 rows stored" in result.stderr
+    assert result.exit_code == 1, result.stderr
+    assert "4 rows: 2 stored" in result.stderr
     report = (tmp_path / "export.csv.rejects.csv").read_text().splitlines()
     assert report[1:] == ["3,\"price must be a number, not 'oops'\"", "4,\"price must be a finite number, not 'inf'\""]
     with store.read() as session:
@@ -150,10 +152,10 @@ def test_the_delimiter_is_sniffed_or_given(cli, tmp_path):
     run, store = cli
     quoted = tmp_path / "quoted.csv"  # a semicolon inside a quoted header does not make it the delimiter
     quoted.write_text('order_id,email,timestamp,"sku;code",price\nQ-1,ann@example.com,2026-01-02,S1,3\n')
-    assert "1 of 1 rows stored" in run("import", str(quoted), "--map", "sku=sku;code").stderr
+    assert "1 row: 1 stored" in run("import", str(quoted), "--map", "sku=sku;code").stderr
     tabbed = tmp_path / "tabbed.txt"
     tabbed.write_text("order_id\temail\ttimestamp\tprice\nT-1\tbob@example.com\t2026-01-02\t4\n")
-    assert "1 of 1 rows stored" in run("import", str(tabbed), "--delimiter", "tab").stderr
+    assert "1 row: 1 stored" in run("import", str(tabbed), "--delimiter", "tab").stderr
     bad = run("import", str(tabbed), "--delimiter", "ab")
     assert bad.exit_code == 1 and "the delimiter must be one character" in bad.stderr
     with store.read() as session:
@@ -179,18 +181,18 @@ def test_import_input_errors(cli, tmp_path):
     assert _count(store, Order) == 0
 
 
-MIXED = """order_id,email,phone,user_id,timestamp,sku,product_name,price,quantity,total,currency,channel,branch,gift
-B-1,cy@example.com,,,2026-02-01T10:00:00Z,S1,Beans,12.5,2,,eur,Store,Portland,yes
-B-1,cy@example.com,,,2026-02-01T10:00:00Z,S2,Mug,8,,,,,,
-B-2,,+1 503 555 0100,,2026-02-02,S1,Beans,12.5,1,20,,web,,
-B-3,cy@example.com,+1 503 555 0100,,2026-02-03T09:30:00+01:00,,,,,31.5,usd,App,Seattle,
-B-4,dee@example.com,,u-9,2026-02-04,S3,Filter,3,3,,,,,no
-B-5,dee@example.com,,,2026-02-05,S3,Filter,x,1,,,,,
-B-6,,,,2026-02-06,S3,Filter,3,1,,,,,
-B-7,eve@example.com,,,,S3,Filter,3,1,,,,,
-B-8,eve@example.com,,,2026-02-08,S3,Filter,3,1,,,,,
-LIVE-1,eve@example.com,,,2026-02-09,S9,Kettle,40,1,,,,,
-B-1,cy@example.com,,,2026-02-01T10:00:00Z,S3,Filter,1,1,,,,,
+MIXED = """order_id,email,phone,user_id,timestamp,sku,product_name,price,quantity,total,currency,channel,branch,gift,first_name,last_name
+B-1,cy@example.com,,,2026-02-01T10:00:00Z,S1,Beans,12.5,2,,eur,Store,Portland,yes,Cy,Moss
+B-1,cy@example.com,,,2026-02-01T10:00:00Z,S2,Mug,8,,,,,,,Cy,Moss
+B-2,,+1 503 555 0100,,2026-02-02,S1,Beans,12.5,1,20,,web,,,Uma,
+B-3,cy@example.com,+1 503 555 0100,,2026-02-03T09:30:00+01:00,,,,,31.5,usd,App,Seattle,,Cyrus,Moss
+B-4,dee@example.com,,u-9,2026-02-04,S3,Filter,3,3,,,,,no,Dee,
+B-5,dee@example.com,,,2026-02-05,S3,Filter,x,1,,,,,,,
+B-6,,,,2026-02-06,S3,Filter,3,1,,,,,,,
+B-7,eve@example.com,,,,S3,Filter,3,1,,,,,,,
+B-8,eve@example.com,,,2026-02-08,S3,Filter,3,1,,,,,,,Hall
+LIVE-1,eve@example.com,,,2026-02-09,S9,Kettle,40,1,,,,,,Eve,Hall
+B-1,cy@example.com,,,2026-02-01T10:00:00Z,S3,Filter,1,1,,,,,,Cy,Moss
 """
 
 
@@ -212,7 +214,10 @@ def _tables(store):  # type: ignore[no-untyped-def]
         events = sorted((e.message_id, name[e.customer_id], e.type, e.event, e.channel, e.timestamp,
                          tuple(e.identifiers), json.dumps(e.payload, sort_keys=True))
                         for e in session.scalars(select(Event)))
-    return sorted(identifiers), orders, lines, events
+        traits = sorted((name[t.customer_id], t.name, t.value, t.source, t.updated_at)
+                        for t in session.scalars(select(Trait)))
+        names = sorted((name[c.id], c.name) for c in session.scalars(select(Customer)) if c.id in name)
+    return sorted(identifiers), orders, lines, events, traits, names
 
 
 @pytest.mark.parametrize(("strict", "chunk"), [(False, 100_000), (True, 100_000), (False, 3)])
@@ -259,7 +264,11 @@ def test_bulk_and_row_by_row_imports_store_the_same(tmp_path, monkeypatch, stric
     elif not strict:
         assert [n for n, _ in rejected] == [6, 7, 8]  # bad price, no identifier, no timestamp
         assert stored == 8
-    identifiers, orders, lines, _ = tables
+    identifiers, orders, lines, _, traits, names = tables
+    # names are customer traits (never product lines), and the merged customer's name is the last one given
+    assert [shown for who, shown in names if "user_id:u-1" in who] == ["Cyrus Moss"]
+    assert {(name, value) for who, name, value, _, _ in traits if "user_id:u-1" in who} == {
+        ("first_name", "Cyrus"), ("last_name", "Moss")}
     merged = {o[0]: o[1] for o in orders}
     # B-3 carries cy's email and the phone of u-1: the two customers are one
     assert merged["B-1"] == merged["B-3"] == merged["B-2"]
@@ -274,8 +283,8 @@ def test_a_nul_character_rejects_its_row(cli, tmp_path):
     source.write_bytes(b"order_id,email,timestamp,product_name,price\nN-1,nul@example.com,2026-01-01,Be\x00ans,2\n"
                        b"N-2,ok@example.com,2026-01-02,Mug,3\n")
     result = run("import", str(source))
-    assert result.exit_code == 0, result.stderr
-    assert "1 of 2 rows stored" in result.stderr
+    assert result.exit_code == 1, result.stderr
+    assert "2 rows: 1 stored" in result.stderr
     report = (tmp_path / "orders.csv.rejects.csv").read_text()
     assert "NUL" in report and report.splitlines()[1].startswith("1,")
     assert _count(store, Order) == 1
@@ -283,7 +292,7 @@ def test_a_nul_character_rejects_its_row(cli, tmp_path):
 
 def test_row_counts_for_the_progress_bar(tmp_path):
     """The import's progress bar knows its total: lines of text files (without a CSV's header), Parquet's footer."""
-    from cherish.events.importer import count_rows
+    from cherish.events.files import count_rows
 
     (tmp_path / "a.csv").write_text("order_id,email\nA,a@example.com\nB,b@example.com\n")
     (tmp_path / "b.csv").write_text("order_id,email\nA,a@example.com\nB,b@example.com")  # no final line break

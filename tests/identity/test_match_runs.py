@@ -96,7 +96,7 @@ def test_the_demo_matched_three_times_keeps_its_precision_and_recall(demo):
 
     undone = CliRunner().invoke(app, ["identity", "undo", str(first_run)])
     assert undone.exit_code == 0, undone.stderr
-    assert f"{runs[0].merged} merges taken back, 0 could not be" in undone.stderr
+    assert f"{runs[0].merged} merge{'' if runs[0].merged == 1 else 's'} taken back, 0 could not be" in undone.stderr
     assert score(store, truth) == before  # every merge of the run taken back, nothing else
     with store.read() as session:
         waiting = session.scalar(select(func.count()).select_from(IdentityReview)
@@ -239,7 +239,7 @@ def test_dedupe_of_a_file_too_small_to_train_joins_exact_duplicates(tmp_path):
         "2 records are too few to train a matching model (it takes 100): only exact duplicates were joined"]
     rows = {r["id"]: r["cluster_id"] for r in csv.DictReader(out.open())}
     assert rows["1"] == rows["2"]
-    assert "2 rows, 1 distinct people" in result.stderr
+    assert "2 rows, 1 distinct person;" in result.stderr
 
 
 def test_revision_0007_matches_the_tables_and_goes_down_cleanly(db_url):

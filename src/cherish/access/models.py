@@ -35,6 +35,21 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     disabled_at: Mapped[datetime | None]
+    # A session holds the epoch it began in; logging out or a new password moves the epoch on, which ends every
+    # session of the user at once (the signed cookie itself cannot be taken back).
+    session_epoch: Mapped[int] = mapped_column(default=0, server_default="0")
+
+
+class LoginFailure(Base):
+    """Recent failed logins of one account or one address, kept in the store so that every server process counts
+    them together. The key is a keyed hash: a name typed at the login form may be a password typed in the wrong box."""
+
+    __tablename__ = "login_failures"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int]
+    last_failed_at: Mapped[datetime]
+    blocked_until: Mapped[datetime | None]
 
 
 class AuditRecord(Base):

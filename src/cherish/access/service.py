@@ -9,7 +9,7 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from cherish.access.models import KEY_ROLES, ROLES, ApiKey, AuditRecord, InstanceSetting, User
@@ -59,12 +59,25 @@ def list_keys(session: Session) -> list[ApiKey]:
 
 
 def revoke_key(session: Session, *, key_id: int) -> ApiKey:
+    """Revoke a key; never the last admin credential, which would leave the instance with nobody to manage keys."""
     key = session.get(ApiKey, key_id)
     if key is None:
         raise NotFound(f"no key with id {key_id}")
     if key.revoked_at is None:
+        if key.role == "admin" and admin_credentials(session) <= 1:
+            raise Conflict("this is the last admin key and there is no admin user: create another admin key "
+                           "(`cherish keys create --role admin`) or user before revoking it")
         key.revoked_at = utcnow()
     return key
+
+
+def admin_credentials(session: Session) -> int:
+    """How many live credentials can administer the instance: admin keys not revoked, admin users not disabled."""
+    keys = session.scalar(select(func.count()).select_from(ApiKey).where(ApiKey.role == "admin",
+                                                                         ApiKey.revoked_at.is_(None)))
+    users = session.scalar(select(func.count()).select_from(User).where(User.role == "admin",
+                                                                        User.disabled_at.is_(None)))
+    return (keys or 0) + (users or 0)
 
 
 def principal_for_key(session: Session, secret: str) -> Principal | None:
@@ -101,10 +114,12 @@ def set_password(session: Session, *, username: str, password: str) -> User:
         raise NotFound(f"no user named {username!r}")
     _check_password(password)
     user.password_hash = _hasher.hash(password)
+    user.session_epoch += 1  # whoever logged in with the old password is logged out
     return user
 
 
-def authenticate(session: Session, *, username: str, password: str) -> Principal | None:
+def authenticate(session: Session, *, username: str, password: str) -> tuple[Principal, int] | None:
+    """The user and their session epoch when the password is right; None otherwise."""
     user = session.scalar(select(User).where(User.username == username, User.disabled_at.is_(None)))
     if user is None:
         _hasher.hash(password)  # same cost whether or not the user exists
@@ -113,12 +128,19 @@ def authenticate(session: Session, *, username: str, password: str) -> Principal
         _hasher.verify(user.password_hash, password)
     except (VerificationError, InvalidHashError):
         return None
-    return Principal("user", user.username, user.role)
+    return Principal("user", user.username, user.role), user.session_epoch
 
 
-def principal_for_user(session: Session, username: str) -> Principal | None:
-    user = session.scalar(select(User).where(User.username == username, User.disabled_at.is_(None)))
+def principal_for_user(session: Session, username: str, epoch: int) -> Principal | None:
+    """Who holds a dashboard session begun in ``epoch``; None once the user logged out or changed password."""
+    user = session.scalar(select(User).where(User.username == username, User.disabled_at.is_(None),
+                                             User.session_epoch == epoch))
     return Principal("user", user.username, user.role) if user else None
+
+
+def end_sessions(session: Session, *, username: str) -> None:
+    """End every dashboard session of the user (logging out: a copied cookie stops working too)."""
+    session.execute(update(User).where(User.username == username).values(session_epoch=User.session_epoch + 1))
 
 
 def audit(session: Session, *, actor: str, action: str, subject: str | None = None,

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from cherish.access import service
 from cherish.access.service import Principal
@@ -16,8 +16,8 @@ router = APIRouter(prefix="/api/keys", tags=["access"])
 
 
 class KeyCreate(BaseModel):
-    role: str
-    name: str | None = None
+    role: Literal["write", "viewer", "agent", "manager", "admin"] = Field(examples=["viewer"])
+    name: str | None = Field(None, max_length=200, pattern=r"^[^\x00]*$", description="A name to recognise it by.")
 
 
 class KeyRead(BaseModel):

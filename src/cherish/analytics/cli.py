@@ -10,24 +10,37 @@ import typer
 
 from cherish.analytics.clv_cli import _date
 from cherish.cli import DbOption, app, err, friendly, settings_for, store_for
+from cherish.cli_text import plural, rate_text, score_text
 from cherish.errors import InvalidInput
 
 
 @app.command()
 @friendly
 def analyze(
-    engine: str = typer.Option("duckdb", "--engine", help="duckdb (in-process), spark, or database (PostgreSQL)."),
-    as_of: str | None = typer.Option(None, "--as-of", help="Measure as of this day (default: today, business time)."),
-    json_out: Path | None = typer.Option(None, "--json", help="Also write the metrics as JSON."),
-    orders: Path | None = typer.Option(None, "--orders", help="Analyse an orders file instead of the store."),
-    customer_column: str = typer.Option("customer_id", "--customer-column"),
-    date_column: str = typer.Option("date", "--date-column"),
-    amount_column: str | None = typer.Option(None, "--amount-column"),
-    date_format: str | None = typer.Option(None, "--date-format", help="strftime format, e.g. %Y%m%d."),
-    channel_column: str | None = typer.Option(None, "--channel-column"),
-    branch_column: str | None = typer.Option(None, "--branch-column"),
-    window_start: str | None = typer.Option(None, "--window-start", help="Windowed repeat rate: first day."),
-    window_end: str | None = typer.Option(None, "--window-end", help="Windowed repeat rate: last day."),
+    engine: str = typer.Option("duckdb", "--engine", metavar="ENGINE",
+                               help="duckdb (in-process), spark, or database (PostgreSQL)."),
+    as_of: str | None = typer.Option(None, "--as-of", metavar="DATE",
+                                     help="Measure as of this day (default: today, business time)."),
+    output: Path | None = typer.Option(None, "--output", "-o", metavar="FILE",
+                                       help="Write the metrics there as JSON instead of to standard output."),
+    json_out: Path | None = typer.Option(None, "--json", metavar="FILE", help="Older spelling of --output."),
+    orders: Path | None = typer.Option(None, "--orders", metavar="FILE",
+                                       help="Analyse an orders file instead of the store."),
+    customer_column: str = typer.Option("customer_id", "--customer-column", metavar="COLUMN",
+                                        help="With --orders: the column that names the customer."),
+    date_column: str = typer.Option("date", "--date-column", metavar="COLUMN",
+                                    help="With --orders: the column with the order's day or time."),
+    amount_column: str | None = typer.Option(None, "--amount-column", metavar="COLUMN",
+                                             help="With --orders: the column with the order's amount."),
+    date_format: str | None = typer.Option(None, "--date-format", metavar="FORMAT",
+                                           help="strftime format, e.g. %Y%m%d."),
+    channel_column: str | None = typer.Option(None, "--channel-column", metavar="COLUMN",
+                                              help="With --orders: the column with the channel (web, store…)."),
+    branch_column: str | None = typer.Option(None, "--branch-column", metavar="COLUMN",
+                                             help="With --orders: the column with the branch or store."),
+    window_start: str | None = typer.Option(None, "--window-start", metavar="DATE",
+                                            help="Windowed repeat rate: first day."),
+    window_end: str | None = typer.Option(None, "--window-end", metavar="DATE", help="Windowed repeat rate: last day."),
     db: str | None = DbOption,
 ) -> None:
     """Repeat-customer rate, cohort retention and experience scores; saved as a dated snapshot in the store."""
@@ -37,6 +50,9 @@ def analyze(
     from cherish.analytics.service import analyze as run
     from cherish.analytics.service import analyze_store
 
+    if output and json_out and output != json_out:
+        raise InvalidInput("give --output or its older spelling --json, not both")
+    json_out = output or json_out
     settings = settings_for(db)
     day = _date(as_of, "--as-of") or datetime.now(UTC).astimezone(settings.zone).date()
     window = None
@@ -67,12 +83,12 @@ def analyze(
     text = json.dumps(result, indent=2, default=str)
     if json_out:
         json_out.write_text(text + "\n")
-    rate = result["repeat_customer_rate"]
-    err.print(f"{result['customers']} customers with a purchase; repeat-customer rate "
-              f"{'—' if rate is None else f'{100 * rate:.1f}%'} as of {day} ({engine})")
+    err.print(f"{plural(result['customers'], 'customer')} with a purchase; repeat-customer rate "
+              f"{rate_text(result['repeat_customer_rate'])} as of {day} ({engine})")
     for kind, score in result["scores"].items():
-        if score["value"] is not None:
-            err.print(f"  {kind}: {score['value']:.2f} (n={score['n']})")
+        if score["value"] is not None:  # as the overview page shows them: CSAT in percent
+            err.print("  " + score_text(kind, score["value"], n=score["n"], low=score.get("low"),
+                                        high=score.get("high")))
     if not json_out:
         print(text)
     if result["customers"] == 0 and orders is not None:
@@ -81,9 +97,16 @@ def analyze(
 
 @app.command()
 @friendly
-def report(html: Path = typer.Option(..., "--html", help="Where to write the report."),
+def report(output: Path | None = typer.Option(None, "--output", "-o", metavar="FILE",
+                                             help="Where to write the report (HTML)."),
+           html: Path | None = typer.Option(None, "--html", metavar="FILE", help="Older spelling of --output."),
            db: str | None = DbOption) -> None:
     """Write the overview of the latest `cherish analyze` as one self-contained HTML file to share."""
+    if output and html and output != html:
+        raise InvalidInput("give --output or its older spelling --html, not both")
+    target = output or html
+    if target is None:
+        raise InvalidInput("say where to write the report: --output FILE.html")
     from cherish.analytics.pages import report_html
     from cherish.analytics.service import latest_snapshot
 
@@ -93,5 +116,5 @@ def report(html: Path = typer.Option(..., "--html", help="Where to write the rep
         if snapshot is None:
             raise InvalidInput("no metrics yet: run `cherish analyze` first")
         metrics = snapshot.metrics
-    html.write_text(report_html(metrics))
-    err.print(f"report as of {metrics['as_of']} written to {html}")
+    target.write_text(report_html(metrics))
+    err.print(f"report as of {metrics['as_of']} written to {target}")

@@ -13,8 +13,10 @@ from typing import Any
 Z = 1.959963984540054
 
 
-def consistency(units: list[dict[str, Any]], key: str) -> dict[str, Any]:
-    """``units``: rows with n, total (sum of scores) and squares (sum of squared scores), one per unit."""
+def consistency(units: list[dict[str, Any]], key: str,
+                scale: tuple[float, float] | None = None) -> dict[str, Any]:
+    """``units``: rows with n, total (sum of scores) and squares (sum of squared scores), one per unit;
+    ``scale``, the answers' range, bounds each interval."""
     units = [u for u in units if int(u["n"]) > 0]
     k = len(units)
     total_n = sum(int(u["n"]) for u in units)
@@ -40,8 +42,12 @@ def consistency(units: list[dict[str, Any]], key: str) -> dict[str, Any]:
         half = Z * math.sqrt(weight * noise) if weight > 0 else 0.0
         flag = weight > 0 and (shrunk - half > grand or shrunk + half < grand)
         name = str(unit[key])
-        by_unit[name] = {"n": n, "mean": mean, "shrunk_mean": shrunk, "low": shrunk - half, "high": shrunk + half,
-                         "flagged": flag}
+        low, high = shrunk - half, shrunk + half
+        if scale:
+            low, high = max(low, scale[0]), min(high, scale[1])
+        by_unit[name] = {"n": n, "mean": mean, "shrunk_mean": shrunk, "low": low, "high": high, "flagged": flag,
+                         # which way the unit differs from the overall mean, where it clearly does
+                         "direction": ("above" if shrunk > grand else "below") if flag else None}
         if flag:
             flagged.append(name)
     return {"units": k, "answers": total_n, "icc1": icc1, "index": 1 - max(icc1, 0.0), "mean": grand,

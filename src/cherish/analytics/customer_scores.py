@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import numpy as np
@@ -19,6 +19,7 @@ from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from cherish.analytics import metrics
+from cherish.analytics.clv.select import DEFAULT, Choice, choose_model
 from cherish.analytics.engines import Engine
 from cherish.analytics.stages import STAGES, classify, lifetime_values
 from cherish.db.base import utcnow
@@ -31,6 +32,7 @@ class CustomerScores:
     """One entry per customer with a purchase, as columns (NumPy arrays of equal length)."""
 
     columns: dict[str, np.ndarray]
+    model: dict[str, Any] | None = None  # which purchase model gave P(alive) and value, and why
 
     def __len__(self) -> int:
         return len(self.columns["customer_id"])
@@ -43,8 +45,9 @@ class CustomerScores:
         for values in zip(*(self.columns[n].tolist() for n in names), strict=True):
             row = dict(zip(names, values, strict=True))
             row["health_reasons"] = orjson.loads(row["health_reasons"])
-            if row["clv"] is not None and np.isnan(row["clv"]):
-                row["clv"] = None
+            for name in ("clv", "p_alive"):
+                if row[name] is not None and np.isnan(row[name]):
+                    row[name] = None
             yield row
 
 
@@ -66,14 +69,34 @@ def customer_scores(engine: Engine, as_of: date) -> CustomerScores:
     days = np.asarray(cols["purchase_days"], dtype=np.int64)
     gaps = cols["span"][days == 2]
     typical = float(np.median(gaps)) if len(gaps) else 60.0
-    alive, value = lifetime_values(cols)
+    choice = purchase_model(engine, purchases, as_of, float(np.nanmax(cols["age"])) if len(days) else 0.0)
+    alive, value = lifetime_values(cols, model=choice.model)
+    if len(alive) and np.isnan(alive).all():
+        choice.reason += "; not fitted: too few customers with repeat purchases, so no P(alive) and no value"
     staged = classify(cols, alive, typical, value)
     out = {"customer_id": np.asarray(cols["customer_id"], dtype=object)}
     for name in _RFM:
         out[name] = np.asarray(cols[name], dtype=np.int64)
     out["monetary"] = cols["monetary"]
     out.update(staged)
-    return CustomerScores(out)
+    return CustomerScores(out, choice.as_dict())
+
+
+HOLDOUT_DAYS = 365  # at most; a quarter of the history when that is shorter
+
+
+def purchase_model(engine: Engine, purchases: Any, as_of: date, history_days: float) -> Choice:
+    """MBG/NBD or Pareto/NBD, whichever predicts the last part of the history better from the part before it."""
+    holdout = min(HOLDOUT_DAYS, int(history_days // 4))
+    if holdout < 7:
+        return Choice(DEFAULT, f"the history is too short for a holdout period: {DEFAULT} by default")
+    end = as_of - timedelta(days=holdout)
+    table = metrics.calibration_summary(purchases, end).to_pyarrow()
+    x, t_x, big_t, later, weights = (table.column(name).to_numpy(zero_copy_only=False).astype(float)
+                                     for name in ("frequency", "recency", "T", "holdout", "customers"))
+    choice = choose_model(x, t_x, big_t, later, weights, float(holdout))
+    choice.calibration_end, choice.holdout_days = end.isoformat(), holdout
+    return choice
 
 
 def save_customer_scores(session: Session, scores: CustomerScores, as_of: date) -> list[dict[str, Any]]:
@@ -89,20 +112,21 @@ def save_customer_scores(session: Session, scores: CustomerScores, as_of: date) 
     keep = pd.Index(present).get_indexer(ids) >= 0  # merged away (or gone) since the engine read the store
     columns = {name: values[keep] for name, values in scores.columns.items()}
     ids, stages = columns["customer_id"], columns["stage"]
-    old_ids, old_stages, old_since = fetch_columns(
-        session, "SELECT customer_id, stage, stage_since FROM customer_scores", dates=(2,))
+    old_ids, old_stages, old_since, old_as_of = fetch_columns(
+        session, "SELECT customer_id, stage, stage_since, as_of FROM customer_scores", dates=(2, 3))
     at = pd.Index(old_ids).get_indexer(ids)
     found = at >= 0
     before = np.full(len(ids), None, dtype=object)
     before[found] = np.asarray(old_stages, dtype=object)[at[found]]
     unchanged = found & (before == stages)
-    since = np.full(len(ids), as_of, dtype=object)
+    since = _stage_began(columns["stage_onset"], as_of, found, np.asarray(old_as_of, dtype=object), at)
     since[unchanged] = np.asarray(old_since, dtype=object)[at[unchanged]]
     session.execute(delete(CustomerScore))
     clv = columns["clv"]
     bulk_insert_columns(session, CustomerScore.__table__, {
         "customer_id": ids, "as_of": np.full(len(ids), as_of, dtype=object),
-        **{name: columns[name] for name in ("recency_days", "frequency", "monetary", "r", "f", "m", "p_alive")},
+        **{name: columns[name] for name in ("recency_days", "frequency", "monetary", "r", "f", "m")},
+        "p_alive": np.where(np.isnan(columns["p_alive"]), None, columns["p_alive"]).astype(object),
         "stage": stages, "stage_since": since, "health": columns["health"],
         "health_reasons": columns["health_reasons"],
         "clv": np.where(np.isnan(clv), None, clv).astype(object),
@@ -116,6 +140,20 @@ def save_customer_scores(session: Session, scores: CustomerScores, as_of: date) 
     flows = pd.DataFrame({"from": np.where(pd.isna(before[changed]), "new", before[changed]),
                           "to": stages[changed]}).value_counts().sort_index()
     return [{"from": a, "to": b, "customers": int(n)} for (a, b), n in flows.items()]
+
+
+def _stage_began(onset_days: np.ndarray, as_of: date, found: np.ndarray, old_as_of: np.ndarray,
+                 at: np.ndarray) -> np.ndarray:
+    """The day a changed stage began: told by the purchases where they can (a lapse began four usual gaps after
+    the last purchase), but not before the day after the previous run, which still saw the old stage; where the
+    purchases cannot tell (NaN), the run's day."""
+    onset = np.ceil(np.maximum(np.nan_to_num(np.asarray(onset_days, dtype=float), nan=0.0), 0.0)).astype(np.int64)
+    day = np.datetime64(as_of, "D")
+    began = day - onset.astype("timedelta64[D]")
+    if found.any():  # dates as datetime64 here: a million Python dates would take seconds
+        previous = np.asarray(old_as_of, dtype="datetime64[D]")[at[found]] + np.timedelta64(1, "D")
+        began[found] = np.maximum(began[found], np.minimum(previous, day))
+    return began.astype(object)
 
 
 def stage_summary(scores: CustomerScores, known_customers: int) -> dict[str, int]:

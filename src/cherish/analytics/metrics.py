@@ -155,3 +155,38 @@ def repeat_rate_by_first_channel(purchases: Any) -> Any:
                                                                 purchase_days=first.purchase_days.max())
     return first_channel.group_by("channel").aggregate(
         customers=_.count(), repeaters=(_.purchase_days >= 2).ifelse(1, 0).sum()).order_by("channel")
+
+
+def calibration_summary(purchases: Any, calibration_end: Any) -> Any:
+    """The purchase models' summary as of ``calibration_end`` with each customer's repeat purchase days after it,
+    compressed where the data lives: one row per distinct (frequency, recency, T, holdout), with its customers.
+
+    Only customers whose first purchase day is on or before ``calibration_end`` count; ``purchases`` should already
+    end at the holdout's end.
+    """
+    days = purchase_days(purchases)
+    inside = days.day <= calibration_end
+    per_customer = days.group_by("customer_id").aggregate(
+        first_day=_.day.min(), last_day=_.day.max(where=inside), calibration=inside.ifelse(1, 0).sum(),
+        holdout=(~inside).ifelse(1, 0).sum())
+    known = per_customer.filter(per_customer.first_day <= calibration_end)
+    rows = known.select(
+        frequency=(known.calibration - 1).cast("int64"),
+        recency=(known.last_day - known.first_day).cast("int64"),
+        T=(ibis.literal(calibration_end) - known.first_day).cast("int64"),
+        holdout=known.holdout.cast("int64"))
+    return rows.group_by(["frequency", "recency", "T", "holdout"]).aggregate(customers=_.count())
+
+
+def repeat_within_days_by_cohort(purchases: Any) -> Any:
+    """Per acquisition cohort: customers, and the day gap from each one's first to second purchase day bucketed
+    by the windows the overview uses (90 and 365 days); whether a window has passed is decided by the caller."""
+    days = purchase_days(purchases)
+    ranked = days.mutate(n=ibis.row_number().over(group_by=days.customer_id, order_by=days.day))
+    first = ranked.filter(ranked.n == 0).select("customer_id", first=_.day, cohort=_.month)
+    second = ranked.filter(ranked.n == 1).select("customer_id", second=_.day)
+    joined = first.left_join(second, "customer_id")
+    gap = (joined.second - joined.first).cast("int64")
+    return joined.group_by("cohort").aggregate(
+        customers=_.count(), within_90=(gap <= 90).ifelse(1, 0).sum(),
+        within_365=(gap <= 365).ifelse(1, 0).sum()).order_by("cohort")

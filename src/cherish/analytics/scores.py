@@ -8,6 +8,9 @@ from typing import Any
 from scipy import stats
 
 Z = 1.959963984540054
+SCALES = {"nps": (0, 10), "csat": (1, 5), "ces": (1, 7)}  # the answers' own scales
+CES_SCALE = SCALES["ces"]
+FEW_ANSWERS = 30  # below this many answers a point is shown as resting on few answers
 
 
 def nps(n: int, promoters: int, detractors: int) -> dict[str, Any]:
@@ -17,7 +20,8 @@ def nps(n: int, promoters: int, detractors: int) -> dict[str, Any]:
     plus, minus = promoters / n, detractors / n
     half = Z * math.sqrt(max(plus + minus - (plus - minus) ** 2, 0.0) / n)
     value = plus - minus
-    return {"n": n, "value": 100 * value, "low": 100 * (value - half), "high": 100 * (value + half),
+    # the normal interval can pass ±100 on few answers: clamped to the scale (a value beyond it cannot be)
+    return {"n": n, "value": 100 * value, "low": 100 * max(value - half, -1.0), "high": 100 * min(value + half, 1.0),
             "promoters": plus, "detractors": minus}
 
 
@@ -38,7 +42,8 @@ def ces(n: int, mean: float | None, sd: float | None, high_effort: int) -> dict[
     if n < 2 or sd is None:
         return {"n": n, "value": mean, "low": None, "high": None, "high_effort": high_effort / n}
     half = float(stats.t.ppf(0.975, n - 1)) * sd / math.sqrt(n)
-    return {"n": n, "value": mean, "low": mean - half, "high": mean + half, "high_effort": high_effort / n}
+    return {"n": n, "value": mean, "low": max(mean - half, CES_SCALE[0]), "high": min(mean + half, CES_SCALE[1]),
+            "high_effort": high_effort / n}  # the t interval clamped to the 1–7 scale
 
 
 def score_of(row: dict[str, Any]) -> dict[str, Any]:

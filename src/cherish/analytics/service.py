@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from cherish.analytics import metrics
 from cherish.analytics.consistency import consistency
-from cherish.analytics.customer_scores import (  # noqa: F401  (re-exported: where callers find them)
+from cherish.analytics.customer_scores import (
     CustomerScores,
     clv_distribution,
     customer_scores,
@@ -22,7 +22,7 @@ from cherish.analytics.customer_scores import (  # noqa: F401  (re-exported: whe
 )
 from cherish.analytics.engines import Engine
 from cherish.analytics.models import MetricsSnapshot
-from cherish.analytics.scores import score_of
+from cherish.analytics.scores import SCALES, score_of
 from cherish.config import Settings
 from cherish.db.engine import Store
 from cherish.errors import EngineError
@@ -62,6 +62,23 @@ def filtered(engine: Engine, *, channel: str | None = None, branch: str | None =
     return Engine(engine.name, engine.backend, purchases, answers)
 
 
+REPEAT_WINDOWS = (90, 365)
+
+
+def _repeat_within(rows: list[dict[str, Any]], as_of: date) -> dict[str, dict[str, Any]]:
+    """Share of each cohort with a second purchase day within 90 and 365 days of the first; None (not 0) while the
+    window of the cohort's last customer has not passed yet — a young cohort has not had the time to come back."""
+    out = {}
+    for r in rows:
+        cohort, customers = r["cohort"], int(r["customers"])
+        last_day = date(cohort.year, cohort.month, calendar.monthrange(cohort.year, cohort.month)[1])
+        out[_month_key(cohort)] = {"customers": customers, **{
+            f"within_{days}": (int(r[f"within_{days}"]) / customers
+                               if customers and last_day + timedelta(days=days) <= as_of else None)
+            for days in REPEAT_WINDOWS}}
+    return out
+
+
 def analyze(engine: Engine, as_of: date, progress: Callable[[str], None] | None = None,
             window: tuple[date, date] | None = None) -> dict[str, Any]:
     """Every relationship metric of the store (or file) as of ``as_of``, as JSON-ready data.
@@ -93,6 +110,8 @@ def analyze(engine: Engine, as_of: date, progress: Callable[[str], None] | None 
         _month_key(r["cohort"]): {"customers": int(r["customers"]), "rate": int(r["repeaters"]) / int(r["customers"])}
         for r in by_cohort
     }
+    result["repeat_within_days_by_cohort"] = _repeat_within(
+        _rows(metrics.repeat_within_days_by_cohort(purchases), engine), as_of)
     step("days to the second purchase")
     gaps = _rows(metrics.days_to_second_purchase(purchases), engine)[0]
     result["days_to_second_purchase"] = {k: (float(v) if v is not None else None) for k, v in gaps.items()}
@@ -132,7 +151,7 @@ def analyze(engine: Engine, as_of: date, progress: Callable[[str], None] | None 
     for dimension in DIMENSIONS:
         rows = _rows(metrics.unit_moments(answers, dimension), engine)
         result["consistency"][dimension] = {
-            kind: consistency([r for r in rows if r["score_type"] == kind], dimension)
+            kind: consistency([r for r in rows if r["score_type"] == kind], dimension, SCALES.get(kind))
             for kind in sorted({r["score_type"] for r in rows})
         }
     step("RFM")
@@ -184,6 +203,34 @@ def analyze_store(store: Store, settings: Settings, as_of: date, *, engine: str 
         result["stages"] = stage_summary(scores, known)
         result["health_distribution"] = health_distribution(scores)
         result["clv_distribution"] = clv_distribution(scores)
+        result["purchase_model"] = scores.model
         result["stage_flows"] = save_customer_scores(session, scores, as_of)
         save_snapshot(session, result)
     return result
+
+
+def customer_panels(session: Session, customer_ids: Any, as_of: date) -> dict[str, Any]:
+    """Stages, health, value and the last run's flows of only these customers (those with a purchase in a slice),
+    from the scores `cherish analyze` wrote: the per-customer panels of a filtered overview."""
+    import numpy as np
+    import pandas as pd
+
+    from cherish.db.dialects import fetch_columns
+
+    wanted = pd.Index(np.asarray(customer_ids, dtype=object))
+    ids, stages, health, value = fetch_columns(session, "SELECT customer_id, stage, health, clv FROM customer_scores")
+    keep = wanted.get_indexer(np.asarray(ids, dtype=object)) >= 0
+    scores = CustomerScores({
+        "customer_id": np.asarray(ids, dtype=object)[keep], "stage": np.asarray(stages, dtype=object)[keep],
+        "health": np.asarray(health, dtype=float)[keep],
+        "clv": np.asarray([np.nan if v is None else v for v in value], dtype=float)[keep]})
+    counts = stage_summary(scores, int(keep.sum()))
+    counts.pop("new")  # a customer in a slice has a purchase in it
+    moved = fetch_columns(session, "SELECT customer_id, from_stage, to_stage FROM stage_changes "
+                                   f"WHERE as_of = '{as_of.isoformat()}'")
+    inside = wanted.get_indexer(np.asarray(moved[0], dtype=object)) >= 0
+    flows = pd.DataFrame({"from": np.asarray(moved[1], dtype=object)[inside],
+                          "to": np.asarray(moved[2], dtype=object)[inside]}).fillna("new").value_counts().sort_index()
+    return {"stages": counts, "health_distribution": health_distribution(scores),
+            "clv_distribution": clv_distribution(scores),
+            "stage_flows": [{"from": a, "to": b, "customers": int(n)} for (a, b), n in flows.items()]}

@@ -9,17 +9,18 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
-from starlette.middleware.sessions import SessionMiddleware
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from cherish import __version__
 from cherish.access.service import instance_secret
 from cherish.access.views import router as keys_router
 from cherish.analytics.pages import router as overview_router
 from cherish.analytics.views import router as metrics_router
-from cherish.api import errors
+from cherish.api import errors, openapi
+from cherish.api.auth import Sessions
+from cherish.api.edge import Edge
 from cherish.config import Settings, get_settings
 from cherish.customers.pages import router as customer_actions_router
 from cherish.customers.views import router as customers_router
@@ -33,6 +34,12 @@ from cherish.identity.views import router as identity_router
 from cherish.web.pages import router as pages_router
 
 STATIC = Path(__file__).resolve().parent.parent / "web" / "static"
+DOCS_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>cherish API</title>
+<link rel="icon" href="/static/favicon.svg"><link rel="stylesheet" href="/static/swagger-ui.css"></head>
+<body><div id="swagger-ui"></div>
+<script src="/static/swagger-ui-bundle.js"></script><script src="/static/swagger-init.js"></script></body></html>
+"""
 
 
 def create_app(settings: Settings | None = None, store: Store | None = None) -> FastAPI:
@@ -62,6 +69,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         redoc_url=None,
     )
     app.state.settings = settings
+    app.state.secret = secret  # signs sessions; keys the login throttle's hashes
     app.state.store = store
     from cherish.events.committer import GroupCommitter
     from cherish.events.writer import WriterClient
@@ -69,17 +77,18 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     # intake batches share transactions when busy: in this process, or in the writer process `cherish serve`
     # starts on SQLite
     app.state.committer = WriterClient.from_environment(settings) or GroupCommitter(store, settings)
-    app.add_middleware(
-        SessionMiddleware, secret_key=secret, session_cookie="cherish_session", max_age=settings.session_max_age,
-        same_site="lax", https_only=False,
-    )
+    app.add_middleware(Sessions, secret_key=secret, max_age=settings.session_max_age)
+    # X-Forwarded-For/-Proto are believed from the proxies named, and only from them: the login throttle's
+    # address and the session cookie's Secure flag follow (uvicorn's own copy of this layer is turned off)
+    app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.forwarded_allow_ips)
+    app.add_middleware(Edge)
     errors.install(app)
+    openapi.install(app)
 
     @app.get("/docs", include_in_schema=False)
     def docs() -> HTMLResponse:
-        return get_swagger_ui_html(openapi_url="/openapi.json", title="cherish API",
-                                   swagger_js_url="/static/swagger-ui-bundle.js",
-                                   swagger_css_url="/static/swagger-ui.css", swagger_favicon_url="/static/favicon.svg")
+        # Swagger UI from the package (no CDN), started by a script file: the CSP allows no inline script
+        return HTMLResponse(DOCS_PAGE)
 
     @app.get("/health", tags=["service"], summary="Answers when the service is ready")
     def health(request: Request) -> dict[str, Any]:

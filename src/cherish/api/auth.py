@@ -6,9 +6,12 @@ import base64
 import binascii
 import secrets
 from collections.abc import Callable
+from typing import Any
 
 from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from cherish.access.service import Principal, principal_for_key, principal_for_user
 from cherish.errors import Forbidden, Unauthorized
@@ -37,17 +40,22 @@ def _lookup(request: Request) -> Principal | None:
         with store.read() as session:
             return principal_for_key(session, credential[1])
     username = request.session.get("user") if "session" in request.scope else None
-    if username:
+    epoch = request.session.get("epoch") if username else None
+    if username and isinstance(epoch, int):  # a cookie from before epochs began carries none: log in again
         with store.read() as session:
-            return principal_for_user(session, username)
+            return principal_for_user(session, username, epoch)
     return None
 
 
 async def current_principal(request: Request) -> Principal:
     principal = await run_in_threadpool(_lookup, request)
     if principal is None:
+        intake = request.url.path.startswith("/v1/")
         if request.headers.get("authorization"):
-            raise Unauthorized("the key is unknown or revoked")
+            raise Unauthorized("the write key is unknown or revoked" if intake else "the key is unknown or revoked")
+        if intake:  # what Segment's and RudderStack's SDKs send: the write key as the Basic user name
+            raise Unauthorized("intake needs a write key as the Basic auth user name, with an empty password "
+                               "(Authorization: Basic base64(KEY:))")
         raise Unauthorized("this needs a key (Authorization: Bearer KEY) or a dashboard login")
     request.state.principal = principal
     return principal
@@ -66,6 +74,21 @@ def require(role: str) -> Callable[..., Principal]:
     return check
 
 
+class Sessions:
+    """Dashboard sessions in a signed cookie, marked Secure when the request came over HTTPS (directly, or through
+    a trusted proxy's X-Forwarded-Proto): one cookie name, two flag sets, chosen per request."""
+
+    def __init__(self, app: ASGIApp, *, secret_key: str, max_age: int) -> None:
+        options: dict[str, Any] = {"secret_key": secret_key, "session_cookie": "cherish_session",
+                                   "max_age": max_age, "same_site": "lax"}
+        self.plain = SessionMiddleware(app, https_only=False, **options)
+        self.secure = SessionMiddleware(app, https_only=True, **options)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        chosen = self.secure if scope.get("scheme") in ("https", "wss") else self.plain
+        await chosen(scope, receive, send)
+
+
 def csrf_token(request: Request) -> str:
     token = request.session.get("csrf")
     if not token:
@@ -77,8 +100,8 @@ async def check_csrf(request: Request) -> None:
     """Forms and htmx posts from the dashboard must carry the session's CSRF token."""
     if request.method in ("GET", "HEAD", "OPTIONS"):
         return
-    if request.headers.get("authorization"):
-        return  # key-authenticated calls carry no cookie, so no CSRF risk
+    # No exception for requests that merely carry an Authorization header: only a key's authentication makes a
+    # request safe from CSRF, and callers authenticated by key never come here (see ``require``).
     sent = request.headers.get("x-csrf-token")
     if sent is None:
         form = await request.form()

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from cherish.config import Settings
 from cherish.customers.models import CHANNELS, PURPOSES, Consent, Customer, Note
 from cherish.customers.summary import timeline_line
+from cherish.customers.traits import display_name
 from cherish.db.base import utcnow
 from cherish.db.dialects import raw_rows, read_json, read_time, upsert
 from cherish.errors import InvalidInput
@@ -74,7 +75,8 @@ def _profile(session: Session, customer_id: str, created_at: datetime | None, na
             "health": score["health"], "health_reasons": read_json(score["health_reasons"], sqlite),
             "clv": score["clv"],
         },
-        "name": name,
+        # the heading follows the name traits shown below it (a merge keeps each trait's latest value)
+        "name": display_name({t: read_json(v, sqlite) for t, v in traits}) or name,
         "identifiers": [
             {"type": kind, "value": value, "first_seen": read_time(seen_first), "last_seen": read_time(seen_last)}
             for kind, value, seen_first, seen_last in identifiers

@@ -32,6 +32,12 @@ def _dumps(value: object) -> str:
     return orjson.dumps(value, default=str, option=orjson.OPT_SERIALIZE_NUMPY).decode()
 
 
+def _loads(value: str | bytes | int | float) -> Any:
+    # SQLite gives a JSON column NUMERIC affinity: a document that is a bare number ("5", as a rejected message may
+    # be) is stored, and read back, as that number
+    return value if isinstance(value, int | float) else orjson.loads(value)
+
+
 class WriterLock:
     """One SQLite writer at a time: a thread lock within the process, an advisory file lock across processes."""
 
@@ -192,7 +198,7 @@ def open_store(url: str, *, echo: bool = False, scratch: bool = False) -> Store:
         parsed = make_url(url)
     except ArgumentError as exc:
         raise InvalidInput(f"not a database URL: {url!r}") from exc
-    kwargs: dict = {"echo": echo, "future": True, "json_serializer": _dumps, "json_deserializer": orjson.loads}
+    kwargs: dict = {"echo": echo, "future": True, "json_serializer": _dumps, "json_deserializer": _loads}
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database or ""
         if database and database != ":memory:":

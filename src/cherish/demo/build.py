@@ -8,7 +8,6 @@ the same alone as after the others, and the Python of intake runs on every core.
 
 from __future__ import annotations
 
-import csv
 import multiprocessing
 import os
 import random
@@ -25,6 +24,7 @@ from cherish.config import Settings
 from cherish.db.engine import Store, open_store, paused_gc
 from cherish.demo.people import make_person, simulate
 from cherish.events.service import ingest
+from cherish.spreadsheets import csv_writer
 
 PEOPLE_PER_CHUNK = 1000
 MESSAGES_PER_TRANSACTION = 5000
@@ -79,7 +79,7 @@ def build_demo(
     if truth_path is not None:
         truth_path.parent.mkdir(parents=True, exist_ok=True)
         truth_file = truth_path.open("w", newline="")
-        writer = csv.writer(truth_file)
+        writer = csv_writer(truth_file)
         writer.writerow(["type", "value", "person"])
     messages = customers = 0
     try:

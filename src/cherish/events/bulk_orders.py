@@ -26,15 +26,25 @@ import pyarrow.compute as pc
 from sqlalchemy.orm import Session
 
 from cherish.config import Settings
+from cherish.customers.traits import display_name
 from cherish.db.dialects import bulk_insert_columns, existing_values, reserve_ids
-from cherish.events.importer import NUMBER_FIELDS, row_identity, row_time
-from cherish.events.messages import InvalidMessage, parse_time
+from cherish.events.importer import (
+    NAME_FIELDS,
+    NUMBER_FIELDS,
+    check_identifier,
+    order_message_id,
+    row_identity,
+    row_time,
+)
+from cherish.events.messages import InvalidMessage, parse_time, plausible_promise, plausible_time
 from cherish.events.models import Event, Order, OrderLine
-from cherish.events.orders import LINE_FIELDS
+from cherish.events.orders import LINE_FIELDS, amount_problem, order_id_problem
+from cherish.events.service import store_names, store_traits
 from cherish.identity.normalize import Key, identifiers_from_traits, normalize_plain
 from cherish.identity.resolve import IdentityResolver
 
 IDENTITY = ("user_id", "anonymous_id", "email", "phone", "loyalty_id")
+PERSON = (*IDENTITY, *NAME_FIELDS)  # what a row says of its customer
 NUMBERS = NUMBER_FIELDS
 TEXT_FIELDS = ("currency", "coupon", "channel", "branch", "employee")
 _BAD = object()  # a value that does not parse: the row goes the row-by-row way
@@ -60,6 +70,7 @@ def clean_columns(batch: pa.RecordBatch | pa.Table) -> tuple[pa.Table, set[int]]
 @dataclass
 class BulkResult:
     stored_rows: int = 0
+    already_rows: int = 0  # rows of orders an earlier import stored
     slow_rows: list[int] = field(default_factory=list)  # indices into the chunk, in file order
 
 
@@ -101,11 +112,24 @@ class _Column:
         return [values[code] for code in self.codes[rows].tolist()]
 
 
-def _finite(text: str) -> float:
-    number = float(text)
-    if not math.isfinite(number):
-        raise ValueError("not a finite number")
-    return number
+def _amount(name: str) -> Callable[[str], float]:
+    """The parser of a number column: what the row-by-row path accepts, else ValueError (then it says why)."""
+    def parse(text: str) -> float:
+        number = float(text)
+        if not math.isfinite(number) or amount_problem(name, number):
+            raise ValueError(f"not a valid {name}")
+        return number
+
+    return parse
+
+
+def _acceptable(problem: Callable[[str], str | None]) -> Callable[[str], str]:
+    def parse(text: str) -> str:
+        if problem(text):
+            raise ValueError(problem(text))
+        return text
+
+    return parse
 
 
 def _text(value: str | None, size: int = 200) -> str | None:
@@ -140,20 +164,23 @@ def store_orders(
         return _Column(table.column(mapping[name]).combine_chunks() if name in mapping else None, size)
 
     order_ids, stamps = column("order_id"), column("timestamp")
-    who = [column(name) for name in IDENTITY]
+    who = [column(name) for name in PERSON]
     # a row without an order id, a time or an identifier, or with a NUL character, goes the row-by-row way
     early = ~order_ids.present() | ~stamps.present()
-    early |= ~np.logical_or.reduce([c.present() for c in who])
+    early |= ~np.logical_or.reduce([c.present() for c in who[: len(IDENTITY)]])
     if unusual:
         early[list(unusual)] = True
-    times, bad = stamps.parse(lambda text: _time(text, date_format))
+    times, bad = stamps.parse(lambda text: _time(text, date_format, received_at))
+    bad |= order_ids.parse(_acceptable(order_id_problem))[1]
+    for name, values in zip(IDENTITY, who, strict=False):  # each distinct value checked once
+        bad |= values.parse(lambda text, name=name: check_identifier(name, text, settings))[1]  # type: ignore[misc]
     numbers = {name: column(name) for name in NUMBERS}
     parsed_numbers = {}
     for name, values in numbers.items():
-        parsed_numbers[name], wrong = values.parse(_finite)
+        parsed_numbers[name], wrong = values.parse(_amount(name))
         bad |= wrong
     promised = column("promised_delivery_date")
-    bad |= promised.parse(lambda text: date.fromisoformat(text[:10]))[1]
+    bad |= promised.parse(lambda text: plausible_promise(date.fromisoformat(text[:10]), received_at))[1]
     # every line of an order with a problem goes the row-by-row way
     bad_orders = np.zeros(len(order_ids.values), dtype=bool)
     bad_orders[order_ids.codes[early | bad]] = True
@@ -171,15 +198,15 @@ def store_orders(
     group = np.cumsum(np.append(True, codes[1:] != codes[:-1])) - 1
     first = rows[starts]
     names = [order_ids.values[c] for c in codes[starts].tolist()]
-    message_ids = [f"import-order-{name}"[:200] for name in names]
+    message_ids = [order_message_id(name) for name in names]
     already = existing_values(session, Event.__table__.c.message_id, message_ids)
-    taken = existing_values(session, Order.__table__.c.order_id, [name[:200] for name in names])
+    taken = existing_values(session, Order.__table__.c.order_id, names)
     keep = np.ones(len(names), dtype=bool)
     for k, (name, message_id) in enumerate(zip(names, message_ids, strict=True)):
         if message_id in already:  # imported before: stored once, however often it comes
-            result.stored_rows += int(ends[k] - starts[k])
+            result.already_rows += int(ends[k] - starts[k])
             keep[k] = False
-        elif name[:200] in taken:  # an order known from another event: the update rules apply
+        elif name in taken:  # an order known from another event: the update rules apply
             result.slow_rows.extend(rows[starts[k] : ends[k]].tolist())
             keep[k] = False
     result.slow_rows.sort()
@@ -192,7 +219,7 @@ def store_orders(
     for who_first, (_, when), message_id in zip(orders.who, orders.when, orders.message_ids, strict=True):
         found = identities.get(who_first)
         if found is None:
-            ids, traits = row_identity(dict(zip(IDENTITY, who_first, strict=True)))
+            ids, traits = row_identity(dict(zip(PERSON, who_first, strict=True)), settings)
             keys: list[Key] = [(kind, value) for kind, value in
                                (("user_id", normalize_plain(ids.get("userId"))),
                                 ("anonymous_id", normalize_plain(ids.get("anonymousId")))) if value is not None]
@@ -209,17 +236,43 @@ def store_orders(
         identity["customer"] = resolver.resolve(identity["keys"], when=identity["when"],
                                                 message_id=identity["message_id"])
         resolver.widen(identity["customer"], identity["keys"], identity["first"], identity["last"])
+    traits, names = _person_traits(orders, identities, resolver)
+    resolver.name_unwritten(names)
     resolver.flush()
     _write(session, settings, orders, identities, resolver, received_at)
+    store_traits(session, list(traits.values()))
+    store_names(session, names)
     result.stored_rows += orders.size
     return result
 
 
-def _time(text: str, date_format: str | None) -> tuple[str, datetime]:
+def _person_traits(orders: _Orders, identities: dict[tuple[Any, ...], dict[str, Any]],
+                   resolver: IdentityResolver) -> tuple[dict[tuple[str, str], dict[str, Any]], dict[str, str]]:
+    """The name traits and display names the orders' messages give their customers, as intake decides them
+    message by message: a trait from the latest event, the display name from the last message."""
+    traits: dict[tuple[str, str], dict[str, Any]] = {}
+    names: dict[str, str] = {}
+    for who, (_, when) in zip(orders.who, orders.when, strict=True):
+        given = identities[who]["traits"]
+        if not any(name in given for name in NAME_FIELDS):
+            continue
+        customer = resolver.current(identities[who]["customer"])
+        for name in NAME_FIELDS:
+            current = traits.get((customer, name))
+            if name in given and (current is None or current["updated_at"] <= when):
+                traits[(customer, name)] = {"customer_id": customer, "name": name, "value": given[name],
+                                            "source": "track", "updated_at": when}
+        shown = display_name(given)
+        if shown:
+            names[customer] = shown
+    return traits, names
+
+
+def _time(text: str, date_format: str | None, received_at: datetime) -> tuple[str, datetime]:
     """A row's time as the message will carry it, and as intake reads it (aware UTC; one object per distinct
     value, so that the bulk write converts each once)."""
     stamp = row_time(text, date_format)
-    return stamp, parse_time(stamp, "timestamp")
+    return stamp, plausible_time(parse_time(stamp, "timestamp"), received_at, "timestamp")
 
 
 def _orders(table: pa.Table, mapping: dict[str, str], rows: np.ndarray, group: np.ndarray, starts: np.ndarray,
@@ -336,7 +389,7 @@ def _write(session: Session, settings: Settings, orders: _Orders, identities: di
             amount = lines_total
         amounts.append(0.0 if amount is None else amount)
     bulk_insert_columns(session, Order.__table__, {
-        "id": pks, "order_id": [props["order_id"][:200] for props in orders.props], "customer_id": customers,
+        "id": pks, "order_id": [props["order_id"] for props in orders.props], "customer_id": customers,
         "status": ["completed"] * count, "value": amounts, "refunded": [0.0] * count,
         "currency": [_currency(props.get("currency"), settings.currency) for props in orders.props],
         "discount": [props.get("discount") for props in orders.props],

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -19,17 +20,21 @@ from typing import Any
 from cherish.config import Settings
 from cherish.db.engine import Store, paused_gc
 from cherish.errors import InvalidInput
-from cherish.events.messages import InvalidMessage, parse_message
+from cherish.events.files import read_batches, read_rows
+from cherish.events.messages import MAX_MESSAGE_ID, InvalidMessage, exact_identifier, parse_message
+from cherish.events.orders import amount_problem, order_id_problem
 from cherish.events.service import ingest
+from cherish.identity.normalize import normalize
 
 KINDS = ("customers", "orders", "interactions")
 IDENTITY_FIELDS = ("user_id", "anonymous_id", "email", "phone", "loyalty_id")
+NAME_FIELDS = ("first_name", "last_name", "name")  # the customer's, in every kind of file: traits, searchable
 FIELDS = {
-    "customers": (*IDENTITY_FIELDS, "timestamp", "first_name", "last_name", "name", "birthday"),
-    "orders": (*IDENTITY_FIELDS, "order_id", "timestamp", "total", "revenue", "currency", "discount", "coupon",
-               "channel", "branch", "employee", "status", "product_id", "sku", "product_name", "category", "price",
-               "quantity", "promised_delivery_date"),
-    "interactions": (*IDENTITY_FIELDS, "event", "timestamp", "channel"),
+    "customers": (*IDENTITY_FIELDS, "timestamp", *NAME_FIELDS, "birthday"),
+    "orders": (*IDENTITY_FIELDS, *NAME_FIELDS, "order_id", "timestamp", "total", "revenue", "currency", "discount",
+               "coupon", "channel", "branch", "employee", "status", "product_id", "sku", "product_name", "category",
+               "price", "quantity", "promised_delivery_date"),
+    "interactions": (*IDENTITY_FIELDS, *NAME_FIELDS, "event", "timestamp", "channel"),
 }
 BATCH_ROWS = 5000
 
@@ -38,104 +43,8 @@ BATCH_ROWS = 5000
 class ImportReport:
     rows: int = 0
     stored: int = 0
+    already: int = 0  # rows stored by an earlier import (or earlier in the file): recognised, not stored twice
     rejected: list[tuple[int, str]] = field(default_factory=list)
-
-
-DELIMITERS = (",", ";", "\t", "|")
-
-
-def sniff_delimiter(path: Path) -> str:
-    """The delimiter of a text file's header line: the one of ``DELIMITERS`` it holds most often outside quotes
-    (Excel writes ``;`` where the decimal mark is a comma); a comma when it holds none, a tab for ``.tsv``."""
-    if path.suffix.lower() == ".tsv":
-        return "\t"
-    with path.open("rb") as handle:
-        header = handle.read(1 << 16).decode("utf-8-sig", errors="replace").splitlines()[:1]
-    counts = dict.fromkeys(DELIMITERS, 0)
-    quoted = False
-    for char in header[0] if header else "":
-        if char == '"':
-            quoted = not quoted
-        elif not quoted and char in counts:
-            counts[char] += 1
-    best = max(DELIMITERS, key=lambda d: counts[d])  # ties go to the earlier one: the comma first
-    return best if counts[best] else ","
-
-
-def _csv_options(path: Path, delimiter: str | None = None):  # type: ignore[no-untyped-def]
-    from pyarrow import csv as pacsv
-
-    parse = pacsv.ParseOptions(delimiter=delimiter or sniff_delimiter(path))
-    names = pacsv.open_csv(path, parse_options=parse).schema.names
-    return dict(parse_options=parse, read_options=pacsv.ReadOptions(block_size=1 << 22),
-                convert_options=pacsv.ConvertOptions(column_types={n: "string" for n in names},
-                                                     strings_can_be_null=True))
-
-
-def read_batches(path: Path, delimiter: str | None = None) -> Iterator[Any]:
-    """Arrow record batches of a CSV, TSV or Parquet file (CSV columns as text; the delimiter sniffed unless
-    given)."""
-    suffix = path.suffix.lower()
-    if suffix == ".parquet":
-        import pyarrow.parquet as pq
-
-        yield from pq.ParquetFile(path).iter_batches(batch_size=BATCH_ROWS)
-    elif suffix in (".csv", ".txt", ".tsv"):
-        from pyarrow import csv as pacsv
-
-        yield from pacsv.open_csv(path, **_csv_options(path, delimiter))
-    else:
-        raise InvalidInput(f"cannot import {path.name}: use .csv, .tsv, .jsonl or .parquet")
-
-
-def count_rows(path: Path) -> int | None:
-    """About how many rows ``path`` holds, for a progress bar: exact for Parquet (from its footer), the number of
-    lines for text files (a quoted field may hold a line break); None when it cannot tell."""
-    suffix = path.suffix.lower()
-    try:
-        if suffix == ".parquet":
-            import pyarrow.parquet as pq
-
-            return pq.ParquetFile(path).metadata.num_rows
-        lines, last = 0, b"\n"
-        with path.open("rb") as handle:
-            while block := handle.read(1 << 22):
-                lines += block.count(b"\n")
-                last = block[-1:]
-        lines += last != b"\n"  # a last line without a line break
-        return max(lines - (suffix != ".jsonl" and suffix != ".ndjson"), 0)  # the header of a CSV
-    except Exception:  # an unreadable file is reported by the import itself, with its reason
-        return None
-
-
-def read_rows(path: Path, delimiter: str | None = None) -> Iterator[tuple[int, dict[str, Any]]]:
-    """(row number from 1, row) for every row of a CSV, JSONL or Parquet file."""
-    suffix = path.suffix.lower()
-    if not path.is_file():
-        raise InvalidInput(f"no such file: {path}")
-    number = 0
-    try:
-        if suffix in (".jsonl", ".ndjson"):
-            with path.open() as handle:
-                for line in handle:
-                    if not line.strip():
-                        continue
-                    number += 1
-                    try:
-                        row = json.loads(line)
-                    except ValueError:
-                        yield number, {"__error__": "not valid JSON"}
-                        continue
-                    yield number, row if isinstance(row, dict) else {"__error__": "not a JSON object"}
-            return
-        for batch in read_batches(path, delimiter):
-            for row in batch.to_pylist():
-                number += 1
-                yield number, row
-    except InvalidInput:
-        raise
-    except Exception as exc:  # a malformed file: say where, in one line
-        raise InvalidInput(f"cannot read {path.name} after row {number}: {str(exc).splitlines()[0]}") from None
 
 
 def _clean(value: Any) -> Any:
@@ -162,29 +71,53 @@ def row_time(value: Any, date_format: str | None) -> str | None:
     return text
 
 
-def row_identity(row: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """userId/anonymousId and identifying traits of a row; a row known only by email, phone or loyalty id gets
-    a stable anonymous id derived from it."""
+_LABELS = {"email": "an email address", "phone": "a phone number", "loyalty_id": "a loyalty id"}
+
+
+def check_identifier(name: str, value: Any, settings: Settings) -> str:
+    """The text of an identifier column's value; a value that is not one (``not-an-email``) rejects its row
+    rather than leave it known by nothing, or cut short (two ids would become one)."""
+    text = str(value)
+    exact_identifier(text, name)
+    if name in _LABELS and normalize(name, text, settings) is None:
+        raise InvalidMessage(f"{name} {text[:60]!r} is not {_LABELS[name]}")
+    return text
+
+
+def row_identity(row: dict[str, Any], settings: Settings) -> tuple[dict[str, Any], dict[str, Any]]:
+    """userId/anonymousId and the traits of a row (identifiers and names); a row known only by email, phone or
+    loyalty id gets a stable anonymous id derived from it."""
     ids: dict[str, Any] = {}
     traits: dict[str, Any] = {}
     if row.get("user_id") is not None:
-        ids["userId"] = str(row["user_id"])
+        ids["userId"] = check_identifier("user_id", row["user_id"], settings)
     if row.get("anonymous_id") is not None:
-        ids["anonymousId"] = str(row["anonymous_id"])
+        ids["anonymousId"] = check_identifier("anonymous_id", row["anonymous_id"], settings)
     for name in ("email", "phone", "loyalty_id"):
         if row.get(name) is not None:
-            traits[name] = str(row[name])
+            traits[name] = check_identifier(name, row[name], settings)
     if not ids:  # intake needs a userId or anonymousId: a row known only by email or phone gets a stable one
         if not traits:
             raise InvalidMessage("the row has no identifier (user_id, anonymous_id, email, phone or loyalty_id)")
         first = sorted(traits.items())[0]
         ids["anonymousId"] = "import-" + hashlib.sha1(f"{first[0]}:{first[1]}".encode()).hexdigest()[:20]
+    for name in NAME_FIELDS:
+        if row.get(name) is not None:
+            traits[name] = row[name]
     return ids, traits
 
 
 def _message_id(kind: str, payload: Any) -> str:
     digest = hashlib.sha1(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
     return f"import-{kind}-{digest}"
+
+
+def order_message_id(order_id: str) -> str:
+    """The messageId of an imported order: its order id, hashed when the two would not fit the column whole."""
+    message_id = f"import-order-{order_id}"
+    if len(message_id) <= MAX_MESSAGE_ID:
+        return message_id
+    return f"import-order-sha1-{hashlib.sha1(order_id.encode()).hexdigest()}"
 
 
 NUMBER_FIELDS = ("price", "quantity", "total", "revenue", "discount")
@@ -199,9 +132,9 @@ def decimal_point(text: str) -> str:
 
 
 class _Converter:
-    def __init__(self, kind: str, mapping: dict[str, str], date_format: str | None,
-                 decimal_comma: bool = False) -> None:
-        self.kind, self.mapping, self.date_format = kind, mapping, date_format
+    def __init__(self, kind: str, mapping: dict[str, str], date_format: str | None, decimal_comma: bool,
+                 settings: Settings) -> None:
+        self.kind, self.mapping, self.date_format, self.settings = kind, mapping, date_format, settings
         self.mapped_columns = set(mapping.values())
         self.decimal_comma = decimal_comma
 
@@ -216,10 +149,9 @@ class _Converter:
         return row
 
     def customer(self, row: dict[str, Any]) -> dict[str, Any]:
-        ids, traits = row_identity(row)
-        for name in ("first_name", "last_name", "name", "birthday"):
-            if row.get(name) is not None:
-                traits[name] = row[name]
+        ids, traits = row_identity(row, self.settings)
+        if row.get("birthday") is not None:
+            traits["birthday"] = row["birthday"]
         traits.update(row["__extra__"])
         message = {"type": "identify", **ids, "traits": traits}
         stamp = row_time(row.get("timestamp"), self.date_format)
@@ -229,7 +161,7 @@ class _Converter:
         return message
 
     def interaction(self, row: dict[str, Any]) -> dict[str, Any]:
-        ids, traits = row_identity(row)
+        ids, traits = row_identity(row, self.settings)
         if row.get("timestamp") is None:
             raise InvalidMessage("the row has no timestamp")
         properties = dict(row["__extra__"])
@@ -253,6 +185,9 @@ def _number(row: dict[str, Any], name: str) -> float | None:
         raise InvalidMessage(f"{name} must be a number, not {str(value)[:30]!r}") from None
     if not math.isfinite(number):
         raise InvalidMessage(f"{name} must be a finite number, not {str(value)[:30]!r}")
+    problem = amount_problem(name, number)
+    if problem:
+        raise InvalidMessage(problem)
     return number
 
 
@@ -264,9 +199,12 @@ def _order_messages(lines: list[tuple[int, dict[str, Any]]], convert: _Converter
         try:
             if row.get("order_id") is None:
                 raise InvalidMessage("the row has no order_id")
+            problem = order_id_problem(row["order_id"])
+            if problem:
+                raise InvalidMessage(problem)
             if row.get("timestamp") is None:
                 raise InvalidMessage("the row has no timestamp")
-            ids, traits = row_identity(row)
+            ids, traits = row_identity(row, convert.settings)
             stamp = row_time(row["timestamp"], convert.date_format)
             price, quantity = _number(row, "price"), _number(row, "quantity")
             total, revenue, discount = _number(row, "total"), _number(row, "revenue"), _number(row, "discount")
@@ -298,7 +236,7 @@ def _order_messages(lines: list[tuple[int, dict[str, Any]]], convert: _Converter
                    "properties": properties}
         if order["traits"]:
             message["context"] = {"traits": order["traits"]}
-        message["messageId"] = f"import-order-{order['properties']['order_id']}"
+        message["messageId"] = order_message_id(order["properties"]["order_id"])
         messages.append((order["rows"], message))
     return messages
 
@@ -337,7 +275,7 @@ def run_import(
         if column not in columns:
             raise InvalidInput(f"--map {name}={column}: the file has no column {column!r}")
     resolved = {name: col for name in FIELDS[kind] for col in columns if col.lower() == name and name not in given}
-    convert = _Converter(kind, {**resolved, **given}, date_format, decimal_comma)
+    convert = _Converter(kind, {**resolved, **given}, date_format, decimal_comma, settings)
 
     order_column = convert.mapping.get("order_id") if kind == "orders" else None
     received = datetime.now(UTC)
@@ -440,10 +378,19 @@ def _store(store: Store, settings: Settings, valid: list[tuple[list[int], dict[s
 def _ingest(session: Any, settings: Settings, part: list[tuple[list[int], dict[str, Any]]], report: ImportReport,
             received: datetime) -> None:
     result = ingest(session, [m for _, m in part], settings=settings, received_at=received, keep_rejected=False)
-    for rejected in result.rejected:
-        report.rejected.extend((n, rejected["message"]) for n in part[rejected["index"]][0])
-    report.stored += sum(len(numbers) for numbers, _ in part) - sum(
-        len(part[r["index"]][0]) for r in result.rejected)
+    rejected = {r["index"] for r in result.rejected}
+    for found in result.rejected:
+        report.rejected.extend((n, found["message"]) for n in part[found["index"]][0])
+    # Of the messages sharing an id (identical rows), intake stores the first unless an earlier import did.
+    kept = [(numbers, message["messageId"]) for index, (numbers, message) in enumerate(part) if index not in rejected]
+    duplicates, copies, seen = Counter(result.duplicate_ids), Counter(m for _, m in kept), set()
+    for numbers, message_id in kept:
+        stored = message_id not in seen and duplicates[message_id] < copies[message_id]
+        seen.add(message_id)
+        if stored:
+            report.stored += len(numbers)
+        else:
+            report.already += len(numbers)
 
 
 # -- orders in bulk ---------------------------------------------------------------------------------------------
@@ -527,6 +474,7 @@ def _run_bulk_orders(store: Store, settings: Settings, path: Path, convert: _Con
                               unusual=unusual | set(late))
         report.rows += table.num_rows
         report.stored += result.stored_rows
+        report.already += result.already_rows
         report.rejected.extend((offset + i + 1, reason) for i, reason in late.items())
         kept = [i for i in result.slow_rows if i not in late]
         # as read: the row-by-row path cleans them itself (numbers with a decimal comma included)
@@ -553,7 +501,7 @@ def _run_bulk_orders(store: Store, settings: Settings, path: Path, convert: _Con
                     valid = one(session, table)
                 _store(store, settings, valid, report, received)
     except _Rejected:
-        report.stored = 0
+        report.stored = report.already = 0
     except pa.ArrowException as exc:  # a malformed file: say where, in one line
         raise InvalidInput(f"cannot read {path.name} after row {offset}: {str(exc).splitlines()[0]}") from None
     report.rejected.sort()

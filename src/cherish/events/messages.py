@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from cherish.config import Settings
@@ -15,6 +15,15 @@ from cherish.identity.normalize import Key, identifiers_from_traits, normalize_p
 TYPES = ("track", "identify", "alias", "page", "screen", "group")
 KNOWN_CHANNELS = ("web", "app", "store", "phone", "email", "chat", "social")
 ORDER_EVENTS = ("Order Completed", "Order Refunded", "Order Cancelled", "Order Shipped", "Order Delivered")
+# Stored messages are read back by the timeline, the export and the rejected list, whose JSON encoders give up a
+# few hundred levels down (orjson at 255, wrapping included); no real event nests anywhere near 64 levels.
+MAX_DEPTH = 64
+MAX_MESSAGE_ID = 200  # the events table's messageId column: a longer one would be cut, and two ids become one
+MAX_IDENTIFIER = 300  # the identifiers table's value column, likewise
+MAX_EVENT = 200  # the events table's event column
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)  # before it, an event time is a sender's bug (an unset field, year 1)
+FUTURE_SLACK = timedelta(days=1)  # an event dated later than this after its receipt is wrongly dated
+PROMISE_HORIZON = timedelta(days=5 * 366)  # a delivery promised further ahead is a wrong date (year 9999)
 
 
 class InvalidMessage(ValueError):
@@ -51,23 +60,84 @@ def parse_time(value: Any, what: str) -> datetime:
         raise InvalidMessage(f"{what} must be an ISO 8601 date-time string")
     try:
         moment = datetime.fromisoformat(value.strip().replace("z", "Z"))
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
     except ValueError:
         raise InvalidMessage(f"{what} {value[:40]!r} is not an ISO 8601 date-time") from None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00:00+01:00 is in year 0 once in UTC
+        raise InvalidMessage(f"{what} {value[:40]!r} is outside the dates an event can have") from None
+
+
+def plausible_time(moment: datetime, received_at: datetime, what: str) -> datetime:
+    """``moment`` if an event can have happened then: not before 1970, not more than a day after its receipt."""
+    if moment < EARLIEST:
+        raise InvalidMessage(f"{what} {moment.isoformat()} is before 1970: not a plausible event time")
+    if moment > received_at + FUTURE_SLACK:
+        raise InvalidMessage(f"{what} {moment.isoformat()} is more than a day after the event was received: "
+                             "the sender's date or clock is wrong")
+    return moment
+
+
+def plausible_promise(day: date, received_at: datetime) -> date:
+    """A promised delivery date if it can be one: not before 1970, not more than five years ahead."""
+    if not EARLIEST.date() <= day <= (received_at + PROMISE_HORIZON).date():
+        raise InvalidMessage(f"properties.promised_delivery_date {day.isoformat()} is not a plausible delivery date "
+                             "(from 1970 to five years ahead)")
+    return day
 
 
 def event_time(raw: dict[str, Any], received_at: datetime, batch_sent_at: Any) -> datetime:
-    """Segment's rule: an explicit timestamp is used as sent; otherwise the client clock is corrected by sentAt."""
+    """Segment's rule: an explicit timestamp is used as sent; otherwise the client clock is corrected by sentAt.
+    Either way the result must be plausible (see :func:`plausible_time`)."""
     if raw.get("timestamp") is not None:
-        return parse_time(raw["timestamp"], "timestamp")
+        return plausible_time(parse_time(raw["timestamp"], "timestamp"), received_at, "timestamp")
     original = raw.get("originalTimestamp")
     if original is None:
         return received_at
     original_at = parse_time(original, "originalTimestamp")
     sent = raw.get("sentAt", batch_sent_at)
     if sent is None:
-        return original_at
-    return received_at - (parse_time(sent, "sentAt") - original_at)
+        return plausible_time(original_at, received_at, "originalTimestamp")
+    try:
+        corrected = received_at - (parse_time(sent, "sentAt") - original_at)
+    except OverflowError:
+        raise InvalidMessage("originalTimestamp corrected by sentAt falls outside the dates an event can have "
+                             "(the two are centuries apart)") from None
+    return plausible_time(corrected, received_at, "originalTimestamp corrected by sentAt")
+
+
+def exact_identifier(value: Any, what: str) -> str | None:
+    """An identifier's text, refused when storing it would change it: a number JSON could not carry exactly
+    (read as a float: 2**64+1 arrives as 1.8446744073709552e+19), or text longer than its column."""
+    if isinstance(value, float):
+        raise InvalidMessage(f"{what} {value!r} is a number that cannot be kept exactly: send identifiers as "
+                             "strings")
+    if isinstance(value, str) and len(value.strip()) > MAX_IDENTIFIER:
+        raise InvalidMessage(f"{what} is longer than {MAX_IDENTIFIER} characters")
+    return normalize_plain(value)
+
+
+def nested_deeper(value: Any, levels: int) -> bool:
+    """Whether objects and lists nest more than ``levels`` deep in ``value`` (a walk that stops at the limit)."""
+    if isinstance(value, dict):
+        children: Any = value.values()
+    elif isinstance(value, list):
+        children = value
+    else:
+        return False
+    if levels == 0:
+        return True
+    return any(nested_deeper(child, levels - 1) for child in children if isinstance(child, dict | list))
+
+
+def cut_at_depth(value: Any, levels: int) -> Any:
+    """``value`` with what nests deeper than ``levels`` replaced by a note: a too-deep message, kept readable."""
+    if not isinstance(value, dict | list):
+        return value
+    if levels == 0:
+        return "(the levels below were not kept)"
+    if isinstance(value, dict):
+        return {k: cut_at_depth(v, levels - 1) for k, v in value.items()}
+    return [cut_at_depth(v, levels - 1) for v in value]
 
 
 def _object(raw: dict[str, Any], name: str) -> dict[str, Any]:
@@ -100,7 +170,7 @@ def read_answer(properties: dict[str, Any]) -> dict[str, Any]:
     except ValueError:
         raise InvalidMessage(f"properties.score must be a number from {low} to {high}") from None
     if not low <= value <= high or value != round(value):
-        raise InvalidMessage(f"a {kind} score is a whole number from {low} to {high}, not {score!r}")
+        raise InvalidMessage(f"a {kind} score is a whole number from {low} to {high}, not {str(score)[:30]!r}")
 
     def text(name: str, size: int = 200) -> str | None:
         found = properties.get(name)
@@ -119,12 +189,13 @@ def parse_message(
         raise InvalidMessage("a message must be a JSON object")
     kind = forced_type or raw.get("type")
     if kind not in TYPES:
-        raise InvalidMessage(f"unknown type {kind!r}; expected one of {', '.join(TYPES)}")
+        shown = repr(kind) if not isinstance(kind, str) or len(kind) <= 40 else repr(kind[:40]) + "…"
+        raise InvalidMessage(f"unknown type {shown[:60]}; expected one of {', '.join(TYPES)}")
     context = _object(raw, "context")
     properties = _object(raw, "properties")
     traits = _object(raw, "traits")
-    user_id = normalize_plain(raw.get("userId"))
-    anonymous_id = normalize_plain(raw.get("anonymousId"))
+    user_id = exact_identifier(raw.get("userId"), "userId")
+    anonymous_id = exact_identifier(raw.get("anonymousId"), "anonymousId")
     if user_id is None and anonymous_id is None:
         raise InvalidMessage("a message needs a userId or an anonymousId")
     keys: list[Key] = []
@@ -135,6 +206,9 @@ def parse_message(
     person_traits = dict(_object(context, "traits"))
     if kind == "identify":
         person_traits.update(traits)
+    for name in ("loyalty_id", "loyaltyId", *settings.custom_identifiers):
+        if name in person_traits:  # identifiers kept as sent, like userId: checked the same way
+            exact_identifier(person_traits[name], f"traits.{name}")
     keys.extend(identifiers_from_traits(person_traits, settings))
     event = None
     alias = False
@@ -154,21 +228,29 @@ def parse_message(
                 order = read_order(event, properties)
             except InvalidOrder as exc:
                 raise InvalidMessage(str(exc)) from None
+            if order.promised is not None:
+                plausible_promise(order.promised, received_at)
     elif kind in ("page", "screen"):
         name = raw.get("name")
         event = name.strip()[:200] if isinstance(name, str) and name.strip() else None
     elif kind == "alias":
-        previous = normalize_plain(raw.get("previousId"))
+        previous = exact_identifier(raw.get("previousId"), "previousId")
         if previous is None or user_id is None:
             raise InvalidMessage("an alias message needs a userId and a previousId")
         alias = True
         keys.append(("previous_id", previous))
     elif kind == "group":
-        event = normalize_plain(raw.get("groupId"))
+        group = raw.get("groupId")
+        if isinstance(group, str) and len(group.strip()) > MAX_EVENT:  # stored as the event name, whole
+            raise InvalidMessage(f"groupId is longer than {MAX_EVENT} characters")
+        event = exact_identifier(group, "groupId")
     timestamp = event_time(raw, received_at, batch_sent_at)
     message_id = normalize_plain(raw.get("messageId")) or f"gen-{uuid.uuid4()}"
+    if len(message_id) > MAX_MESSAGE_ID or isinstance(raw.get("messageId"), float):
+        # cut short or rounded, two messages would share an id and the second be dropped as a retry
+        raise InvalidMessage(f"messageId must be a string of at most {MAX_MESSAGE_ID} characters")
     return Message(
-        message_id=message_id[:200],
+        message_id=message_id,
         type=kind,
         event=event,
         channel=_channel(context, properties),

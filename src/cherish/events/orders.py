@@ -17,6 +17,32 @@ class InvalidOrder(ValueError):
     pass
 
 
+# Larger values are typing or unit mistakes (cents sent as a quantity, an overflowed counter) that would swamp every
+# sum and average they enter; they are rejected like any other invalid value.
+MAX_AMOUNT = 1e12
+MAX_QUANTITY = 1e9
+MAX_ORDER_ID = 200  # the orders table's order_id column: a longer one would be cut, and two orders become one
+
+
+def amount_problem(name: str, number: float) -> str | None:
+    """Why ``number`` cannot be the ``name`` (price, quantity, total…) of an order, or None when it can."""
+    if number < 0:
+        return f"{name} must not be negative (a refund is an Order Refunded event)"
+    limit = MAX_QUANTITY if name.endswith("quantity") else MAX_AMOUNT
+    if number > limit:
+        return f"{name} {number:g} is larger than {limit:g}: not a plausible value"
+    return None
+
+
+def order_id_problem(value: Any) -> str | None:
+    """Why ``value`` cannot be kept exactly as an order id, or None when it can."""
+    if isinstance(value, float):
+        return f"order_id {value!r} is a number that cannot be kept exactly: send it as a string"
+    if len(str(value).strip()) > MAX_ORDER_ID:
+        return f"order_id is longer than {MAX_ORDER_ID} characters"
+    return None
+
+
 def _number(properties: dict[str, Any], name: str) -> float | None:
     value = properties.get(name)
     if value is None or value == "":
@@ -27,9 +53,11 @@ def _number(properties: dict[str, Any], name: str) -> float | None:
         number = float(value)
     except (TypeError, ValueError):
         raise InvalidOrder(f"properties.{name} must be a number, not {str(value)[:30]!r}") from None
+    if 0.0 <= number <= (MAX_QUANTITY if name == "quantity" else MAX_AMOUNT):  # the usual case, in one test
+        return number
     if number != number or number in (float("inf"), float("-inf")):
         raise InvalidOrder(f"properties.{name} must be a finite number")
-    return number
+    raise InvalidOrder(amount_problem(f"properties.{name}", number) or f"properties.{name} is out of range")
 
 
 def _text(value: Any, size: int = 200) -> str | None:
@@ -57,6 +85,9 @@ class OrderFacts:
 
 def read_order(event: str, properties: dict[str, Any]) -> OrderFacts:
     """Validate the properties of an order event."""
+    problem = order_id_problem(properties["order_id"])
+    if problem:
+        raise InvalidOrder(f"properties.{problem}")
     lines = None
     products = properties.get("products")
     if products is not None:
@@ -90,7 +121,7 @@ def read_order(event: str, properties: dict[str, Any]) -> OrderFacts:
             raise InvalidOrder("properties.promised_delivery_date must be a date (YYYY-MM-DD)") from None
     currency = _text(properties.get("currency"), 3)
     return OrderFacts(
-        event=event, order_id=str(properties["order_id"]).strip()[:200], amount=amount,
+        event=event, order_id=str(properties["order_id"]).strip(), amount=amount,
         currency=currency.upper() if currency else None, discount=_number(properties, "discount"),
         coupon=_text(properties.get("coupon")), lines=lines, promised=promised,
         branch=_text(properties.get("branch")), employee=_text(properties.get("employee")),

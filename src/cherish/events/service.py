@@ -14,18 +14,28 @@ from cherish.customers.models import Consent, Trait
 from cherish.customers.traits import NOT_TRAITS, consent_from_traits, display_name
 from cherish.db.base import utcnow
 from cherish.db.dialects import bulk_insert_columns, existing_values, json_text, raw_executemany, upsert
-from cherish.events.messages import InvalidMessage, Message, parse_message
+from cherish.events.messages import (
+    MAX_DEPTH,
+    InvalidMessage,
+    Message,
+    cut_at_depth,
+    nested_deeper,
+    parse_message,
+)
 from cherish.events.models import Event, RejectedEvent
 from cherish.events.orders import OrderEvent, apply_order_events
 from cherish.feedback.models import Answer
 from cherish.identity.normalize import Key, identifiers_from_traits, normalize_plain
 from cherish.identity.resolve import IdentityResolver
 
+MAX_REASON = 1000  # the rejected events table's reason column
+
 
 @dataclass
 class IngestResult:
     stored: int = 0
     duplicates: int = 0
+    duplicate_ids: list[str] = field(default_factory=list)  # messageIds stored before: what an import reports
     rejected: list[dict[str, Any]] = field(default_factory=list)
     customers: list[str] = field(default_factory=list)
 
@@ -126,23 +136,33 @@ class _Batch:
             })
             self.events = []
             self._events_of = {}
-        upsert(session, Trait, list(self.traits.values()), index=("customer_id", "name"),
-               update=("value", "source", "updated_at"), newer_than="updated_at")
+        store_traits(session, list(self.traits.values()))
         self.traits = {}
         upsert(session, Consent, list(self.consent.values()), index=("customer_id", "purpose", "channel"),
                update=("status", "source", "at"), newer_than="at")
         self.consent = {}
-        if self.names:
-            # written only where it changed: every update of a name moves it in the name index
-            differs = "IS NOT" if session.get_bind().dialect.name == "sqlite" else "IS DISTINCT FROM"
-            raw_executemany(session, f"UPDATE customers SET name = ? WHERE id = ? AND name {differs} ?",
-                            [(name, customer_id, name) for customer_id, name in self.names.items()])
-            self.names = {}
+        store_names(session, self.names)
+        self.names = {}
         apply_order_events(session, self.orders, currency=self.settings.currency)
         self.orders = []
         if self.answers:
             session.execute(Answer.__table__.insert(), self.answers)
             self.answers = []
+
+
+def store_traits(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Write trait rows (customer_id, name, value, source, updated_at); an older value never replaces a newer."""
+    upsert(session, Trait, rows, index=("customer_id", "name"), update=("value", "source", "updated_at"),
+           newer_than="updated_at")
+
+
+def store_names(session: Session, names: dict[str, str]) -> None:
+    """Set the display names of written customers (by id), only where it changed: every update of a name moves
+    it in the name index."""
+    if names:
+        differs = "IS NOT" if session.get_bind().dialect.name == "sqlite" else "IS DISTINCT FROM"
+        raw_executemany(session, f"UPDATE customers SET name = ? WHERE id = ? AND name {differs} ?",
+                        [(name, customer_id, name) for customer_id, name in names.items()])
 
 
 def _alias_keys(message: Message, resolver: IdentityResolver) -> list[Key]:
@@ -177,7 +197,12 @@ def parse_batch(raws: list[Any], *, settings: Settings, received_at: datetime | 
     parsed = Parsed(received_at, [], [], [])
     for index, raw in enumerate(raws):
         try:
-            text = json_text(raw)  # what the event row stores; also where a NUL character would show
+            text = _text_within_depth(raw)  # what the event row stores; also where a NUL character would show
+            if text is None:
+                # kept readable (and storable) in the rejected list, one level past the limit: still too deep,
+                # a replay rejects it again for the same reason until a corrected message is given
+                raw = cut_at_depth(raw, MAX_DEPTH + 1)
+                raise InvalidMessage(f"the message nests objects and lists more than {MAX_DEPTH} levels deep")
             if "\\u0000" in text and _nul_inside(raw):  # a hit may be a literal backslash-u: checked exactly
                 raw = _without_nul(raw)  # kept readable (and storable) in the rejected list
                 raise InvalidMessage("text must not contain NUL characters (\\u0000)")
@@ -186,12 +211,27 @@ def parse_batch(raws: list[Any], *, settings: Settings, received_at: datetime | 
             message.payload_text = text
             parsed.messages.append(message)
         except InvalidMessage as exc:
-            parsed.rejected.append({"index": index, "message": str(exc)})
+            reason = str(exc)
+            if len(reason) > MAX_REASON:  # one that quotes what was sent at length: the reason column holds 1000
+                reason = reason[: MAX_REASON - 1] + "…"
+            parsed.rejected.append({"index": index, "message": reason})
             parsed.rejected_rows.append({
-                "received_at": received_at, "batch_index": index, "reason": str(exc), "payload": raw,
+                "received_at": received_at, "batch_index": index, "reason": reason, "payload": raw,
                 "identifier_keys": identifier_keys_of(raw, settings), "status": "rejected",
             })
     return parsed
+
+
+def _text_within_depth(raw: Any) -> str | None:
+    """The JSON text of a message, or None when it nests deeper than MAX_DEPTH (cheap for the usual message: a
+    text with fewer brackets than the limit cannot nest deeper, so only the rare bracket-heavy one is walked)."""
+    try:
+        text = json_text(raw)
+    except RecursionError:  # deeper than any JSON encoder goes (orjson stops at 255 levels, json near 1000)
+        return None
+    if text.count("{") + text.count("[") > MAX_DEPTH and nested_deeper(raw, MAX_DEPTH):
+        return None
+    return text
 
 
 def _nul_inside(value: Any) -> bool:
@@ -250,6 +290,7 @@ def store_batches(session: Session, batches: list[Parsed], *, settings: Settings
     for result, received_at, message in tagged:
         if message.message_id in seen:
             result.duplicates += 1
+            result.duplicate_ids.append(message.message_id)
             continue
         seen.add(message.message_id)
         keys = _alias_keys(message, resolver) if message.alias else message.keys

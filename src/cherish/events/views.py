@@ -17,30 +17,49 @@ from cherish.errors import InvalidInput, PayloadTooLarge
 from cherish.events import rejected as rejected_service
 from cherish.events.models import RejectedPage, RejectedRead, ReplayResult
 from cherish.events.service import message_size
+from cherish.events.shapes import ReplayRequest
 
 log = logging.getLogger("cherish.intake")
 router = APIRouter(tags=["intake"])
 
 
-def _decompress(body: bytes, limit: int) -> bytes:
-    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
-    try:
-        data = inflater.decompress(body, limit + 1)
-    except zlib.error:
-        raise InvalidInput("the body says Content-Encoding: gzip but is not valid gzip") from None
-    if len(data) > limit or inflater.unconsumed_tail:
-        raise PayloadTooLarge(f"the request is larger than {limit} bytes after decompression")
-    return data
+async def _read_body(request: Request, limit: int) -> bytes:
+    """The body, decompressed when gzip; reading stops as soon as it is past ``limit``, so a huge body costs no
+    more memory than the limit (the rest of it is never read)."""
+    gzipped = request.headers.get("content-encoding", "").lower() == "gzip"
+    declared = request.headers.get("content-length", "")
+    if not gzipped and declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(f"the request is larger than {limit} bytes")
+    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS) if gzipped else None
+    parts: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        if inflater is not None:
+            if inflater.eof:
+                if chunk:
+                    raise InvalidInput("the body goes on after the end of its gzip data")
+                continue
+            try:
+                chunk = inflater.decompress(chunk, limit + 1 - size)  # never more than one byte past the limit
+            except zlib.error:
+                raise InvalidInput("the body says Content-Encoding: gzip but is not valid gzip") from None
+            if inflater.unconsumed_tail or inflater.unused_data:
+                too_large = inflater.unconsumed_tail or size + len(chunk) > limit
+                if too_large:
+                    raise PayloadTooLarge(f"the request is larger than {limit} bytes after decompression")
+                raise InvalidInput("the body goes on after the end of its gzip data")
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"the request is larger than {limit} bytes"
+                                  + (" after decompression" if gzipped else ""))
+        parts.append(chunk)
+    if inflater is not None and not inflater.eof:
+        raise InvalidInput("the body says Content-Encoding: gzip but its gzip data is cut short")
+    return b"".join(parts)
 
 
 async def _read_json(request: Request) -> Any:
-    settings = request.app.state.settings
-    limit = settings.max_request_bytes
-    body = await request.body()
-    if request.headers.get("content-encoding", "").lower() == "gzip":
-        body = _decompress(body, limit)
-    elif len(body) > limit:
-        raise PayloadTooLarge(f"the request is larger than {limit} bytes")
+    body = await _read_body(request, request.app.state.settings.max_request_bytes)
     request.state.body_size = len(body)
     try:
         return orjson.loads(body)
@@ -106,19 +125,11 @@ def list_rejected(
 
 @router.post("/api/intake/rejected/replay", response_model=ReplayResult, tags=["intake"])
 def replay_rejected(
-    request: Request, body: dict[str, Any] | None = None, principal: Principal = Depends(require("manager"))
+    request: Request, body: ReplayRequest | None = None, principal: Principal = Depends(require("manager"))
 ) -> dict[str, Any]:
     """Replay rejected events: all, those in ``ids``, or corrected payloads given as ``{"corrections": {id: msg}}``."""
-    ids = (body or {}).get("ids")
-    if ids is not None and (not isinstance(ids, list) or not all(isinstance(i, int) for i in ids)):
-        raise InvalidInput('"ids" must be a list of rejected-event ids')
-    raw_corrections = (body or {}).get("corrections") or {}
-    if not isinstance(raw_corrections, dict):
-        raise InvalidInput('"corrections" must map rejected-event ids to corrected messages')
-    try:
-        corrections = {int(k): v for k, v in raw_corrections.items()}
-    except ValueError:
-        raise InvalidInput('"corrections" keys must be rejected-event ids') from None
+    ids = body.ids if body else None
+    corrections = {int(k): v for k, v in body.corrections.items()} if body and body.corrections else {}
     if corrections and ids is None:
         ids = list(corrections)
     with request.app.state.store.write() as session:

@@ -13,12 +13,15 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from cherish.access.service import Principal, authenticate
+from cherish.access import throttle
+from cherish.access.service import Principal, authenticate, end_sessions
 from cherish.api.auth import check_csrf, csrf_token, require
 from cherish.customers import service as customers
 from cherish.customers.summary import trait_text
-from cherish.errors import CherishError, NotFound
+from cherish.db.base import utcnow
+from cherish.errors import CherishError, NotFound, TooManyAttempts
 from cherish.events import rejected as rejected_service
+from cherish.feedback import service as feedback
 from cherish.identity import service as identity
 from cherish.web import formatting, paging
 
@@ -60,24 +63,46 @@ def login_form(request: Request, next: str | None = None) -> HTMLResponse:
 async def login(request: Request, username: str = Form(...), password: str = Form(...),
                 next: str | None = Form(None)) -> Response:
     await check_csrf(request)
+    store = request.app.state.store
+    keys = throttle.throttle_keys(request.app.state.secret, account=username,
+                                  address=request.client.host if request.client else None)
 
-    def _check() -> Principal | None:
-        with request.app.state.store.read() as session:
-            return authenticate(session, username=username, password=password)
+    def _check() -> tuple[Principal, int] | None:
+        with store.write() as session:  # counted as a failure before the password is looked at
+            throttle.admit(session, keys, now=utcnow())
+        with store.read() as session:
+            found = authenticate(session, username=username, password=password)
+        if found is not None:
+            with store.write() as session:
+                throttle.record_success(session, keys)
+        return found
 
-    principal = await run_in_threadpool(_check)
-    if principal is None:
+    try:
+        checked = await run_in_threadpool(_check)
+    except TooManyAttempts as exc:
+        response = _render(request, "login.html", None, next=_safe_next(next), error=exc.message.capitalize() + ".")
+        response.status_code, response.headers["Retry-After"] = 429, str(exc.retry_after)
+        return response
+    if checked is None:
         response = _render(request, "login.html", None, next=_safe_next(next), error="Wrong user name or password.")
         response.status_code = 401
         return response
+    principal, epoch = checked
     request.session.clear()
-    request.session["user"] = principal.name
+    request.session.update({"user": principal.name, "epoch": epoch})
     return RedirectResponse(_safe_next(next), status_code=303)
 
 
 @router.post("/logout")
 async def logout(request: Request) -> RedirectResponse:
     await check_csrf(request)
+    username = request.session.get("user")
+    if username:  # the cookie alone cannot be taken back: end the user's sessions in the store
+        def _end() -> None:
+            with request.app.state.store.write() as session:
+                end_sessions(session, username=username)
+
+        await run_in_threadpool(_end)
     request.session.clear()
     return RedirectResponse("/login", status_code=303)
 
@@ -132,6 +157,7 @@ def customer_page(request: Request, customer_id: str, channel: str | None = None
                               channel=channel, show=show),
             unmerged=unmerged if unmerged and unmerged.startswith("cus_") and unmerged[4:].isalnum() else None,
             notes=customers.notes_of(session, customer.id),
+            answers=feedback.answers_of(session, customer.id),
         )
 
 

@@ -97,13 +97,16 @@ def maximise(
     value_gradient_hessian: Callable[[np.ndarray], tuple[float, np.ndarray, np.ndarray]] | None = None,
     names: tuple[str, ...],
     relative_tolerance: float = 1e-7,
+    max_evaluations: int | None = None,
 ) -> tuple[np.ndarray, float, np.ndarray]:
     """Minimise a negative log-likelihood over log-parameters, then check that the gradient vanishes.
 
     With an analytic Hessian, damped Newton steps first (a handful from a good start); otherwise, or where
     they fail, quasi-Newton; where it stops early (flat likelihoods do), L-BFGS-B and Nelder-Mead continue from the
     best point. Convergence means a gradient norm below ``relative_tolerance`` times the log-likelihood.
-    Returns (log-parameters, negative log-likelihood, inverse Hessian in log space).
+    ``max_evaluations`` caps each optimiser's iterations and evaluations, for a fit that must give up in bounded
+    time (a ConvergenceError) rather than search on. Returns (log-parameters, negative log-likelihood, inverse
+    Hessian in log space).
     """
     tolerance = lambda value: relative_tolerance * max(1.0, abs(value))  # noqa: E731
     if gradient is not None:
@@ -123,6 +126,8 @@ def maximise(
              ("Nelder-Mead", {"xatol": 1e-11, "fatol": 1e-13, "maxiter": 40000, "maxfev": 80000}),
              ("BFGS", {"gtol": 1e-10, "maxiter": 5000}))
     for method, options in steps:
+        if max_evaluations is not None:
+            options = {k: (min(v, max_evaluations) if k in ("maxiter", "maxfev") else v) for k, v in options.items()}
         point = best.x if best is not None else start
         with np.errstate(all="ignore"):
             if value_and_gradient is not None and method != "Nelder-Mead":

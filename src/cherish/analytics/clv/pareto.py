@@ -31,12 +31,16 @@ class ParetoNBD(Model):
 
     names = ("r", "alpha", "s", "beta")
 
+    def __init__(self, max_evaluations: int | None = None) -> None:
+        self.max_evaluations = max_evaluations  # give up (ConvergenceError) after this many per optimiser step
+
     def fit(self, frequency: Any, recency: Any, T: Any, weights: Any = None) -> ParetoNBD:
         x, t_x, big_t, w = rft_and_weights(frequency, recency, T, weights)
         scale = max(float(np.average(big_t, weights=w)), 1e-6)
         data = (x, t_x / scale, big_t / scale, w)
         start = np.log([0.5, 0.5, 0.5, 0.5])
-        log_params, nll, inverse = maximise(lambda p: -self._ll(p, *data), start, names=self.names)
+        log_params, nll, inverse = maximise(lambda p: -self._ll(p, *data), start, names=self.names,
+                                         max_evaluations=self.max_evaluations)
         log_params = log_params.copy()
         log_params[1] += np.log(scale)
         log_params[3] += np.log(scale)

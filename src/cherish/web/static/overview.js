@@ -7,10 +7,13 @@
   Chart.defaults.font.family = "system-ui, sans-serif";
   const brand = "#b4235a", grey = "rgba(180,35,90,0.15)";
 
-  function line(id, labels, values, label, low, high) {
+  function line(id, labels, values, label, low, high, few) {
     const el = document.getElementById(id);
     if (!el || !labels.length) return;
-    const sets = [{label: label, data: values, borderColor: brand, backgroundColor: brand, tension: 0.2}];
+    // a point on few answers, or in the month still in progress, is hollow: read it with care
+    const fill = few ? few.map(f => f ? "#fff" : brand) : brand;
+    const sets = [{label: label, data: values, borderColor: brand, backgroundColor: brand, pointBackgroundColor: fill,
+                   pointRadius: few ? few.map(f => f ? 4 : 3) : 3, tension: 0.2}];
     if (low && high) {
       sets.push({label: "95% interval", data: high, borderColor: "transparent", backgroundColor: grey, fill: "+1", pointRadius: 0});
       sets.push({label: "", data: low, borderColor: "transparent", backgroundColor: grey, fill: false, pointRadius: 0});
@@ -26,10 +29,16 @@
       options: {plugins: {legend: {display: false}}, responsive: true, maintainAspectRatio: false}});
   }
 
-  line("chart-repeat", data.repeat.labels, data.repeat.values, "repeat-customer rate");
+  const repeat = document.getElementById("chart-repeat");
+  if (repeat && data.repeat.labels.length) {  // a cohort whose window has not passed has no point (null), not 0
+    new Chart(repeat, {type: "line", data: {labels: data.repeat.labels, datasets: [
+        {label: "within 90 days", data: data.repeat.within_90, borderColor: brand, backgroundColor: brand, tension: 0.2},
+        {label: "within 365 days", data: data.repeat.within_365, borderColor: "#555", backgroundColor: "#555", tension: 0.2}]},
+      options: {plugins: {legend: {display: true}}, responsive: true, maintainAspectRatio: false}});
+  }
   for (const kind of ["nps", "csat", "ces"]) {
     const s = data.scores[kind];
-    if (s) line("chart-" + kind, s.labels, s.values, kind.toUpperCase(), s.low, s.high);
+    if (s) line("chart-" + kind, s.labels, s.values, kind.toUpperCase(), s.low, s.high, s.few);
   }
   bars("chart-stages", data.stages.labels, data.stages.values, "customers");
   bars("chart-health", data.health.labels, data.health.values, "customers");

@@ -1,0 +1,33 @@
+"""What a customer said: their survey answers, newest first, for the customer 360."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from cherish.feedback.models import Answer
+
+SCALE = {"nps": "0–10", "csat": "1–5", "ces": "1–7"}
+
+
+def verdict(score_type: str, score: float) -> str | None:
+    """The answer's reading: an NPS detractor (0–6) or promoter (9–10), an unhappy CSAT (1–2), a high-effort CES
+    (1–3); None for the rest."""
+    if score_type == "nps":
+        return "detractor" if score <= 6 else "promoter" if score >= 9 else None
+    if score_type == "csat":
+        return "unhappy" if score <= 2 else None
+    if score_type == "ces":
+        return "high effort" if score <= 3 else None
+    return None
+
+
+def answers_of(session: Session, customer_id: str, *, limit: int = 100) -> list[dict[str, Any]]:
+    """The customer's answers with their score, comment and where they were given, newest first."""
+    rows = session.scalars(select(Answer).where(Answer.customer_id == customer_id)
+                           .order_by(Answer.answered_at.desc(), Answer.id.desc()).limit(limit))
+    return [{"answered_at": a.answered_at, "score_type": a.score_type, "score": a.score,
+             "scale": SCALE.get(a.score_type, ""), "comment": a.comment, "survey": a.survey, "channel": a.channel,
+             "branch": a.branch, "employee": a.employee, "verdict": verdict(a.score_type, a.score)} for a in rows]
