@@ -14,6 +14,7 @@ def test_a_browser_gets_a_page_and_the_api_json(client, keys, admin_user):
     assert missing.status_code == 404 and missing.headers["content-type"].startswith("text/html")
     assert '<section class="card narrow" id="error">' in missing.text and "no customer cus_nobody" in missing.text
     assert 'href="/overview"' in missing.text  # the layout, with the navigation of who is logged in
+    assert f'<code id="request-id">{missing.headers["x-request-id"]}</code>' in missing.text
     unknown = client.get("/no/such/page", headers=HTML)
     assert unknown.status_code == 404 and "<h1>Not found</h1>" in unknown.text and 'href="/overview"' in unknown.text
     evil = client.get("/customers/<img src=x onerror=alert(1)>", headers=HTML)

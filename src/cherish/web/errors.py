@@ -27,7 +27,7 @@ def wants_html(scope: Scope) -> bool:
     return b"text/html" in accept
 
 
-async def error_page(scope: Scope, status: int, message: str) -> bytes:
+async def error_page(scope: Scope, status: int, message: str, request_id: str = "") -> bytes:
     """The error page's HTML, in the layout, with the navigation of whoever is logged in."""
     from cherish.api.auth import current_principal
     from cherish.web.pages import templates
@@ -41,17 +41,18 @@ async def error_page(scope: Scope, status: int, message: str) -> bytes:
             principal = None
     csrf = scope["session"].get("csrf", "") if "session" in scope else ""
     html = templates.get_template("error.html").render(
-        request=request, principal=principal, csrf=csrf, status=status, message=message,
+        request=request, principal=principal, csrf=csrf, status=status, message=message, request_id=request_id,
         title=TITLES.get(status, "Something went wrong"))
     return html.encode()
 
 
-def _message(body: bytes) -> str:
+def _message(body: bytes) -> tuple[str, str]:
+    """The error body's message and request id (what a person quotes when asking for help)."""
     try:
-        document: Any = json.loads(body)
-        return str(document["error"]["message"])
-    except (ValueError, KeyError, TypeError):
-        return ""
+        error: Any = json.loads(body)["error"]
+        return str(error["message"]), str(error.get("request_id") or "")
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return "", ""
 
 
 class ErrorPages:
@@ -78,7 +79,7 @@ class ErrorPages:
                 chunks.append(message.get("body", b""))
                 if message.get("more_body"):
                     return
-                page = await error_page(scope, held["status"], _message(b"".join(chunks)))
+                page = await error_page(scope, held["status"], *_message(b"".join(chunks)))
                 kept = [(k, v) for k, v in held.get("headers", []) if k not in (b"content-type", b"content-length")]
                 headers = [*kept, (b"content-type", b"text/html; charset=utf-8"),
                            (b"content-length", str(len(page)).encode())]
