@@ -28,13 +28,13 @@ def test_an_agent_adds_a_note_and_records_consent(client, store, keys):
     page = client.get(f"/customers/{customer}").text
     assert "Called back &lt;script&gt;alert(1)&lt;/script&gt;" in page and EVIL not in page
     recorded = client.post(f"/customers/{customer}/consent", follow_redirects=False, data={
-        "purpose": "marketing", "channel": "email", "status": "denied", "csrf_token": token})
+        "purpose": "marketing", "consent_channel": "email", "status": "denied", "csrf_token": token})
     assert recorded.status_code == 303
     consent = client.get(f"/api/customers/{customer}", headers=bearer(keys["viewer"])).json()["consent"]
     assert {"purpose": "marketing", "channel": "email", "status": "denied"}.items() <= consent[0].items()
     assert client.post(f"/customers/{customer}/notes", data={"body": "x", "csrf_token": "forged"}).status_code == 403
     assert client.post(f"/customers/{customer}/consent", data={
-        "purpose": "marketing", "channel": "email", "status": "granted"}).status_code == 403
+        "purpose": "marketing", "consent_channel": "email", "status": "granted"}).status_code == 403
     wrong = client.post(f"/customers/{customer}/consent", headers={"Accept": "text/html"}, data={
         "purpose": "spam", "status": "granted", "csrf_token": token})
     assert wrong.status_code == 400 and "unknown purpose" in wrong.text

@@ -37,12 +37,14 @@ def add_note(request: Request, customer_id: str, body: str = Form(""),
 
 
 @router.post("/customers/{customer_id}/consent")
-def record_consent(request: Request, customer_id: str, purpose: str = Form(...), channel: str = Form("any"),
-                   status: str = Form(...), principal: Principal = Depends(require("agent"))) -> RedirectResponse:
+def record_consent(request: Request, customer_id: str, purpose: str = Form(...),
+                   consent_channel: str = Form("any"), status: str = Form(...),
+                   principal: Principal = Depends(require("agent"))) -> RedirectResponse:
+    # the field is not called "channel": the page's timeline filter already has a select of that name
     with request.app.state.store.write() as session:
         owner = _alive(session, customer_id)
         # "api" as the API records it: a person's decision, which rebuilding a profile from events keeps
-        service.set_consent(session, owner, [{"purpose": purpose, "channel": channel, "status": status}],
+        service.set_consent(session, owner, [{"purpose": purpose, "channel": consent_channel, "status": status}],
                             source="api")
     return RedirectResponse(f"/customers/{owner}#consent", status_code=303)
 
