@@ -45,6 +45,8 @@ def test_validation_errors_are_documented_as_400_in_the_error_shape(document, cl
     assert keys_post["400"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/ErrorBody"}
     assert set(keys_post) >= {"201", "400", "401", "403"}
     assert "409" in document["paths"]["/api/keys/{key_id}"]["delete"]["responses"]
+    # undoing a run twice is a conflict, and the document says so
+    assert "409" in document["paths"]["/api/identity/runs/{run_id}/undo"]["post"]["responses"]
     assert client.post("/api/keys", json={}, headers=bearer(keys["admin"])).status_code == 400
 
 

@@ -52,7 +52,8 @@ STATUS_TEXT = {
 # Statuses particular to some routes (method, path template) beyond those every route of its kind can give
 CONFLICTS = {("post", "/api/customers/merge"), ("post", "/api/customers/{customer_id}/unmerge"),
              ("post", "/api/identity/reviews/{review_id}/accept"), ("post", "/api/identity/reviews/{review_id}/reject"),
-             ("delete", "/api/keys/{key_id}"), ("post", "/api/intake/rejected/{rejected_id}/discard")}
+             ("delete", "/api/keys/{key_id}"), ("post", "/api/intake/rejected/{rejected_id}/discard"),
+             ("post", "/api/identity/runs/{run_id}/undo")}
 NOT_FOUND = {("post", "/api/customers/merge")}  # ids in the body
 _CUSTOMER = "/api/customers/{customer_id}"
 REDIRECTS = {("get", _CUSTOMER), ("get", _CUSTOMER + "/timeline"), ("put", _CUSTOMER + "/consent"),
