@@ -78,25 +78,35 @@ def main() -> None:
     folder = Path(tempfile.mkdtemp(prefix="cherish-bench-"))
     os.environ["CHERISH_BENCH_RUN"] = folder.name
     try:
-        with fresh_database(args.db, folder) as db:
-            env = {**os.environ, "CHERISH_DATABASE_URL": db}
-            subprocess.run([*CLI, "db", "upgrade"], env=env, check=True, capture_output=True)
-            key = create_key(env, "write")
-            options = ("--no-intake-writer",) if args.no_intake_writer else ()
-            with serving(env, args.port, args.workers, options) as url:
-                _run(url, key, args, db)
+        print(json.dumps(measure_ingest(folder, events=args.events, clients=args.clients, db=args.db,
+                                        workers=args.workers, port=args.port,
+                                        intake_writer=not args.no_intake_writer)))
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def _run(url: str, key: str, args: argparse.Namespace, db: str) -> None:
-    """Send the batches from client processes and print events per second."""
-    batches = args.events // 100
+def measure_ingest(folder: Path, *, events: int, clients: int, db: str | None = None, workers: int = 1,
+                   port: int | None = None, intake_writer: bool = True) -> dict[str, Any]:
+    """Send ``events`` to `cherish serve` on a fresh database and say how fast they were stored; a SQLite store is
+    left in ``folder`` (``bench.db``) for whoever wants to look at what the run stored."""
+    with fresh_database(db, folder) as url:
+        env = {**os.environ, "CHERISH_DATABASE_URL": url}
+        subprocess.run([*CLI, "db", "upgrade"], env=env, check=True, capture_output=True)
+        key = create_key(env, "write")
+        options = () if intake_writer else ("--no-intake-writer",)
+        with serving(env, port, workers, options) as served:
+            result = _run(served, key, events, clients)
+    return {**result, "database": url.split("://")[0], "intake_writer": url.startswith("sqlite") and intake_writer}
+
+
+def _run(url: str, key: str, events: int, clients: int) -> dict[str, Any]:
+    """Send the batches from client processes; events per second."""
+    batches = events // 100
     seeds = list(range(batches))
     queue: mp.Queue = mp.Queue()
     ready = mp.Event()
-    procs = [mp.Process(target=client, args=(url, key, seeds[i :: args.clients], queue, ready))
-             for i in range(args.clients)]
+    procs = [mp.Process(target=client, args=(url, key, seeds[i :: clients], queue, ready))
+             for i in range(clients)]
     for proc in procs:
         proc.start()
     time.sleep(1 + batches / 2000)  # let the clients build their batches (about 0.3 ms each)
@@ -108,11 +118,8 @@ def _run(url: str, key: str, args: argparse.Namespace, db: str) -> None:
         proc.join()
     sent = sum(r[0] for r in results)
     failures = sum(r[1] for r in results)
-    print(json.dumps({"events": sent, "failed_batches": failures, "seconds": round(elapsed, 1),
-                      "events_per_second": round(sent / elapsed), "clients": args.clients,
-                      "database": db.split("://")[0],
-                      "intake_writer": db.startswith("sqlite") and not args.no_intake_writer}))
-
+    return {"events": sent, "failed_batches": failures, "seconds": round(elapsed, 1),
+            "events_per_second": round(sent / elapsed), "clients": clients}
 
 if __name__ == "__main__":
     main()

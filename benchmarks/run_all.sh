@@ -15,6 +15,9 @@ done > "$OUT/ingest_postgresql.json"
 $PY benchmarks/import_orders.py --rows "${IMPORT_ROWS:-200000}" > "$OUT/import_sqlite.json"
 $PY benchmarks/import_orders.py --rows "${IMPORT_ROWS:-200000}" --db "$PG" > "$OUT/import_postgresql.json"
 $PY benchmarks/sqlite_floor.py > "$OUT/sqlite_floor.json"
+# the two targets restated by issue 12 point 10: ratios to SQLite's floor for the same rows, in the same run
+$PY benchmarks/ratio_to_floor.py --events "${EVENTS:-1000000}" --clients 4 --rows "${IMPORT_ROWS:-200000}" \
+  > "$OUT/ratio_to_floor.json"
 $PY benchmarks/lookup.py --customers "${LOOKUP_CUSTOMERS:-1000000}" > "$OUT/lookup_sqlite.json"
 if [ -x "${PEER_PYTHON:-/tmp/rlenv/bin/python}" ]; then
   $PY benchmarks/febrl.py --peer-python "${PEER_PYTHON:-/tmp/rlenv/bin/python}" > "$OUT/febrl.json"
