@@ -47,6 +47,15 @@ def test_user_errors_are_one_line_without_traceback(run):
     assert short.exit_code == 1 and "at least 8" in short.stderr
 
 
+def test_ids_too_large_for_any_row_are_refused_before_the_store(run):
+    """A key or run id beyond what the store can hold raised the driver's OverflowError as a traceback."""
+    assert run("db", "upgrade").exit_code == 0
+    for args in (("keys", "revoke", str(2**64)), ("identity", "undo", str(2**64)), ("identity", "undo", "0")):
+        result = run(*args)
+        assert result.exit_code == 2 and "Traceback" not in result.output, result.output
+        assert "Invalid value" in result.output
+
+
 def test_bad_database_url_is_one_clear_line(monkeypatch):
     monkeypatch.setenv("CHERISH_DATABASE_URL", "mysql://nope")
     reset_settings()

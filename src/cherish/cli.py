@@ -100,6 +100,7 @@ def store_for(settings: Settings, *, migrate: bool = False):  # type: ignore[no-
     return store
 
 
+MAX_ID = 2**31 - 1  # row ids are 32-bit integers on PostgreSQL: a larger one names nothing, on either engine
 DbOption = typer.Option(None, "--db", metavar="URL", help="Database URL (default: CHERISH_DATABASE_URL).")
 
 
@@ -198,7 +199,8 @@ def keys_list(db: str | None = DbOption) -> None:
 
 @keys_app.command("revoke")
 @friendly
-def keys_revoke(key_id: int = typer.Argument(..., metavar="ID", help="The key's id, from `cherish keys list`."),
+def keys_revoke(key_id: int = typer.Argument(..., metavar="ID", min=1, max=MAX_ID,
+                                             help="The key's id, from `cherish keys list`."),
                 db: str | None = DbOption) -> None:
     """Revoke a key: it stops working at once."""
     from cherish.access.service import audit, revoke_key

@@ -16,7 +16,17 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from cherish.cli import DbOption, StdoutConsole, app, err, friendly, run_server, settings_for, store_for
+from cherish.cli import (
+    MAX_ID,
+    DbOption,
+    StdoutConsole,
+    app,
+    err,
+    friendly,
+    run_server,
+    settings_for,
+    store_for,
+)
 from cherish.cli_text import plural, rate_text
 from cherish.config import DEFAULT_DATABASE_URL
 
@@ -189,7 +199,8 @@ def identity_match(
         summary = run_match(store, settings, actor="cli", retrain=retrain, dry_run=dry_run)
     if summary.note:
         err.print(summary.note, soft_wrap=True)
-    model = "a model trained now" if summary.trained else f"kept model {summary.model_id}"
+    model = ("a model trained now" if summary.trained else
+             f"kept model {summary.model_id}" if summary.model_id is not None else "no model: too few customers")
     if dry_run:
         for step in summary.plan:
             print(f"{step['action']}\t{step['customer_a']}\t{step['customer_b']}\t{step['probability']}")
@@ -219,7 +230,8 @@ def identity_runs(limit: int = typer.Option(20, "--limit", min=1, help="How many
 
 @identity_app.command("undo")
 @friendly
-def identity_undo(run: int = typer.Argument(..., help="The run's number (see `cherish identity runs`)."),
+def identity_undo(run: int = typer.Argument(..., metavar="RUN", min=1, max=MAX_ID,
+                                           help="The run's number (see `cherish identity runs`)."),
                   db: str | None = DbOption) -> None:
     """Undo every merge a run made, newest first; each undone pair waits for review."""
     from cherish.identity.match_runs import undo_run
