@@ -13,10 +13,10 @@ import math
 from datetime import datetime, timedelta
 
 from sqlalchemy import case, delete, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from cherish.access.models import LoginFailure
+from cherish.db.dialects import insert_for
 from cherish.errors import TooManyAttempts
 
 FREE_FAILURES = {"account": 5, "address": 20}
@@ -50,7 +50,7 @@ def admit(session: Session, keys: dict[str, str], *, now: datetime) -> None:
     Counted before the password is checked, and in one statement per key that locks its row: attempts sent at
     once, from any number of processes, are counted one after the other and each sees the waits the others
     started. An attempt told to wait is not counted: the error rolls the transaction back."""
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    insert = insert_for(session)
     table = LoginFailure.__table__
     blocked = table.c.blocked_until > now
     waits, delays = [], []

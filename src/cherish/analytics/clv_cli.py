@@ -90,20 +90,29 @@ def _write_predictions(path: Path, summary: Any, model: Any, horizon: float, spe
             writer.writerow(row)
 
 
-def _choose(summary: Any) -> dict[str, Any]:
+def _choose(summary: Any) -> tuple[dict[str, Any], Any]:
     """MBG/NBD or Pareto/NBD: by holdout error when the summary has a holdout, else by log-likelihood (both have
-    four parameters)."""
-    from cherish.analytics.clv import ModifiedBetaGeo, ParetoNBD
+    four parameters); with the chosen model when it was already fitted on the whole summary (else None)."""
+    from cherish.analytics.clv import ConvergenceError, ModifiedBetaGeo, ParetoNBD
     from cherish.analytics.clv.select import choose_model
 
     if summary.holdout_purchases is not None and summary.holdout_length:
         return choose_model(summary.frequency, summary.recency, summary.T, summary.holdout_purchases,
-                            np.ones(len(summary.frequency)), summary.holdout_length).as_dict()
-    fits = {name: model().fit(summary.frequency, summary.recency, summary.T).log_likelihood_
-            for name, model in (("mbgnbd", ModifiedBetaGeo), ("pareto", ParetoNBD))}
-    best = max(fits, key=lambda name: fits[name])
+                            np.ones(len(summary.frequency)), summary.holdout_length).as_dict(), None
+    fitted, failed = {}, {}
+    for name, model in (("mbgnbd", ModifiedBetaGeo), ("pareto", ParetoNBD)):
+        try:
+            fitted[name] = model().fit(summary.frequency, summary.recency, summary.T)
+        except ConvergenceError as exc:  # the other candidate may still fit
+            failed[name] = str(exc)
+    if not fitted:
+        raise InvalidInput("neither MBG/NBD nor Pareto/NBD could be fitted to this file: "
+                           + "; ".join(f"{name}: {why}" for name, why in failed.items()))
+    best = max(fitted, key=lambda name: fitted[name].log_likelihood_)
+    candidates: dict[str, Any] = {name: {"log_likelihood": m.log_likelihood_} for name, m in fitted.items()}
+    candidates.update({name: {"failed": why} for name, why in failed.items()})
     return {"model": best, "reason": "higher log-likelihood (no holdout period given)",
-            "candidates": {name: {"log_likelihood": ll} for name, ll in fits.items()}}
+            "candidates": candidates}, fitted[best]
 
 
 @clv_app.command("fit")
@@ -139,11 +148,12 @@ def fit(
     if model != "auto":
         _model(model)
     summary = _summary(transactions, customer_column, date_column, amount_column, date_format, cal_end, hold_end, period)
-    choice = _choose(summary) if model == "auto" else None
+    choice, fitted = _choose(summary) if model == "auto" else (None, None)
     if choice is not None:
         model = choice["model"]
         err.print(f"chose {model}: {choice['reason']}")
-    fitted = _model(model)().fit(summary.frequency, summary.recency, summary.T)
+    if fitted is None:  # (without a holdout, choosing fitted the winner on this very summary)
+        fitted = _model(model)().fit(summary.frequency, summary.recency, summary.T)
     result: dict[str, Any] = {
         "model": model, "choice": choice, "params": fitted.params_, "log_likelihood": fitted.log_likelihood_,
         "standard_errors": fitted.standard_errors_, "customers": int(len(summary.frequency)),

@@ -7,8 +7,9 @@ from typing import Any
 
 from scipy import stats
 
+from cherish.feedback.models import SCALES  # the answers' own scales, as intake checks them
+
 Z = 1.959963984540054
-SCALES = {"nps": (0, 10), "csat": (1, 5), "ces": (1, 7)}  # the answers' own scales
 CES_SCALE = SCALES["ces"]
 FEW_ANSWERS = 30  # below this many answers a point is shown as resting on few answers
 

@@ -74,8 +74,9 @@ def erase(session: Session, customer_id: str, *, actor: str) -> dict[str, int]:
     people = _person(session, customer_id)
     keys = [f"{t}:{v}" for t, v in session.execute(
         select(Identifier.type, Identifier.value).where(Identifier.customer_id.in_(people)))]
-    keys += [key for (held,) in session.execute(select(Event.identifiers).where(Event.customer_id.in_(people)))
-             for key in held or [] if key not in keys]
+    carried = (key for (held,) in session.execute(select(Event.identifiers).where(Event.customer_id.in_(people)))
+               for key in held or [])
+    keys = list(dict.fromkeys([*keys, *carried]))  # each key once, however many events carried it
     counts = {"customers": len(people), "identifiers": len(keys)}
     counts["events"] = session.execute(
         update(Event).where(Event.customer_id.in_(people)).values(payload={"erased": True}, identifiers=[])

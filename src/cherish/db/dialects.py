@@ -11,7 +11,8 @@ import orjson
 from sqlalchemy.orm import Session
 
 
-def _insert_for(session: Session):  # type: ignore[no-untyped-def]
+def insert_for(session: Session):  # type: ignore[no-untyped-def]
+    """The insert construct of the session's engine (with ON CONFLICT on both)."""
     if session.get_bind().dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
@@ -53,7 +54,7 @@ def insert_ignore(session: Session, model: Any, rows: Sequence[dict[str, Any]], 
     """Insert ``rows``, skipping those whose ``index`` already exists."""
     if not rows:
         return
-    stmt = _insert_for(session)(model).on_conflict_do_nothing(index_elements=list(index))
+    stmt = insert_for(session)(model).on_conflict_do_nothing(index_elements=list(index))
     session.execute(stmt, list(rows))
 
 
