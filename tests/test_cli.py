@@ -183,3 +183,24 @@ def test_a_pipe_closed_early_ends_quietly(tmp_path, monkeypatch):
         stderr = child.stderr.read().decode()
         assert child.wait(timeout=120) in (0, 141), (command, stderr)
         assert stderr == "", (command, stderr)  # no traceback, no "error: Broken pipe"
+
+
+def test_help_into_a_pipe_closed_early_ends_quietly():
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import cherish
+
+    env = {**os.environ, "PYTHONPATH": str(Path(cherish.__file__).parents[1])}
+    for command in (["--help"], ["identity", "--help"], ["identity", "match", "--help"], ["analyze", "--help"]):
+        child = subprocess.Popen([sys.executable, "-m", "cherish", *command], env=env, stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE)
+        child.stdout.close()  # `cherish --help | head -0`: Rich's own console would end such help with status 1
+        stderr = child.stderr.read().decode()
+        assert child.wait(timeout=60) == 141, (command, stderr)
+        assert stderr == "", (command, stderr)
+    shown = subprocess.run([sys.executable, "-m", "cherish", "identity", "match", "--help"], env=env,
+                           capture_output=True, text=True, timeout=60)
+    assert shown.returncode == 0 and "Usage: cherish identity match" in shown.stdout and "--dry-run" in shown.stdout

@@ -1,5 +1,5 @@
-"""`python -m cherish` runs the command line."""
+"""`python -m cherish` runs the command line, under the name its help and errors show."""
 
 from cherish.cli import app
 
-app()
+app(prog_name="cherish")

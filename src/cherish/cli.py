@@ -9,12 +9,12 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import Any, TypeVar
 
 import typer
 from rich.console import Console
 
-from cherish.cli_text import ReadableGroup, counts_text
+from cherish.cli_text import ReadableGroup, closed_pipe, counts_text
 from cherish.config import Settings, get_settings, reset_settings
 from cherish.errors import CherishError
 
@@ -59,18 +59,6 @@ def friendly(func: F) -> F:
             raise typer.Exit(1) from None
 
     return wrapper  # type: ignore[return-value]
-
-
-def closed_pipe() -> NoReturn:
-    """The reader of standard output went away (``| head -1``): stop quietly, with the status a shell gives a
-    process that SIGPIPE ended. Standard output goes to /dev/null so that the final flush cannot fail again
-    (Python's documentation, "Note on SIGPIPE"); SIGPIPE itself stays ignored, since `serve` writes to sockets."""
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-    except (OSError, ValueError):  # standard output is no file (a test runner's buffer): nothing to silence
-        pass
-    raise typer.Exit(141)
 
 
 class StdoutConsole(Console):

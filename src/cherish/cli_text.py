@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
+import os
+import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
+import typer
 from typer.core import TyperGroup
 
 # What an option's value is, when the option does not say better with a metavar of its own.
@@ -43,18 +48,55 @@ def rate_text(rate: float | None) -> str:
     return "—" if rate is None else f"{100 * rate:.1f}%"
 
 
+def closed_pipe() -> NoReturn:
+    """The reader of standard output went away (``| head -1``): stop quietly, with the status a shell gives a
+    process that SIGPIPE ended. Standard output goes to /dev/null so that the final flush cannot fail again
+    (Python's documentation, "Note on SIGPIPE"); SIGPIPE itself stays ignored, since `serve` writes to sockets."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # standard output is no file (a test runner's buffer): nothing to silence
+        pass
+    raise typer.Exit(141)
+
+
+def _show_help(ctx: Any, param: Any, value: bool) -> None:
+    """``--help`` that ends quietly in a closed pipe (``cherish --help | head -1``), as every command does.
+
+    Typer prints help through a Rich console of its own, which answers a closed pipe with exit status 1, and
+    click then echoes one more line, which fails the same way. Into a pipe, the help is rendered into a buffer
+    (a pipe has no colours or width of its own either) and written once, where a closed pipe can be caught."""
+    if not value or ctx.resilient_parsing:
+        return
+    if sys.stdout.isatty():
+        text = ctx.get_help()
+    else:
+        buffer = io.StringIO()
+        with contextlib.redirect_stdout(buffer):
+            text = ctx.get_help()
+        text = buffer.getvalue() + text
+    try:
+        if text:
+            sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        sys.stdout.flush()
+    except BrokenPipeError:
+        closed_pipe()
+    ctx.exit()
+
+
 def tidy_help(command: Any) -> None:
     """Give every parameter of a command (and of its subcommands) a metavar that says what to type.
 
     Typer shows each parameter's Python type (``<bool>``, ``<str>``) in a column of its own; a flag takes
     no value at all, and ``URL`` or ``DATE`` tells a person more than ``<str>``. A metavar set on the option
-    itself wins; the rest get one from their type.
+    itself wins; the rest get one from their type. Each command's help also learns to end quietly in a closed pipe.
     """
     for param in command.params:
         _tidy_param(param)
     help_option = command.get_help_option(command.context_class(command))
     if help_option is not None:
         _tidy_param(help_option)
+        help_option.callback = _show_help
     for sub in getattr(command, "commands", {}).values():
         tidy_help(sub)
 
