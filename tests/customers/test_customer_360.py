@@ -34,7 +34,7 @@ def test_profile_has_the_documented_shape(client, keys):
     assert {(c["purpose"], c["channel"], c["status"]) for c in customer["consent"]} == {
         ("marketing", "email", "granted"), ("feedback", "any", "denied")}
     stats = customer["stats"]
-    assert stats["orders"] == 2 and stats["revenue"] == 50.5
+    assert stats["orders"] == 2 and stats["revenue"] == 50.5 and stats["revenue_by_currency"] == {"USD": 50.5}
     assert stats["first_order_at"].startswith("2026-03-02") and stats["last_order_at"].startswith("2026-04-02")
     assert stats["last_seen_at"].startswith("2026-05-10")
     assert customer["created_at"].startswith("2026-03-01")
@@ -104,7 +104,8 @@ def test_lookup_reads_values_as_they_were_sent(client, keys):
     assert {k: body["traits"][k] for k in traits if k != "email"} == {k: v for k, v in traits.items() if k != "email"}
     assert body["created_at"] == "2026-02-03T04:05:06.789000+00:00"
     assert {i["first_seen"] for i in body["identifiers"]} == {"2026-02-03T04:05:06.789000+00:00"}
-    assert body["stats"] == {"orders": 0, "revenue": 0.0, "first_order_at": None, "last_order_at": None,
+    assert body["stats"] == {"orders": 0, "revenue": 0.0, "revenue_by_currency": {}, "first_order_at": None,
+                             "last_order_at": None,
                              "last_seen_at": "2026-02-03T04:05:06.789000+00:00"}
     assert body == client.get(f"/api/customers/{body['id']}", headers=bearer(keys["viewer"])).json()
     assert client.get("/api/customers/lookup", params={"order_id": "nope"},
@@ -119,6 +120,21 @@ def test_search_by_name_email_phone_and_order(client, keys):
     client.post("/v1/track", json={"userId": "bo", "event": "Clicked"}, headers=basic(keys["write"]))
     recent = client.get("/api/customers", params={"limit": 5}, headers=bearer(keys["viewer"])).json()["items"]
     assert [i["name"] for i in recent] == [None, "Ann Lee"]  # without q: who was active last, newest first
+
+
+def test_search_says_how_many_match_and_pages_through_them(client, keys):
+    """A search cut at its limit says how many customers match in all, and the next page follows on."""
+    batch = [{"type": "identify", "userId": f"kim-{n}", "traits": {"name": f"Kim Park {n:02d}"}} for n in range(7)]
+    assert client.post("/v1/batch", json={"batch": batch}, headers=basic(keys["write"])).status_code == 200
+    seen = []
+    for offset in (0, 3, 6):
+        page = client.get("/api/customers", params={"q": "kim park", "limit": 3, "offset": offset},
+                          headers=bearer(keys["viewer"])).json()
+        assert (page["total"], page["capped"], page["offset"], page["limit"]) == (7, False, offset, 3)
+        seen += [item["id"] for item in page["items"]]
+    assert len(seen) == len(set(seen)) == 7
+    bad = client.get("/api/customers", params={"q": "kim", "offset": -1}, headers=bearer(keys["viewer"]))
+    assert bad.status_code == 400
 
 
 def test_timeline_pages_newest_first_across_channels(client, keys):

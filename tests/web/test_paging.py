@@ -58,6 +58,8 @@ def test_orders_say_how_many_page_and_show_their_lines_and_currency(client, keys
     page = client.get(f"/customers/{customer}").text
     assert "1–50 of 55" in page and page.count("<tr><td>O-") + page.count("<tr><td>BIG-1") == 50
     assert "1,234.50 USD" in page  # the amount with its currency and separators
+    revenue = page.split('<div id="revenue">', 1)[1].split("</div>", 1)[0]
+    assert "1,971.00 EUR" in revenue and "1,234.50 USD" in revenue  # each currency summed apart, never mixed
     lines = page.split('<table class="list lines">', 1)[1].split("</table>", 1)[0]
     assert "L-1" in lines and "1,200.00 USD" in lines and "Bulb" in lines and "34.50 USD" in lines
     assert EVIL not in page and "Lamp &lt;script&gt;" in lines

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -87,7 +87,10 @@ class ConsentUpdate(BaseModel):
 
 class CustomerStats(BaseModel):
     orders: int
-    revenue: float
+    revenue: float = Field(description="Completed orders' value less refunds, summed as sent: in more than one "
+                                       "currency, read revenue_by_currency.")
+    revenue_by_currency: dict[str, float] = Field(default_factory=dict,
+                                                  description="The same revenue per ISO currency code.")
     first_order_at: datetime | None
     last_order_at: datetime | None
     last_seen_at: datetime | None
@@ -113,6 +116,11 @@ class CustomerSummary(BaseModel):
 
 class CustomerPage(BaseModel):
     items: list[CustomerSummary]
+    total: int | None = Field(None, description="How many customers the search matches in all (none without q: "
+                                                 "the customers active last are a feed, not a count).")
+    capped: bool = Field(False, description="True when the search stopped counting: at least `total` match.")
+    offset: int = Field(0, description="How many matches come before this page.")
+    limit: int = Field(25, description="The most items a page holds.")
 
 
 class TimelineItem(BaseModel):

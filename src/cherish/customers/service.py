@@ -58,10 +58,12 @@ def _profile(session: Session, customer_id: str, created_at: datetime | None, na
     traits = raw_rows(session, "SELECT name, value FROM traits WHERE customer_id = ? ORDER BY name", [customer_id])
     consent = raw_rows(session, "SELECT purpose, channel, status, at, source FROM consent WHERE customer_id = ? "
                                 "ORDER BY purpose, channel", [customer_id])
-    (orders, revenue, first, last, last_seen), = raw_rows(
-        session, "SELECT count(*), coalesce(sum(value - refunded), 0.0), min(placed_at), max(placed_at), "
-                 "(SELECT max(timestamp) FROM events WHERE customer_id = ?) FROM orders "
-                 "WHERE customer_id = ? AND status IN ('completed', 'partially_refunded')", [customer_id, customer_id])
+    by_currency = raw_rows(
+        session, "SELECT currency, count(*), coalesce(sum(value - refunded), 0.0), min(placed_at), max(placed_at) "
+                 "FROM orders WHERE customer_id = ? AND status IN ('completed', 'partially_refunded') "
+                 "GROUP BY currency ORDER BY currency", [customer_id])
+    (last_seen,), = raw_rows(session, "SELECT max(timestamp) FROM events WHERE customer_id = ?", [customer_id])
+    placed = [read_time(at) for row in by_currency for at in row[3:5] if at is not None]
     scores = raw_rows(session, f"SELECT {', '.join(_SCORE_COLUMNS)} FROM customer_scores WHERE customer_id = ?",
                       [customer_id])
     score = dict(zip(_SCORE_COLUMNS, scores[0], strict=True)) if scores else None
@@ -87,8 +89,11 @@ def _profile(session: Session, customer_id: str, created_at: datetime | None, na
             for purpose, channel, status, at, source in consent
         ],
         "stats": {
-            "orders": orders, "revenue": round(float(revenue or 0.0), 2),
-            "first_order_at": read_time(first), "last_order_at": read_time(last), "last_seen_at": read_time(last_seen),
+            "orders": sum(row[1] for row in by_currency),
+            "revenue": round(sum(float(row[2]) for row in by_currency), 2),
+            "revenue_by_currency": {currency: round(float(revenue), 2) for currency, _, revenue, *_ in by_currency},
+            "first_order_at": min(placed, default=None), "last_order_at": max(placed, default=None),
+            "last_seen_at": read_time(last_seen),
         },
     }
 

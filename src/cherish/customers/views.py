@@ -39,11 +39,13 @@ def _customer_or_redirect(request: Request, session: Any, customer_id: str):  # 
 @router.get("", response_model=CustomerPage,
             summary="Search customers by name, email, phone or order number; without q, who was active last")
 def search(request: Request, q: str | None = Query(None, max_length=300),
-           limit: int = Query(25, ge=1, le=100), _: Principal = Depends(require("viewer"))) -> dict[str, Any]:
+           limit: int = Query(25, ge=1, le=100),
+           offset: int = Query(0, ge=0, le=100_000, description="Matches to skip, for the next page."),
+           _: Principal = Depends(require("viewer"))) -> dict[str, Any]:
     with request.app.state.store.read() as session:
         if q is None or not q.strip():
-            return {"items": service.recently_active(session, limit=limit)}
-        return {"items": service.search(session, request.app.state.settings, q, limit=limit)}
+            return {"items": service.recently_active(session, limit=limit), "limit": limit}
+        return service.search_page(session, request.app.state.settings, q, limit=limit, offset=offset)
 
 
 @router.get("/lookup", response_model=CustomerRead, summary="Find a customer by any identifier or order number")

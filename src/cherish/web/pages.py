@@ -152,7 +152,7 @@ def customer_page(request: Request, customer_id: str, channel: str | None = None
                            channel=channel, show=show)
         return _render(
             request, "customer.html", principal, customer=customers.profile(session, customer), page=page,
-            channel=channel, show=show, shows=TIMELINE_SHOWS,
+            channel=channel, show=show, shows=TIMELINE_SHOWS, currency=request.app.state.settings.currency,
             **customer_orders(session, customer.id, paging.offset_from(orders_offset, name="orders_offset"),
                               channel=channel, show=show),
             unmerged=unmerged if unmerged and unmerged.startswith("cus_") and unmerged[4:].isalnum() else None,
