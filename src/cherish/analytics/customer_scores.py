@@ -104,23 +104,30 @@ def save_customer_scores(session: Session, scores: CustomerScores, as_of: date) 
 
     The whole table is replaced: a customer without purchases any more (all refunded) keeps no stale score.
     """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     from cherish.analytics.models import CustomerScore, StageChange
     from cherish.db.dialects import bulk_insert_columns, fetch_columns
 
     ids = scores["customer_id"]
-    present = fetch_columns(session, "SELECT id FROM customers WHERE merged_into IS NULL")[0]
-    keep = pd.Index(present).get_indexer(ids) >= 0  # merged away (or gone) since the engine read the store
+    merged = fetch_columns(session, "SELECT id FROM customers WHERE merged_into IS NOT NULL")[0]
+    keep = np.flatnonzero(pd.Index(merged).get_indexer(ids) < 0)  # not merged away since the engine read the store
+    # in key order: each row lands beside the last in the table's b-tree, not on a page of its own
+    keep = keep[pc.sort_indices(pa.array(ids[keep], pa.string())).to_numpy()]
     columns = {name: values[keep] for name, values in scores.columns.items()}
     ids, stages = columns["customer_id"], columns["stage"]
     old_ids, old_stages, old_since, old_as_of = fetch_columns(
-        session, "SELECT customer_id, stage, stage_since, as_of FROM customer_scores", dates=(2, 3))
+        session, "SELECT customer_id, stage, stage_since, as_of FROM customer_scores")
     at = pd.Index(old_ids).get_indexer(ids)
     found = at >= 0
     before = np.full(len(ids), None, dtype=object)
     before[found] = np.asarray(old_stages, dtype=object)[at[found]]
     unchanged = found & (before == stages)
-    since = _stage_began(columns["stage_onset"], as_of, found, np.asarray(old_as_of, dtype=object), at)
-    since[unchanged] = np.asarray(old_since, dtype=object)[at[unchanged]]
+    # days as datetime64 (from ISO text on SQLite, dates on PostgreSQL): a million Python dates would take seconds
+    since = _stage_began(columns["stage_onset"], as_of, found, np.asarray(old_as_of, dtype="datetime64[D]"), at)
+    since[unchanged] = np.asarray(old_since, dtype="datetime64[D]")[at[unchanged]]
+    since = since.astype(object)
     session.execute(delete(CustomerScore))
     clv = columns["clv"]
     bulk_insert_columns(session, CustomerScore.__table__, {
@@ -150,10 +157,10 @@ def _stage_began(onset_days: np.ndarray, as_of: date, found: np.ndarray, old_as_
     onset = np.ceil(np.maximum(np.nan_to_num(np.asarray(onset_days, dtype=float), nan=0.0), 0.0)).astype(np.int64)
     day = np.datetime64(as_of, "D")
     began = day - onset.astype("timedelta64[D]")
-    if found.any():  # dates as datetime64 here: a million Python dates would take seconds
-        previous = np.asarray(old_as_of, dtype="datetime64[D]")[at[found]] + np.timedelta64(1, "D")
+    if found.any():
+        previous = old_as_of[at[found]] + np.timedelta64(1, "D")
         began[found] = np.maximum(began[found], np.minimum(previous, day))
-    return began.astype(object)
+    return began
 
 
 def stage_summary(scores: CustomerScores, known_customers: int) -> dict[str, int]:

@@ -3,6 +3,7 @@ engines lives here; metrics only see Ibis tables named ``purchases`` and ``answe
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -152,7 +153,10 @@ def open_engine(name: str, store: Store, settings: Settings) -> Engine:
             raise EngineError(f"--engine database needs PostgreSQL; this store is {store.dialect}, which lacks the "
                               "medians and quantiles the metrics need in Ibis: use --engine duckdb")
         return _postgres(store, settings.timezone)
-    purchases, answers = _arrow(store, _PURCHASES), _arrow(store, _ANSWERS)
+    # both read at once: each is a child process (SQLite) or a COPY (PostgreSQL) that mostly waits on the other side
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        purchases_read, answers_read = pool.submit(_arrow, store, _PURCHASES), pool.submit(_arrow, store, _ANSWERS)
+        purchases, answers = purchases_read.result(), answers_read.result()
     if name == "spark":
         return spark_engine(purchases, answers, settings)
     return _duckdb(purchases, answers, settings.timezone)

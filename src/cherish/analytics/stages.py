@@ -107,15 +107,37 @@ def classify(customers: Mapping[str, np.ndarray], alive: np.ndarray, typical_gap
     # buyer "still a customer"
     health = np.round(np.where(known, np.nansum(contributions, axis=1),
                                np.nansum(contributions, axis=1) * 100 / (100 - WEIGHTS[0]))).astype(np.int64)
-    order = np.argsort(-np.nan_to_num(contributions, nan=-1.0), axis=1, kind="stable")  # ties: the order of REASONS
-    points = np.round(np.take_along_axis(contributions, order, axis=1), 1).tolist()
-    heads = [f'{{"reason":{orjson.dumps(name).decode()},"of":{most},"points":' for name, most in zip(REASONS, WEIGHTS,
-                                                                                                   strict=True)]
-    reasons = np.array(["[" + ",".join(f"{heads[i]}{p}}}" for i, p in zip(row, shown, strict=True) if p == p) + "]"
-                        for row, shown in zip(order.tolist(), points, strict=True)], dtype=object)
     return {"stage": stage, "stage_onset": onset, "p_alive": np.asarray(alive, dtype=float), "health": health,
-            "health_reasons": reasons,
+            "health_reasons": _reasons_json(contributions),
             "clv": np.full(n, np.nan) if value is None else np.round(np.asarray(value, dtype=float), 2)}
+
+
+def _reasons_json(contributions: np.ndarray) -> np.ndarray:
+    """Each customer's health reasons as JSON text, largest part first (ties: the order of REASONS), a part
+    without a value (NaN, which sorts last) left out: ``[{"reason": …, "of": 40, "points": 31.2}, …]``.
+
+    Built column-wise in Arrow: a part's points take one of a few hundred values (tenths of at most 40), each
+    written once, and the pieces are joined in C; a million customers take a fraction of a second, not five."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    order = np.argsort(-np.nan_to_num(contributions, nan=-1.0), axis=1, kind="stable")
+    tenths = np.rint(np.take_along_axis(contributions, order, axis=1) * 10)  # as np.round(points, 1) rounds
+    known = ~np.isnan(tenths)
+    steps = np.where(known, tenths, 0).astype(np.int64)
+    low = int(steps.min(initial=0))
+    written = pa.array([f"{t / 10}}}" for t in range(low, int(steps.max(initial=0)) + 1)])
+    everyone = pa.array(np.zeros(len(contributions), dtype=np.int64))
+    pieces: list[pa.Array] = [pa.array(["["]).take(everyone)]
+    for k in range(contributions.shape[1]):
+        heads = pa.array([f'{"," if k else ""}{{"reason":{orjson.dumps(name).decode()},"of":{most},"points":'
+                          for name, most in zip(REASONS, WEIGHTS, strict=True)])
+        missing = pa.array(~known[:, k])
+        pieces.append(pc.if_else(missing, None, heads.take(pa.array(order[:, k]))))
+        pieces.append(pc.if_else(missing, None, written.take(pa.array(steps[:, k] - low))))
+    pieces.append(pa.array(["]"]).take(everyone))
+    joined = pc.binary_join_element_wise(*pieces, "", null_handling="skip")
+    return joined.to_numpy(zero_copy_only=False).astype(object)
 
 
 def _onset(customers: Mapping[str, np.ndarray], cadence: np.ndarray, quiet: np.ndarray,
