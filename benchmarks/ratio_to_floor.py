@@ -71,10 +71,15 @@ def _slices(source: Any, transactions: int) -> tuple[list[str], dict[str, list[i
     return [t.name for t in tables], ends
 
 
-def sqlite_floor(source: Path, transactions: int, folder: Path, *, with_close: bool) -> dict[str, Any]:
+def sqlite_floor(source: Path, transactions: int, folder: Path, *, with_close: bool,
+                 by_driver: bool = False) -> dict[str, Any]:
     """Store the rows of the SQLite store at ``source`` again, in ``transactions`` transactions, into a freshly
     migrated store in ``folder``; seconds from the first BEGIN to the last COMMIT (and the close, which folds the
-    log into the file, when ``with_close``: an import's time includes it, a server's answers do not)."""
+    log into the file, when ``with_close``: an import's time includes it, a server's answers do not).
+
+    ``by_driver``: the floor of any Python program on this driver instead. Every row is first read into Python
+    tuples (not timed), then handed to ``executemany`` in the same transactions: what storing those rows costs
+    once they exist, with no reading, parsing or deciding at all."""
     target = folder / "floor.db"
     url = f"sqlite:///{target}"
     subprocess.run([*CLI, "db", "upgrade"], env={**os.environ, "CHERISH_DATABASE_URL": url}, check=True,
@@ -84,18 +89,29 @@ def sqlite_floor(source: Path, transactions: int, folder: Path, *, with_close: b
         with store.writer_connection() as connection:
             connection.execute("ATTACH DATABASE ? AS src", (str(source),))
             names, ends = _slices(connection, transactions)
-            statements = {}
+            statements, selects, inserts = {}, {}, {}
             for name in names:
-                columns = ", ".join(f'"{c.name}"' for c in Base.metadata.tables[name].columns)
-                statements[name] = (f'INSERT INTO main."{name}" ({columns}) SELECT {columns} FROM src."{name}" '
-                                    "WHERE rowid > ? AND rowid <= ?")
+                table_columns = Base.metadata.tables[name].columns
+                columns = ", ".join(f'"{c.name}"' for c in table_columns)
+                selects[name] = f'SELECT {columns} FROM src."{name}" WHERE rowid > ? AND rowid <= ?'
+                statements[name] = f'INSERT INTO main."{name}" ({columns}) {selects[name]}'
+                inserts[name] = f'INSERT INTO main."{name}" ({columns}) VALUES ({", ".join("?" * len(table_columns))})'
             rows = dict.fromkeys(names, 0)
+            held: dict[tuple[int, str], list[tuple[Any, ...]]] = {}
+            if by_driver:
+                for i in range(transactions):
+                    for name in names:
+                        low = ends[name][i - 1] if i else 0
+                        held[(i, name)] = (connection.execute(selects[name], (low, ends[name][i])).fetchall()
+                                           if ends[name][i] > low else [])
             start = time.perf_counter()
             for i in range(transactions):
                 connection.execute("BEGIN IMMEDIATE")
                 for name in names:
                     low = ends[name][i - 1] if i else 0
-                    if ends[name][i] > low:
+                    if by_driver and held[(i, name)]:
+                        rows[name] += connection.executemany(inserts[name], held.pop((i, name))).rowcount
+                    elif not by_driver and ends[name][i] > low:
                         rows[name] += connection.execute(statements[name], (low, ends[name][i])).rowcount
                 connection.execute("COMMIT")
             committed = time.perf_counter()
@@ -159,8 +175,18 @@ def import_ratio(folder: Path, rows: int) -> dict[str, Any]:
         floors.append(sqlite_floor(run / "bench.db", chunks, folder, with_close=True))
         if name == "b":
             shutil.rmtree(folder / "a")
-    return {"what": "import", "lines": rows, "orders": orders, "chunks": chunks,
-            **_ratio("rows", rows, runs[0], floors, runs[1], TARGETS["import"])}
+    result = _ratio("rows", rows, runs[0], floors, runs[1], TARGETS["import"])
+    # What any Python program could reach: the same rows handed to the driver ready-made, plus what starting
+    # `cherish import` costs (a file of one order line, timed the same way as the run).
+    driver = sqlite_floor(folder / "b" / "bench.db", chunks, folder, with_close=True, by_driver=True)
+    tiny = folder / "one-line.csv"
+    tiny.write_text(source.open().readline() + source.open().readlines()[1])
+    (folder / "start").mkdir()
+    startup = measure_import(tiny, 1, folder / "start")["seconds"]
+    floor_seconds = rows / result["floor_rows_per_second"]
+    return {"what": "import", "lines": rows, "orders": orders, "chunks": chunks, **result,
+            "driver_floor": driver, "startup_seconds": startup,
+            "ceiling": round(floor_seconds / (driver["seconds"] + startup), 3)}
 
 
 def main() -> None:
