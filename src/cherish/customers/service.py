@@ -7,7 +7,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from cherish.config import Settings
@@ -322,6 +322,16 @@ def add_note(session: Session, customer_id: str, *, author: str, body: str) -> N
     session.add(note)
     session.flush()
     return note
+
+
+def fold_into(session: Session, survivor: str, loser: str) -> None:
+    """The customer record's part of a merge: ``loser`` (and whoever was merged into it) now points at
+    ``survivor``, which takes the loser's name when it has none."""
+    session.execute(update(Customer).where(or_(Customer.id == loser, Customer.merged_into == loser))
+                    .values(merged_into=survivor))
+    names = dict(session.execute(select(Customer.id, Customer.name).where(Customer.id.in_([survivor, loser]))).all())
+    if not names.get(survivor) and names.get(loser):
+        session.execute(update(Customer).where(Customer.id == survivor).values(name=names[loser]))
 
 
 def notes_of(session: Session, customer_id: str) -> list[Note]:

@@ -35,7 +35,7 @@ def upsert(
     spell it the same): it sits on intake's hot path, where SQLAlchemy's per-row processing would cost more."""
     if not rows:
         return
-    table = model.__table__
+    table = getattr(model, "__table__", model)  # a mapped class or its Table
     columns = list(rows[0])
     json_columns = {c.name for c in table.columns if "JSON" in type(c.type).__name__.upper()
                     or "JSON" in repr(c.type).upper()}

@@ -93,7 +93,7 @@ def _undo_merge(session: Session, item: MatchRunMerge) -> str | None:
     keys = set(item.identifiers or []) & held
     if not keys:
         return "its identifiers have moved since (split off by hand?)"
-    events = session.execute(select(Event.id, Event.identifiers, Event.payload, Event.event)
+    events = session.execute(select(Event.id, Event.message_id, Event.identifiers, Event.payload, Event.event)
                              .where(Event.customer_id == owner)).all()
     moving = [e for e in events if keys & set(e.identifiers or [])]
     staying = [e for e in events if not keys & set(e.identifiers or [])]

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from cherish.customers.models import Consent, Customer, Note, Trait
+from cherish.customers.service import fold_into
 from cherish.db.base import utcnow
-from cherish.db.dialects import upsert
-from cherish.events.models import Event, Order
-from cherish.feedback.models import Answer
+from cherish.db.customer_rows import Merging, merge_rows
 from cherish.identity.models import IdentityReview, Merge, NeverMerge
 from cherish.identity.normalize import Key
 
@@ -60,56 +58,14 @@ def propose_review(
     return review
 
 
-def _merge_latest(session: Session, model: Any, survivor: str, loser: str, key: tuple[str, ...], when: str,
-                  columns: tuple[str, ...]) -> None:
-    rows = session.execute(select(model).where(model.customer_id == loser)).scalars().all()
-    moved = [
-        {"customer_id": survivor, **{c: getattr(r, c) for c in (*key, *columns, when)}} for r in rows
-    ]
-    session.execute(delete(model).where(model.customer_id == loser))
-    upsert(session, model, moved, index=("customer_id", *key), update=(*columns, when), newer_than=when)
-
-
 def merge_customers(
     session: Session, survivor: str, loser: str, *, via: Key | None, message_id: str | None, reason: str,
     actor: str | None = None,
 ) -> None:
-    """Fold ``loser`` into ``survivor``: identifiers, events, orders, traits, consent and notes move over."""
-    for model in (Event, Order, Note, Answer):
-        session.execute(update(model).where(model.customer_id == loser).values(customer_id=survivor))
-    from cherish.identity.models import Identifier
-
-    session.execute(update(Identifier).where(Identifier.customer_id == loser).values(customer_id=survivor))
-    from cherish.analytics.models import CustomerScore, StageChange
-
-    session.execute(update(StageChange).where(StageChange.customer_id == loser).values(customer_id=survivor))
-    # scores are recomputed by the next `cherish analyze`
-    session.execute(delete(CustomerScore).where(CustomerScore.customer_id == loser))
-    _merge_latest(session, Trait, survivor, loser, ("name",), "updated_at", ("value", "source"))
-    _merge_latest(session, Consent, survivor, loser, ("purpose", "channel"), "at", ("status", "source"))
-    session.execute(
-        update(Customer).where(or_(Customer.id == loser, Customer.merged_into == loser)).values(merged_into=survivor)
-    )
-    names = dict(session.execute(select(Customer.id, Customer.name).where(Customer.id.in_([survivor, loser]))).all())
-    if not names.get(survivor) and names.get(loser):
-        session.execute(update(Customer).where(Customer.id == survivor).values(name=names[loser]))
-    for column, other in ((NeverMerge.customer_a, NeverMerge.customer_b), (NeverMerge.customer_b, NeverMerge.customer_a)):
-        for (partner,) in session.execute(select(other).where(column == loser)).all():
-            if partner != survivor:
-                forbid_merge(session, survivor, partner)
-    session.execute(delete(NeverMerge).where(or_(NeverMerge.customer_a == loser, NeverMerge.customer_b == loser)))
-    pending = session.scalars(
-        select(IdentityReview).where(
-            IdentityReview.status == "pending",
-            or_(IdentityReview.customer_a == loser, IdentityReview.customer_b == loser),
-        )
-    ).all()
-    for review in pending:
-        other = review.customer_b if review.customer_a == loser else review.customer_a
-        if other == survivor:
-            review.status, review.decided_at, review.decided_by = "merged", utcnow(), actor or reason
-        else:
-            review.customer_a, review.customer_b = _pair(survivor, other)
+    """Fold ``loser`` into ``survivor``: every customer-bound table follows its declared merge rule
+    (`cherish.db.customer_rows`), the loser points at the survivor, and the merge is recorded."""
+    merge_rows(session, Merging(survivor=survivor, loser=loser, reason=reason, actor=actor))
+    fold_into(session, survivor, loser)
     session.add(
         Merge(
             survivor_id=survivor, merged_id=loser, identifier_type=via[0] if via else None,

@@ -33,8 +33,8 @@ class Merge(Base):
     __tablename__ = "merges"
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
-    survivor_id: Mapped[str] = mapped_column(String(40), index=True)
-    merged_id: Mapped[str] = mapped_column(String(40), index=True)
+    survivor_id: Mapped[str] = mapped_column(String(40), index=True, info={"customer": True})
+    merged_id: Mapped[str] = mapped_column(String(40), index=True, info={"customer": True})
     identifier_type: Mapped[str | None] = mapped_column(String(40))
     identifier_value: Mapped[str | None] = mapped_column(String(300))
     message_id: Mapped[str | None] = mapped_column(String(200))
@@ -48,8 +48,8 @@ class NeverMerge(Base):
 
     __tablename__ = "never_merge"
 
-    customer_a: Mapped[str] = mapped_column(String(40), primary_key=True)
-    customer_b: Mapped[str] = mapped_column(String(40), primary_key=True)
+    customer_a: Mapped[str] = mapped_column(String(40), primary_key=True, info={"customer": True})
+    customer_b: Mapped[str] = mapped_column(String(40), primary_key=True, info={"customer": True})
     at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -58,8 +58,8 @@ class IdentityReview(Base):
     __table_args__ = (Index("ix_identity_reviews_status", "status", "created_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
-    customer_a: Mapped[str] = mapped_column(String(40))
-    customer_b: Mapped[str] = mapped_column(String(40))
+    customer_a: Mapped[str] = mapped_column(String(40), info={"customer": True})
+    customer_b: Mapped[str] = mapped_column(String(40), info={"customer": True})
     reason: Mapped[str] = mapped_column(String(40))  # guardrail, never_merge, match
     probability: Mapped[float | None]
     evidence: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
@@ -110,8 +110,8 @@ class MatchRunMerge(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     run_id: Mapped[int] = mapped_column(ForeignKey("identity_match_runs.id", ondelete="CASCADE"), index=True)
-    survivor_id: Mapped[str] = mapped_column(String(40), index=True)
-    merged_id: Mapped[str] = mapped_column(String(40), index=True)
+    survivor_id: Mapped[str] = mapped_column(String(40), index=True, info={"customer": True})
+    merged_id: Mapped[str] = mapped_column(String(40), index=True, info={"customer": True})
     probability: Mapped[float]
     identifiers: Mapped[list[str]] = mapped_column(JSONType, default=list)  # TYPE:VALUE the merged one held
     family: Mapped[list[str]] = mapped_column(JSONType, default=list)  # ids merged into it before

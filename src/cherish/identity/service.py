@@ -4,18 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from cherish.access.service import audit
 from cherish.config import Settings
-from cherish.customers.models import Consent, Customer, Trait
+from cherish.customers.models import Customer
 from cherish.customers.service import find
-from cherish.customers.traits import NOT_TRAITS, consent_from_traits, display_name
 from cherish.db.base import new_id, utcnow
+from cherish.db.customer_rows import Split, unmerge_rows
 from cherish.errors import Conflict, NotFound
-from cherish.events.models import Event, Order
-from cherish.feedback.models import Answer
+from cherish.events.models import Event
 from cherish.identity.merge import forbid_merge
 from cherish.identity.models import Identifier, IdentityReview
 from cherish.identity.normalize import parse_key
@@ -45,37 +44,6 @@ def merge_by_hand(session: Session, settings: Settings, *, survivor_id: str, mer
     return survivor
 
 
-def _rebuild_profile(session: Session, customer_id: str) -> None:
-    """Traits, consent and name of a customer replayed from its own events (latest wins)."""
-    session.query(Trait).filter(Trait.customer_id == customer_id).delete()
-    session.query(Consent).filter(Consent.customer_id == customer_id, Consent.source != "api").delete()
-    traits: dict[str, dict[str, Any]] = {}
-    consent: dict[tuple[str, str], dict[str, Any]] = {}
-    name = None
-    events = session.scalars(select(Event).where(Event.customer_id == customer_id).order_by(Event.timestamp, Event.id))
-    for event in events:
-        payload = event.payload if isinstance(event.payload, dict) else {}
-        given = dict((payload.get("context") or {}).get("traits") or {}) if isinstance(payload.get("context"), dict) else {}
-        if event.type == "identify" and isinstance(payload.get("traits"), dict):
-            given.update(payload["traits"])
-        for key, value in given.items():
-            if key not in NOT_TRAITS:
-                traits[key] = {"customer_id": customer_id, "name": key[:200], "value": value, "source": event.type,
-                               "updated_at": event.timestamp}
-        for purpose, channel, status in consent_from_traits(given):
-            consent[(purpose, channel)] = {"customer_id": customer_id, "purpose": purpose, "channel": channel,
-                                           "status": status, "at": event.timestamp, "source": event.type}
-        name = display_name(given) or name
-    for row in traits.values():
-        session.add(Trait(**row))
-    existing = {(c.purpose, c.channel) for c in session.scalars(select(Consent).where(Consent.customer_id == customer_id))}
-    for key, row in consent.items():
-        if key not in existing:
-            session.add(Consent(**row))
-    session.execute(update(Customer).where(Customer.id == customer_id).values(name=name))
-    session.flush()
-
-
 def unmerge(session: Session, settings: Settings, *, customer_id: str, identifier: str, actor: str) -> str:
     """Split ``identifier`` and the events that carried it into a customer of its own; returns the new id."""
     owner_id = _alive(session, customer_id)
@@ -84,7 +52,7 @@ def unmerge(session: Session, settings: Settings, *, customer_id: str, identifie
     if row is None or row.customer_id != owner_id:
         raise NotFound(f"customer {owner_id} has no identifier {key[0]}:{key[1]}")
     text = f"{key[0]}:{key[1]}"
-    events = session.execute(select(Event.id, Event.identifiers, Event.payload, Event.event)
+    events = session.execute(select(Event.id, Event.message_id, Event.identifiers, Event.payload, Event.event)
                              .where(Event.customer_id == owner_id)).all()
     moving = [e for e in events if text in (e.identifiers or [])]
     staying = [e for e in events if text not in (e.identifiers or [])]
@@ -104,26 +72,10 @@ def unmerge(session: Session, settings: Settings, *, customer_id: str, identifie
 
 
 def move_history(session: Session, *, owner_id: str, target_id: str, keys: set[str], events: list[Any]) -> None:
-    """Move identifiers ``keys`` (TYPE:VALUE) and ``events`` (with their answers and orders) from one customer to
-    another, and rebuild both profiles from the events each now holds."""
-    for moved in keys:
-        kind, _, value = moved.partition(":")
-        session.execute(update(Identifier).where(Identifier.type == kind, Identifier.value == value,
-                                                 Identifier.customer_id == owner_id).values(customer_id=target_id))
-    ids = [e.id for e in events]
-    for start in range(0, len(ids), 500):
-        session.execute(update(Event).where(Event.id.in_(ids[start : start + 500])).values(customer_id=target_id))
-    moved_messages = [m for (m,) in session.execute(select(Event.message_id).where(Event.customer_id == target_id))]
-    for start in range(0, len(moved_messages), 500):
-        session.execute(update(Answer).where(Answer.source.in_(moved_messages[start : start + 500]))
-                        .values(customer_id=target_id))
-    order_ids = {str((e.payload or {}).get("properties", {}).get("order_id")) for e in events
-                 if (e.event or "").startswith("Order ") and isinstance((e.payload or {}).get("properties"), dict)}
-    if order_ids:
-        session.execute(update(Order).where(Order.order_id.in_(order_ids), Order.customer_id == owner_id)
-                        .values(customer_id=target_id))
-    _rebuild_profile(session, owner_id)
-    _rebuild_profile(session, target_id)
+    """Move identifiers ``keys`` (TYPE:VALUE) and ``events`` from one customer to another: every customer-bound
+    table follows its declared unmerge rule (`cherish.db.customer_rows`: the identifiers and events themselves,
+    answers and orders with their events) and rebuilds what it derives from them (traits, consent, name)."""
+    unmerge_rows(session, Split(owner=owner_id, target=target_id, keys=frozenset(keys), events=events))
 
 
 def reviews(session: Session, *, status: str | None = "pending", limit: int = 100,
