@@ -79,7 +79,7 @@ def store_for(settings: Settings, *, migrate: bool = False):  # type: ignore[no-
     from cherish.db.engine import check_connection, open_store
     from cherish.db.migrate import is_current, upgrade
 
-    store = open_store(settings.database_url)
+    store = open_store(settings.database_url, pool_size=settings.pool_size)
     check_connection(store)
     if migrate:
         upgrade(store)

@@ -59,6 +59,10 @@ class Settings(BaseSettings):
         description="Proxies whose X-Forwarded-For and X-Forwarded-Proto are believed: comma-separated addresses "
                     "or networks, or * for any (only when nothing but the proxy can reach the server).",
     )
+    pool_size: int = Field(
+        10, ge=1, le=1000,
+        description="PostgreSQL connections each process keeps open (10 more may open under load); SQLite ignores it.",
+    )
     spark_master: str = Field("local[*]", description="Spark master URL for `cherish analyze --engine spark`.")
 
     @field_validator("timezone")

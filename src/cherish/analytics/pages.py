@@ -16,7 +16,7 @@ from cherish.analytics.engines import open_engine
 from cherish.analytics.service import analyze, customer_panels, filtered, latest_snapshot
 from cherish.api.auth import require
 from cherish.errors import InvalidInput, NotFound
-from cherish.web.pages import _render, templates
+from cherish.web.pages import render_page, templates
 
 router = APIRouter(include_in_schema=False)
 STATIC = Path(__file__).resolve().parent.parent / "web" / "static"
@@ -106,7 +106,7 @@ def overview_page(request: Request, channel: str | None = None, branch: str | No
                    "branches": sorted(latest.get("scores_by", {}).get("branch", {}).get("nps", {}))}
     metrics = _metrics(request, channel, branch, start)
     filters = {"channel": channel, "branch": branch, "since": since or ""}
-    return _render(request, "overview.html", principal, **context(metrics, filters=filters),
+    return render_page(request, "overview.html", principal, **context(metrics, filters=filters),
                    filters={**filters, **options})
 
 

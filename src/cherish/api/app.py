@@ -45,7 +45,7 @@ DOCS_PAGE = """<!doctype html>
 def create_app(settings: Settings | None = None, store: Store | None = None) -> FastAPI:
     """The ASGI app for ``settings`` (read from the environment when not given)."""
     settings = settings or get_settings()
-    store = store or open_store(settings.database_url)
+    store = store or open_store(settings.database_url, pool_size=settings.pool_size)
     check_connection(store)
     if not is_current(store):
         raise EngineError("the database schema is not up to date: run `cherish db upgrade` first")

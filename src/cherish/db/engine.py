@@ -191,9 +191,10 @@ def _postgres_setup(engine: Engine) -> None:
         dbapi_conn.prepare_threshold = None
 
 
-def open_store(url: str, *, echo: bool = False, scratch: bool = False) -> Store:
+def open_store(url: str, *, echo: bool = False, scratch: bool = False, pool_size: int | None = None) -> Store:
     """Open (without migrating) the store at ``url``; SQLite folders are created as needed. A ``scratch`` SQLite
-    store (work in progress that another process moves into the store) keeps no write-ahead log and never syncs."""
+    store (work in progress that another process moves into the store) keeps no write-ahead log and never syncs.
+    ``pool_size``: PostgreSQL connections kept open (default: the `pool_size` setting)."""
     try:
         parsed = make_url(url)
     except ArgumentError as exc:
@@ -205,7 +206,11 @@ def open_store(url: str, *, echo: bool = False, scratch: bool = False) -> Store:
             Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
     elif parsed.get_backend_name() == "postgresql":
-        kwargs.update(pool_size=int(os.environ.get("CHERISH_POOL_SIZE", "10")), max_overflow=10, pool_pre_ping=True)
+        if pool_size is None:
+            from cherish.config import get_settings
+
+            pool_size = get_settings().pool_size
+        kwargs.update(pool_size=pool_size, max_overflow=10, pool_pre_ping=True)
     else:
         raise InvalidInput(f"unsupported database {parsed.get_backend_name()!r}: use sqlite or postgresql+psycopg")
     try:

@@ -51,7 +51,7 @@ def run_writer(settings: Settings, address: str, authkey: bytes, ready: Any, ser
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the server; `cherish serve` then stops this
     if server is not None:
         exit_with_parent(server)  # and if the server is killed outright, this ends by itself
-    store = open_store(settings.database_url)
+    store = open_store(settings.database_url, pool_size=settings.pool_size)
     gc.freeze()  # what exists now lives as long as the process: no collection needs to walk it again
     if os.path.exists(address):
         os.unlink(address)  # left by a writer that stopped

@@ -10,7 +10,7 @@ from cherish.api.auth import require
 from cherish.errors import NotFound
 from cherish.identity import match_runs
 from cherish.web import paging
-from cherish.web.pages import _render
+from cherish.web.pages import render_page
 
 router = APIRouter(include_in_schema=False)
 RUNS_PER_PAGE, MERGES_PER_PAGE = 50, 100
@@ -24,7 +24,7 @@ def runs_page(request: Request, offset: str | None = None,
         runs = match_runs.runs(session, limit=RUNS_PER_PAGE, offset=start)
         pager = paging.page(total=match_runs.count_runs(session), offset=start, limit=RUNS_PER_PAGE,
                             shown=len(runs), path="/identity/runs")
-    return _render(request, "runs.html", principal, runs=runs, pager=pager)
+    return render_page(request, "runs.html", principal, runs=runs, pager=pager)
 
 
 @router.get("/identity/runs/{run_id}", response_class=HTMLResponse)
@@ -39,7 +39,7 @@ def run_page(request: Request, run_id: int, offset: str | None = None, undone: i
         merges = match_runs.merges_of(session, run_id=run_id, limit=MERGES_PER_PAGE, offset=start)
         pager = paging.page(total=match_runs.count_merges(session, run_id=run_id), offset=start,
                             limit=MERGES_PER_PAGE, shown=len(merges), path=f"/identity/runs/{run_id}")
-    return _render(request, "run.html", principal, run=run, merges=merges, pager=pager, undone=undone,
+    return render_page(request, "run.html", principal, run=run, merges=merges, pager=pager, undone=undone,
                    kept=kept)
 
 

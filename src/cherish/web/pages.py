@@ -36,7 +36,9 @@ TIMELINE_SHOWS = {"orders": ("order", None), "feedback": (None, "Feedback Submit
                   "other events": ("track", None), "profile updates": ("identify", None), "pages": ("page", None)}
 
 
-def _render(request: Request, name: str, principal: Principal | None, **context: Any) -> HTMLResponse:
+def render_page(request: Request, name: str, principal: Principal | None, **context: Any) -> HTMLResponse:
+    """A dashboard page in the shared layout: every domain's pages render through this (the signed-in person and
+    the form token come with every template)."""
     return templates.TemplateResponse(
         request, name, {"principal": principal, "csrf": csrf_token(request), **context}
     )
@@ -56,7 +58,7 @@ def home() -> RedirectResponse:
 
 @router.get("/login", response_class=HTMLResponse)
 def login_form(request: Request, next: str | None = None) -> HTMLResponse:
-    return _render(request, "login.html", None, next=_safe_next(next), error=None)
+    return render_page(request, "login.html", None, next=_safe_next(next), error=None)
 
 
 @router.post("/login", response_class=HTMLResponse)
@@ -80,11 +82,11 @@ async def login(request: Request, username: str = Form(...), password: str = For
     try:
         checked = await run_in_threadpool(_check)
     except TooManyAttempts as exc:
-        response = _render(request, "login.html", None, next=_safe_next(next), error=exc.message.capitalize() + ".")
+        response = render_page(request, "login.html", None, next=_safe_next(next), error=exc.message.capitalize() + ".")
         response.status_code, response.headers["Retry-After"] = 429, str(exc.retry_after)
         return response
     if checked is None:
-        response = _render(request, "login.html", None, next=_safe_next(next), error="Wrong user name or password.")
+        response = render_page(request, "login.html", None, next=_safe_next(next), error="Wrong user name or password.")
         response.status_code = 401
         return response
     principal, epoch = checked
@@ -120,7 +122,7 @@ def customer_search(request: Request, q: str = "", offset: str | None = None,
         else:
             results, recent = None, customers.recently_active(session)
     template = "customer_results.html" if request.headers.get("hx-request") else "customers.html"
-    return _render(request, template, principal, q=q, results=results, recent=recent, pager=pager)
+    return render_page(request, template, principal, q=q, results=results, recent=recent, pager=pager)
 
 
 ORDERS_PER_PAGE = 50
@@ -148,9 +150,9 @@ def customer_page(request: Request, customer_id: str, channel: str | None = None
         page = customers.timeline(session, customer.id, channel=channel or None, before=before, limit=50,
                                   kind=kind, event=event)
         if request.headers.get("hx-request") and before:
-            return _render(request, "timeline_rows.html", principal, customer={"id": customer.id}, page=page,
+            return render_page(request, "timeline_rows.html", principal, customer={"id": customer.id}, page=page,
                            channel=channel, show=show)
-        return _render(
+        return render_page(
             request, "customer.html", principal, customer=customers.profile(session, customer), page=page,
             channel=channel, show=show, shows=TIMELINE_SHOWS, currency=request.app.state.settings.currency,
             **customer_orders(session, customer.id, paging.offset_from(orders_offset, name="orders_offset"),
@@ -178,7 +180,7 @@ def review_page(request: Request, status: str = Query("pending"), offset: str | 
             rows.append({"review": review, "sides": sides})
         pager = paging.page(total=identity.count_reviews(session, status=status or None), offset=start,
                      limit=REVIEWS_PER_PAGE, shown=len(rows), path="/identity/reviews", status=status)
-    return _render(request, "reviews.html", principal, rows=rows, status=status, pager=pager)
+    return render_page(request, "reviews.html", principal, rows=rows, status=status, pager=pager)
 
 
 @router.post("/identity/reviews/{review_id}/{decision}")
@@ -204,7 +206,7 @@ def rejected_page(request: Request, offset: str | None = None, outcome: str | No
         rows = rejected_service.listing(session, status="rejected", limit=REJECTED_PER_PAGE, offset=start)
         pager = paging.page(total=rejected_service.count(session, status="rejected"), offset=start,
                      limit=REJECTED_PER_PAGE, shown=len(rows), path="/intake/rejected")
-    return _render(request, "rejected.html", principal, rows=rows, pager=pager, outcome=outcome)
+    return render_page(request, "rejected.html", principal, rows=rows, pager=pager, outcome=outcome)
 
 
 @router.post("/intake/rejected/replay")
