@@ -6,7 +6,7 @@ import io
 import json
 from typing import Any
 
-from cherish.analytics.scores import FEW_ANSWERS
+from cherish.analytics.experience_scores import FEW_ANSWERS
 from cherish.spreadsheets import csv_writer
 
 TABLES = ("cohort_retention", "repeat_by_cohort", "scores_by_month", "consistency", "stages", "stage_flows")

@@ -21,8 +21,8 @@ from cherish.analytics.customer_scores import (
     stage_summary,
 )
 from cherish.analytics.engines import Engine
+from cherish.analytics.experience_scores import SCALES, score_of
 from cherish.analytics.models import MetricsSnapshot
-from cherish.analytics.scores import SCALES, score_of
 from cherish.config import Settings
 from cherish.db.engine import Store
 from cherish.errors import EngineError
