@@ -17,11 +17,15 @@ Key = tuple[str, str]
 
 
 def normalize_email(value: Any) -> str | None:
+    """An email address in lower case without surrounding space, or None when it is none: one ``@`` between a
+    local part and a domain with a dot, no space or control character anywhere, at most 254 characters."""
     if not isinstance(value, str):
         return None
     text = value.strip().lower()
     local, at, domain = text.partition("@")
-    if not at or not local or "." not in domain or " " in text or len(text) > 254:
+    if not at or not local or "." not in domain or "@" in domain or len(text) > 254:
+        return None
+    if not text.isprintable() or any(c.isspace() for c in text):
         return None
     return text
 
