@@ -34,7 +34,7 @@ test: install-test
 
 lint: | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[lint]'
-	$(BIN)/ruff check --select F,I src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks
 
 clean-demo:
 	rm -rf cherish-data

@@ -16,7 +16,7 @@ NOT_TRAITS = frozenset({"email", "phone", "loyalty_id", "loyaltyId", "consent"})
 def consent_status(value: Any) -> str | None:
     """'granted', 'denied', or None when ``value`` says neither."""
     key = value.strip().lower() if isinstance(value, str) else value
-    if isinstance(key, bool) or isinstance(key, int | str):
+    if isinstance(key, bool | int | str):
         if key in _GRANTED:
             return "granted"
         if key in _DENIED:

@@ -14,6 +14,7 @@ connect to it on their next request.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import itertools
 import logging
@@ -116,10 +117,9 @@ def _commit(store: Any, settings: Settings, connections: list[Connection],
     with paused_gc():  # a group's many short-lived objects would set off collections that find nothing to free
         outcomes = commit_group(store, settings, [parsed for _, _, parsed in group], more=more)
     for (connection, ticket, _), outcome in zip(group, outcomes, strict=True):
-        try:
+        # the server process may have gone away; its connection is dropped on the next read
+        with contextlib.suppress(OSError, EOFError):
             connection.send((ticket, _portable(outcome)))
-        except (OSError, EOFError):  # the server process went away; its connection is dropped on the next read
-            pass
 
 
 def _portable(outcome: IngestResult | BaseException) -> IngestResult | BaseException:
@@ -175,10 +175,8 @@ class WriterProcess:
         self._remove_folder()
 
     def _remove_folder(self) -> None:
-        try:
+        with contextlib.suppress(FileNotFoundError):
             os.unlink(self.address)
-        except FileNotFoundError:
-            pass
         os.rmdir(self._folder)
 
     @property

@@ -171,11 +171,11 @@ def _apply(session: Session, settings: Settings, summary: MatchSummary, result: 
             held.moved(loser, survivor)
             summary.merged += 1
             summary.plan.append({"action": "merge", **step})
-        elif blocker != "never_merge":
-            if propose_review(session, a, b, reason="match", evidence=evidence, probability=pair["probability"]):
-                held.add(a, b)
-                summary.reviews += 1
-                summary.plan.append({"action": "review", **step})
+        elif blocker != "never_merge" and propose_review(session, a, b, reason="match", evidence=evidence,
+                                                          probability=pair["probability"]):
+            held.add(a, b)
+            summary.reviews += 1
+            summary.plan.append({"action": "review", **step})
     run.merged, run.reviews = summary.merged, summary.reviews
     audit(session, actor=actor, action="identity_match",
           details={"run": run.id, "model": summary.model_id, "candidates": summary.candidates, "pairs": summary.pairs,

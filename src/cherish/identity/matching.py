@@ -6,6 +6,7 @@ Every proposed pair carries its match probability and the comparisons that drove
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import logging
 from dataclasses import dataclass
@@ -171,10 +172,9 @@ def train_model(records: Any, present: set[str], count: int, *, seed: int = 42) 
     linker = Linker(records, settings, log_level=None)
     exact = _rules(present, [("first_name", "surname", "dob"), ("ssn",), ("email",)])
     if exact:
-        try:
+        # more exact duplicates than the recall allows: the fallback below holds
+        with contextlib.suppress(Exception):
             linker.training.estimate_probability_two_random_records_match(exact, recall=0.7)
-        except Exception:  # noqa: BLE001  (more exact duplicates than the recall allows: the fallback below holds)
-            pass
     prior = linker._settings_obj._probability_two_random_records_match
     if not 0 < prior < 0.5:  # no exact duplicates to learn from: assume at most one duplicate per record
         linker._settings_obj._probability_two_random_records_match = 1 / max(count, 2)
