@@ -46,7 +46,7 @@ def _person(tag: str, when: str) -> list[dict[str, Any]]:
 
 def _world(store, settings) -> dict[str, str]:  # type: ignore[no-untyped-def]
     """Two customers with rows in every declared table, and a third held apart from the second."""
-    from cherish.analytics.service import analyze_store
+    from cherish.analytics.models import CustomerScore, StageChange
     from cherish.customers.service import add_note
     from cherish.events.service import ingest
     from cherish.identity.merge import forbid_merge, propose_review
@@ -71,7 +71,12 @@ def _world(store, settings) -> dict[str, str]:  # type: ignore[no-untyped-def]
         session.flush()
         session.add(MatchRunMerge(run_id=run.id, survivor_id=ids["ann"], merged_id=ids["cat"], probability=0.99,
                                   identifiers=["email:cat.person@example.com"], evidence={"name": "Cat"}, family=[]))
-    analyze_store(store, settings, date(2026, 4, 1))
+        for customer in ids.values():  # what `cherish analyze` writes (tests/analytics run it for real)
+            session.add(CustomerScore(customer_id=customer, as_of=date(2026, 4, 1), recency_days=30, frequency=1,
+                                      monetary=30.0, r=3, f=1, m=2, p_alive=0.8, stage="first purchase",
+                                      stage_since=date(2026, 3, 1), health=50, health_reasons=[], clv=12.5))
+            session.add(StageChange(customer_id=customer, from_stage=None, to_stage="first purchase",
+                                    as_of=date(2026, 4, 1)))
     return ids
 
 

@@ -73,6 +73,7 @@ def customer_records(store: Store) -> pa.Table:
             select(Trait.customer_id, Trait.name, Trait.value)
             .join(Customer, Customer.id == Trait.customer_id)
             .where(Trait.name.in_(_TRAITS), Customer.merged_into.is_(None), Customer.erased_at.is_(None))
+            .order_by(Trait.customer_id, Trait.name)  # the same store gives the same records, in the same order
         )
         for customer_id, name, value in rows:
             people.setdefault(customer_id, {})[name] = value

@@ -149,7 +149,13 @@ def match_records(table: pa.Table, *, id_column: str, roles: dict[str, str], thr
     records = db_api.register("records")
     logging.getLogger("splink").setLevel(logging.ERROR)
     if model is None:
-        model = train_model(records, present, count, seed=seed)
+        # one thread while training: DuckDB's seeded sampling repeats itself only then, and the same records must
+        # give the same model (a retrained model is judged against the kept one)
+        con.execute("SET threads TO 1")
+        try:
+            model = train_model(records, present, count, seed=seed)
+        finally:
+            con.execute("RESET threads")
     settings = dict(model, retain_intermediate_calculation_columns=explain, retain_matching_columns=True)
     linker = Linker(records, settings, log_level=None)
     predictions = linker.inference.predict(threshold_match_probability=min(threshold, 0.5))
