@@ -193,3 +193,18 @@ def test_the_privacy_document_names_every_declared_table():
     text = (Path(__file__).parents[1] / "docs" / "privacy.md").read_text().lower().replace("-", " ")
     for entry in declared():
         assert entry.table.replace("_", " ").removesuffix("s") in text.replace("_", " "), entry.table
+
+
+def test_after_a_merge_search_finds_the_name_the_profile_shows(store, settings):
+    """The name traits combine (the newest wins); the customer's name, which search reads, follows them."""
+    from cherish.customers.models import Customer
+    from cherish.customers.service import profile, search
+    from cherish.identity.merge import merge_customers
+
+    ids = _world(store, settings)
+    with store.write() as session:
+        merge_customers(session, ids["ann"], ids["bea"], via=None, message_id=None, reason="test")
+    with store.read() as session:
+        survivor = session.get(Customer, ids["ann"])
+        assert survivor.name == profile(session, survivor)["name"] == "Bea"  # bea's traits are the newer
+        assert [found["id"] for found in search(session, settings, "Bea")] == [ids["ann"]]

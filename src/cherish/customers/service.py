@@ -11,9 +11,9 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from cherish.config import Settings
-from cherish.customers.models import CHANNELS, PURPOSES, Consent, Customer, Note
+from cherish.customers.models import CHANNELS, PURPOSES, Consent, Customer, Note, Trait
 from cherish.customers.summary import timeline_line
-from cherish.customers.traits import display_name
+from cherish.customers.traits import NAME_TRAITS, display_name
 from cherish.db.base import utcnow
 from cherish.db.dialects import raw_rows, read_json, read_time, upsert
 from cherish.errors import InvalidInput
@@ -326,12 +326,16 @@ def add_note(session: Session, customer_id: str, *, author: str, body: str) -> N
 
 def fold_into(session: Session, survivor: str, loser: str) -> None:
     """The customer record's part of a merge: ``loser`` (and whoever was merged into it) now points at
-    ``survivor``, which takes the loser's name when it has none."""
+    ``survivor``, whose name follows the name traits it holds once they are combined (what the profile's heading
+    shows, and what search finds), or else is the first of the two names there is."""
     session.execute(update(Customer).where(or_(Customer.id == loser, Customer.merged_into == loser))
                     .values(merged_into=survivor))
     names = dict(session.execute(select(Customer.id, Customer.name).where(Customer.id.in_([survivor, loser]))).all())
-    if not names.get(survivor) and names.get(loser):
-        session.execute(update(Customer).where(Customer.id == survivor).values(name=names[loser]))
+    traits = dict(session.execute(select(Trait.name, Trait.value).where(Trait.customer_id == survivor,
+                                                                        Trait.name.in_(NAME_TRAITS))).all())
+    name = display_name(traits) or names.get(survivor) or names.get(loser)
+    if name != names.get(survivor):
+        session.execute(update(Customer).where(Customer.id == survivor).values(name=name))
 
 
 def notes_of(session: Session, customer_id: str) -> list[Note]:
