@@ -183,3 +183,11 @@ def test_unknown_customer_is_404_in_the_error_shape(client, keys):
     response = client.get("/api/customers/cus_nope", headers=bearer(keys["viewer"]))
     assert response.status_code == 404
     assert set(response.json()["error"]) == {"code", "message", "details", "request_id"}
+
+
+def test_search_reads_percent_and_underscore_as_themselves(client, keys):
+    batch = [{"type": "identify", "userId": "w-1", "traits": {"name": "Ann 50% off_sale"}},
+             {"type": "identify", "userId": "w-2", "traits": {"name": "Ann 50X offXsale"}}]
+    assert client.post("/v1/batch", json={"batch": batch}, headers=basic(keys["write"])).status_code == 200
+    items = client.get("/api/customers", params={"q": "50% off_"}, headers=bearer(keys["viewer"])).json()["items"]
+    assert [i["name"] for i in items] == ["Ann 50% off_sale"]

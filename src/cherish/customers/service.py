@@ -155,10 +155,9 @@ def _matching_ids(session: Session, settings: Settings, text: str) -> tuple[list
     exact = session.scalars(select(Identifier.customer_id).where(Identifier.value == text).limit(cap)).all()
     ids += exact
     ids += session.scalars(select(Order.customer_id).where(Order.order_id == text)).all()
-    pattern = "%" + text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
     named = session.scalars(
         select(Customer.id)
-        .where(func.lower(Customer.name).like(pattern, escape="\\"), Customer.merged_into.is_(None),
+        .where(func.lower(Customer.name).contains(text.lower(), autoescape=True), Customer.merged_into.is_(None),
                Customer.erased_at.is_(None))
         .order_by(Customer.name, Customer.id)
         .limit(cap)

@@ -18,8 +18,17 @@ BRANCHES = (
     ("Bend Old Mill", "Bend", "97702", "OR", 0.4),
 )
 
-_FIRST = ["Ava", "Liam", "Olivia", "Noah", "Emma", "Oliver", "Sophia", "Elijah", "Isabella", "James", "Mia", "Benjamin", "Amelia", "Lucas", "Harper", "Mason", "Evelyn", "Ethan", "Abigail", "Logan", "Emily", "Jacob", "Ella", "Jackson", "Elizabeth", "Aiden", "Camila", "Sebastian", "Luna", "Mateo", "Sofia", "Henry", "Avery", "Owen", "Mila", "Samuel", "Aria", "Daniel", "Scarlett", "Michael", "Penelope", "Alexander", "Layla", "William", "Chloe", "Wyatt", "Victoria", "Jack", "Madison", "Leo", "Eleanor", "Julian", "Grace", "Levi", "Nora", "Isaac", "Riley", "Gabriel", "Zoey", "Anthony", "Hannah", "Dylan", "Hazel", "Lincoln", "Lily", "Thomas", "Ellie", "Maya", "Ravi", "Priya", "Chen", "Wei", "Mei", "Hiroshi", "Yuki", "Omar", "Fatima", "Carlos", "Lucia", "Diego", "Valentina", "Ana", "Jose", "Kwame", "Amara", "Ingrid", "Lars", "Siobhan", "Declan"]
-_LAST = ["Smith", "Johnson", "Williams", "Brown", "Jones", "Garcia", "Miller", "Davis", "Rodriguez", "Martinez", "Hernandez", "Lopez", "Gonzalez", "Wilson", "Anderson", "Thomas", "Taylor", "Moore", "Jackson", "Martin", "Lee", "Perez", "Thompson", "White", "Harris", "Sanchez", "Clark", "Ramirez", "Lewis", "Robinson", "Walker", "Young", "Allen", "King", "Wright", "Scott", "Torres", "Nguyen", "Hill", "Flores", "Green", "Adams", "Nelson", "Baker", "Hall", "Rivera", "Campbell", "Mitchell", "Carter", "Roberts", "Patel", "Shah", "Kim", "Park", "Chen", "Wang", "Tanaka", "Sato", "Okafor", "Mensah", "Novak", "Kowalski", "Jensen", "Larsen", "O'Brien", "Murphy", "Kelly", "Schmidt", "Fischer", "Weber", "Rossi", "Bianchi", "Silva", "Costa"]
+_FIRST = ("Ava Liam Olivia Noah Emma Oliver Sophia Elijah Isabella James Mia Benjamin Amelia Lucas Harper Mason "
+          "Evelyn Ethan Abigail Logan Emily Jacob Ella Jackson Elizabeth Aiden Camila Sebastian Luna Mateo Sofia "
+          "Henry Avery Owen Mila Samuel Aria Daniel Scarlett Michael Penelope Alexander Layla William Chloe Wyatt "
+          "Victoria Jack Madison Leo Eleanor Julian Grace Levi Nora Isaac Riley Gabriel Zoey Anthony Hannah Dylan "
+          "Hazel Lincoln Lily Thomas Ellie Maya Ravi Priya Chen Wei Mei Hiroshi Yuki Omar Fatima Carlos Lucia "
+          "Diego Valentina Ana Jose Kwame Amara Ingrid Lars Siobhan Declan").split()
+_LAST = ("Smith Johnson Williams Brown Jones Garcia Miller Davis Rodriguez Martinez Hernandez Lopez Gonzalez "
+         "Wilson Anderson Thomas Taylor Moore Jackson Martin Lee Perez Thompson White Harris Sanchez Clark Ramirez "
+         "Lewis Robinson Walker Young Allen King Wright Scott Torres Nguyen Hill Flores Green Adams Nelson Baker "
+         "Hall Rivera Campbell Mitchell Carter Roberts Patel Shah Kim Park Chen Wang Tanaka Sato Okafor Mensah "
+         "Novak Kowalski Jensen Larsen O'Brien Murphy Kelly Schmidt Fischer Weber Rossi Bianchi Silva Costa").split()
 FIRST_NAMES, LAST_NAMES = tuple(_FIRST), tuple(_LAST)
 STREETS = ("Oak St", "Maple Ave", "Cedar Ln", "Pine St", "Elm St", "Lakeview Dr", "Hillcrest Rd", "Park Ave",
            "Sunset Blvd", "Washington St", "Lincoln Ave", "Jefferson St", "Willow Way", "River Rd", "Meadow Ln")

@@ -72,7 +72,7 @@ def _redact_events(session: Session, values: list[str], people: list[str]) -> in
     if not values:
         return 0
     text = func.lower(cast(Event.payload, String))
-    naming = or_(*(text.like(f"%{_like(value.lower())}%", escape="\\") for value in values))
+    naming = or_(*(text.contains(value.lower(), autoescape=True) for value in values))
     changed = 0
     for row_id, payload in session.execute(
             select(Event.id, Event.payload).where(naming, Event.customer_id.not_in(people))):
@@ -81,10 +81,6 @@ def _redact_events(session: Session, values: list[str], people: list[str]) -> in
             session.execute(update(Event).where(Event.id == row_id).values(payload=cleaned))
             changed += 1
     return changed
-
-
-def _like(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def redact(value: Any, secrets: list[str]) -> Any:
