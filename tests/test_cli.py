@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 from typer.testing import CliRunner
@@ -133,11 +134,12 @@ def test_demo_prints_the_same_write_key_on_every_start(tmp_path, monkeypatch):
     from cherish.db.engine import open_store
 
     url = f"sqlite:///{tmp_path / 'demo.db'}"
-    monkeypatch.setenv("CHERISH_DATABASE_URL", url)  # --db sets it for the process; put it back afterwards
+    monkeypatch.setenv("CHERISH_DATABASE_URL", "sqlite:///nowhere/else.db")  # --db wins, and leaves it as it is
     args = ["demo", "--customers", "1", "--no-serve", "--no-match", "--no-analyze", "--db", url]
     first = CliRunner().invoke(app, args, catch_exceptions=False)
     assert first.exit_code == 0, first.stderr
     assert "built 1 person, " in first.stderr  # not "1 people"
+    assert os.environ["CHERISH_DATABASE_URL"] == "sqlite:///nowhere/else.db"
     key = re.search(r"write key: (wk_\S+)", first.stdout).group(1)
     again = CliRunner().invoke(app, args, catch_exceptions=False)
     assert "already built" in again.stderr and f"write key: {key}" in again.stdout

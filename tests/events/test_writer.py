@@ -120,7 +120,9 @@ def test_cherish_serve_on_sqlite_runs_the_writer_for_its_server_processes(tmp_pa
                             text=True).stdout.strip()
     port = free_port()
     folders = set(Path(tempfile.gettempdir()).glob("cherish-intake-*"))
-    server = subprocess.Popen([*cli, "serve", "--port", str(port), "--workers", "2"], env=env,
+    # --db names the store: the server processes are told it, whatever their environment says
+    elsewhere = {**env, "CHERISH_DATABASE_URL": f"sqlite:///{tmp_path / 'elsewhere.db'}"}
+    server = subprocess.Popen([*cli, "serve", "--port", str(port), "--workers", "2", "--db", url], env=elsewhere,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import calendar
 from collections.abc import Callable
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -207,6 +208,24 @@ def analyze_store(store: Store, settings: Settings, as_of: date, *, engine: str 
         result["stage_flows"] = save_customer_scores(session, scores, as_of)
         save_snapshot(session, result)
     return result
+
+
+def analyze_file(path: Path, settings: Settings, as_of: date, *, columns: dict[str, str | None],
+                 date_format: str | None = None, engine: str = "duckdb", progress: Callable[[str], None] | None = None,
+                 window: tuple[date, date] | None = None) -> dict[str, Any]:
+    """`cherish analyze --orders FILE`: the metrics of an orders file, stored nowhere. ``columns`` names the
+    file's ``customer``, ``when``, ``amount``, ``channel`` and ``branch`` columns (the first two are needed)."""
+    from cherish.analytics.engines import engine_for_files
+    from cherish.analytics.files import purchases_from_file
+
+    table = purchases_from_file(path, customer=columns["customer"] or "customer_id", when=columns["when"] or "date",
+                                amount=columns.get("amount"), date_format=date_format,
+                                channel=columns.get("channel"), branch=columns.get("branch"))
+    chosen = engine_for_files(engine, table, settings)
+    try:
+        return analyze(chosen, as_of, progress=progress, window=window)
+    finally:
+        chosen.close()
 
 
 def customer_panels(session: Session, customer_ids: Any, as_of: date) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from cherish.access.service import audit
 from cherish.customers.models import Customer
-from cherish.customers.service import profile
+from cherish.customers.service import find, profile
 from cherish.db.base import utcnow
 from cherish.db.customer_rows import Erasure, erase_rows, export_rows
 from cherish.errors import NotFound
@@ -30,6 +30,16 @@ def export(session: Session, customer: Customer) -> dict[str, Any]:
     data["merged_ids"] = family[1:]
     data.update(export_rows(session, family))
     return data
+
+
+def export_by_id(session: Session, customer_id: str) -> dict[str, Any]:
+    """What ``export`` gives for the customer with this id, or for the one it was merged into."""
+    found, survivor = find(session, customer_id)
+    if survivor:
+        found, _ = find(session, survivor)
+    if found is None:
+        raise NotFound(f"no customer {customer_id}")
+    return export(session, found)
 
 
 def erase(session: Session, customer_id: str, *, actor: str) -> dict[str, int]:

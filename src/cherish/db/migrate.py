@@ -29,6 +29,14 @@ def upgrade(store: Store, revision: str = "head") -> None:
         command.upgrade(config, revision)
 
 
+def downgrade(store: Store, revision: str = "base") -> None:
+    """Take the store's schema back to ``revision``: to ``base``, every table and all it held is gone."""
+    with store.engine.begin() as conn:
+        config = alembic_config(store)
+        config.attributes["connection"] = conn
+        command.downgrade(config, revision)
+
+
 def is_current(store: Store) -> bool:
     """Whether the store's schema is at the newest revision."""
     head = ScriptDirectory.from_config(alembic_config(store)).get_current_head()

@@ -106,3 +106,29 @@ def read_rows(path: Path, delimiter: str | None = None) -> Iterator[tuple[int, d
         raise
     except Exception as exc:  # a malformed file: say where, in one line
         raise InvalidInput(f"cannot read {path.name} after row {number}: {str(exc).splitlines()[0]}") from None
+
+
+def write_reject_report(rejected: list[tuple[int, str]], target: Path) -> bool:
+    """Write ``row,reason`` for each rejected row to ``target``; with none, remove the report an earlier run left
+    there (and nothing else). True when an earlier report was removed."""
+    from cherish.spreadsheets import csv_writer
+
+    if rejected:  # this run's report replaces an earlier run's
+        with target.open("w", newline="") as handle:
+            writer = csv_writer(handle)
+            writer.writerow(["row", "reason"])
+            writer.writerows(rejected)
+        return False
+    if _is_reject_report(target):  # an earlier run's report no longer says anything true
+        target.unlink()
+        return True
+    return False
+
+
+def _is_reject_report(path: Path) -> bool:
+    """Whether ``path`` is a reject report `cherish import` wrote (never remove anything else)."""
+    try:
+        with path.open(newline="") as handle:
+            return handle.readline().strip() == "row,reason"
+    except (OSError, UnicodeDecodeError):
+        return False

@@ -107,3 +107,38 @@ def fit_chosen(name: str, frequency: np.ndarray, recency: np.ndarray, T: np.ndar
     weights = _thin(weights, PARETO_CUSTOMERS)
     used = weights > 0
     return _candidate(name).fit(x[used], t_x[used], big_t[used], weights=weights[used])
+
+
+MODELS = {"bgnbd": "BetaGeo", "pareto": "ParetoNBD", "mbgnbd": "ModifiedBetaGeo"}
+
+
+def model_named(name: str) -> Any:
+    """The model class that `--model NAME` names."""
+    from cherish.analytics import clv
+
+    if name not in MODELS:
+        raise InvalidInput(f"unknown model {name!r}; choose one of {', '.join(MODELS)}")
+    return getattr(clv, MODELS[name])
+
+
+def choose_for_summary(summary: Any) -> tuple[dict[str, Any], Any]:
+    """MBG/NBD or Pareto/NBD for a purchase summary: by holdout error when it has a holdout, else by
+    log-likelihood (both have four parameters); with the chosen model when it was already fitted on the whole
+    summary (else None)."""
+    if summary.holdout_purchases is not None and summary.holdout_length:
+        return choose_model(summary.frequency, summary.recency, summary.T, summary.holdout_purchases,
+                            np.ones(len(summary.frequency)), summary.holdout_length).as_dict(), None
+    fitted, failed = {}, {}
+    for name, model in (("mbgnbd", ModifiedBetaGeo), ("pareto", ParetoNBD)):
+        try:
+            fitted[name] = model().fit(summary.frequency, summary.recency, summary.T)
+        except ConvergenceError as exc:  # the other candidate may still fit
+            failed[name] = str(exc)
+    if not fitted:
+        raise InvalidInput("neither MBG/NBD nor Pareto/NBD could be fitted to this file: "
+                           + "; ".join(f"{name}: {why}" for name, why in failed.items()))
+    best = max(fitted, key=lambda name: fitted[name].log_likelihood_)
+    candidates: dict[str, Any] = {name: {"log_likelihood": m.log_likelihood_} for name, m in fitted.items()}
+    candidates.update({name: {"failed": why} for name, why in failed.items()})
+    return {"model": best, "reason": "higher log-likelihood (no holdout period given)",
+            "candidates": candidates}, fitted[best]

@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import typer
 
-from cherish.analytics.clv_cli import _date
-from cherish.cli import DbOption, app, err, friendly, settings_for, store_for
-from cherish.cli_text import plural, rate_text, score_text
+from cherish.cli.common import DbOption, err, friendly, parse_date, settings_for, store_for
+from cherish.cli.text import plural, rate_text, score_text
 from cherish.errors import InvalidInput
 
 
-@app.command()
 @friendly
 def analyze(
     engine: str = typer.Option("duckdb", "--engine", metavar="ENGINE",
@@ -46,22 +44,14 @@ def analyze(
     """Repeat-customer rate, cohort retention and experience scores; saved as a dated snapshot in the store."""
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    from cherish.analytics.engines import engine_for_files
-    from cherish.analytics.service import analyze as run
-    from cherish.analytics.service import analyze_store
+    from cherish.analytics import service
 
     if output and json_out and output != json_out:
         raise InvalidInput("give --output or its older spelling --json, not both")
     json_out = output or json_out
     settings = settings_for(db)
-    day = _date(as_of, "--as-of") or datetime.now(UTC).astimezone(settings.zone).date()
-    window = None
-    if window_start or window_end:
-        if not (window_start and window_end):
-            raise InvalidInput("give both --window-start and --window-end")
-        window = (_date(window_start, "--window-start"), _date(window_end, "--window-end"))
-        if window[0] > window[1]:
-            raise InvalidInput("the window starts after it ends")
+    day = parse_date(as_of, "--as-of") or datetime.now(UTC).astimezone(settings.zone).date()
+    window = _window(window_start, window_end)
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=err) as bar:
         task = bar.add_task("reading", total=None)
 
@@ -69,17 +59,13 @@ def analyze(
             bar.update(task, description=text)
 
         if orders is None:
-            result = analyze_store(store_for(settings), settings, day, engine=engine, progress=say, window=window)
+            result = service.analyze_store(store_for(settings), settings, day, engine=engine, progress=say,
+                                           window=window)
         else:
-            from cherish.analytics.files import purchases_from_file
-
-            table = purchases_from_file(orders, customer=customer_column, when=date_column, amount=amount_column,
-                                        date_format=date_format, channel=channel_column, branch=branch_column)
-            chosen = engine_for_files(engine, table, settings)
-            try:
-                result = run(chosen, day, progress=say, window=window)
-            finally:
-                chosen.close()
+            columns = {"customer": customer_column, "when": date_column, "amount": amount_column,
+                       "channel": channel_column, "branch": branch_column}
+            result = service.analyze_file(orders, settings, day, columns=columns, date_format=date_format,
+                                          engine=engine, progress=say, window=window)
     text = json.dumps(result, indent=2, default=str)
     if json_out:
         json_out.write_text(text + "\n")
@@ -95,26 +81,13 @@ def analyze(
         raise InvalidInput(f"no purchases on or before {day} in {orders}")
 
 
-@app.command()
-@friendly
-def report(output: Path | None = typer.Option(None, "--output", "-o", metavar="FILE",
-                                             help="Where to write the report (HTML)."),
-           html: Path | None = typer.Option(None, "--html", metavar="FILE", help="Older spelling of --output."),
-           db: str | None = DbOption) -> None:
-    """Write the overview of the latest `cherish analyze` as one self-contained HTML file to share."""
-    if output and html and output != html:
-        raise InvalidInput("give --output or its older spelling --html, not both")
-    target = output or html
-    if target is None:
-        raise InvalidInput("say where to write the report: --output FILE.html")
-    from cherish.analytics.pages import report_html
-    from cherish.analytics.service import latest_snapshot
-
-    store = store_for(settings_for(db))
-    with store.read() as session:
-        snapshot = latest_snapshot(session)
-        if snapshot is None:
-            raise InvalidInput("no metrics yet: run `cherish analyze` first")
-        metrics = snapshot.metrics
-    target.write_text(report_html(metrics))
-    err.print(f"report as of {metrics['as_of']} written to {target}")
+def _window(first: str | None, last: str | None) -> tuple[date, date] | None:
+    """The window of the windowed repeat rate, from --window-start and --window-end (both or neither)."""
+    if not (first or last):
+        return None
+    start, end = parse_date(first, "--window-start"), parse_date(last, "--window-end")
+    if start is None or end is None:
+        raise InvalidInput("give both --window-start and --window-end")
+    if start > end:
+        raise InvalidInput("the window starts after it ends")
+    return start, end

@@ -1,0 +1,29 @@
+"""Every command of `cherish`, registered here and nowhere else: one module per command group."""
+
+from __future__ import annotations
+
+import typer
+
+from cherish.cli import analyze, clv, db, demo, identity, imports, keys, privacy, report, serve, users
+from cherish.cli.text import ReadableGroup
+
+app = typer.Typer(help="cherish: remember every customer across every channel.", no_args_is_help=True,
+                  cls=ReadableGroup, pretty_exceptions_enable=False)
+
+# in the order `cherish --help` lists them
+app.command("serve")(serve.serve)
+app.command("demo")(demo.demo)
+app.command("import")(imports.import_file)
+app.command("analyze")(analyze.analyze)
+app.command("report")(report.report)
+app.command("erase")(privacy.erase)
+app.command("export")(privacy.export)
+app.add_typer(db.app, name="db")
+app.add_typer(keys.app, name="keys")
+app.add_typer(users.app, name="users")
+app.add_typer(identity.app, name="identity")
+app.add_typer(clv.app, name="clv")
+
+
+def main() -> None:  # pragma: no cover
+    app()

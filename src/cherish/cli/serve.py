@@ -1,0 +1,78 @@
+"""`cherish serve`: intake, API and dashboard, with the intake writer beside them on SQLite."""
+
+from __future__ import annotations
+
+import os
+from contextlib import nullcontext
+from typing import Any
+
+import typer
+
+from cherish.cli.common import DbOption, err, friendly, settings_for, store_for
+from cherish.config import Settings
+
+
+@friendly
+def serve(host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
+          port: int = typer.Option(8000, help="Port to listen on."),
+          workers: int = typer.Option(1, min=1, help="Server processes (2 suits a 2-core machine under heavy intake)."),
+          intake_writer: bool = typer.Option(True, help="On SQLite, store intake in a writer process of its own that "
+                                                        "every server process sends to (it has one writer anyway)."),
+          db: str | None = DbOption) -> None:
+    """Serve intake, API and dashboard from the database CHERISH_DATABASE_URL names."""
+    settings = settings_for(db)
+    store = store_for(settings, migrate=True)
+    dialect = store.dialect
+    store.dispose()
+    run_server(settings, dialect, host=host, port=port, workers=workers, intake_writer=intake_writer)
+
+
+def run_server(settings: Settings, dialect: str, *, host: str, port: int, workers: int = 1,
+               intake_writer: bool = True) -> None:
+    """Serve the app until stopped; on SQLite with the intake writer process beside the server processes.
+    Every process started here ends with it: on SIGTERM or Ctrl-C after a graceful shutdown, and by itself
+    when this process is killed outright (``cherish.processes``)."""
+    import uvicorn
+
+    from cherish.api.edge import configure_logging
+    from cherish.events.writer import WriterProcess
+    from cherish.processes import SERVER_PID_VARIABLE, Stopped, stop_on_signals
+
+    configure_logging(settings.log_level, access=settings.access_log)
+    # cherish writes its own access log (JSON, no query strings) and reads forwarded headers itself, from the
+    # proxies CHERISH_FORWARDED_ALLOW_IPS names: uvicorn's copies of both are off
+    server_options: dict[str, Any] = {"log_level": "warning", "access_log": False, "proxy_headers": False}
+
+    writer = WriterProcess(settings) if intake_writer and dialect == "sqlite" else nullcontext()
+    try:
+        with stop_on_signals(), writer:
+            err.print(f"cherish is serving on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
+            if workers > 1:
+                # server processes start afresh and read their settings from the environment they inherit
+                _children_environment({SERVER_PID_VARIABLE: str(os.getpid()),
+                                       "CHERISH_DATABASE_URL": settings.database_url})
+                uvicorn.run("cherish.api.asgi:app", host=host, port=port, workers=workers, **server_options)
+            else:
+                from cherish.api.app import create_app
+
+                uvicorn.run(create_app(settings), host=host, port=port, **server_options)
+    except Stopped as signal_name:
+        err.print(f"cherish stopped ({signal_name})")
+    finally:
+        _children_environment({})
+
+
+_saved: dict[str, str | None] = {}
+
+
+def _children_environment(values: dict[str, str]) -> None:
+    """Set what the server processes inherit; with nothing, put back what was there before."""
+    for name, before in _saved.items():
+        if before is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = before
+    _saved.clear()
+    for name, value in values.items():
+        _saved[name] = os.environ.get(name)
+        os.environ[name] = value
