@@ -9,8 +9,8 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 
 from cherish.access import service
+from cherish.access.guard import require
 from cherish.access.service import Principal
-from cherish.api.auth import require
 
 router = APIRouter(prefix="/api/keys", tags=["access"])
 

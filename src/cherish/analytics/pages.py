@@ -10,13 +10,13 @@ from urllib.parse import quote, urlencode
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
+from cherish.access.guard import require
 from cherish.access.service import Principal
 from cherish.analytics import overview
 from cherish.analytics.engines import open_engine
 from cherish.analytics.service import analyze, customer_panels, filtered, latest_snapshot
-from cherish.api.auth import require
 from cherish.errors import InvalidInput, NotFound
-from cherish.web.pages import render_page, templates
+from cherish.web.render import render_page, templates
 
 router = APIRouter(include_in_schema=False)
 STATIC = Path(__file__).resolve().parent.parent / "web" / "static"

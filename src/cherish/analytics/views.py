@@ -6,9 +6,9 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 
+from cherish.access.guard import require
 from cherish.access.service import Principal
 from cherish.analytics.service import latest_snapshot
-from cherish.api.auth import require
 from cherish.errors import NotFound
 
 router = APIRouter(prefix="/api/metrics", tags=["analytics"])

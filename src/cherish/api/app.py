@@ -14,12 +14,12 @@ from fastapi.staticfiles import StaticFiles
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from cherish import __version__
+from cherish.access.guard import Sessions
 from cherish.access.service import instance_secret
 from cherish.access.views import router as keys_router
 from cherish.analytics.pages import router as overview_router
 from cherish.analytics.views import router as metrics_router
 from cherish.api import errors, openapi
-from cherish.api.auth import Sessions
 from cherish.api.edge import Edge
 from cherish.config import Settings, get_settings
 from cherish.customers.pages import router as customer_actions_router

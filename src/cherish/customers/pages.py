@@ -3,20 +3,29 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Depends, Form, Request
-from fastapi.responses import RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
+from cherish.access.guard import require
 from cherish.access.service import Principal
-from cherish.api.auth import require
 from cherish.customers import service
 from cherish.customers.models import CHANNELS, PURPOSES
+from cherish.customers.summary import trait_text
 from cherish.errors import NotFound
+from cherish.feedback import service as feedback
 from cherish.identity import service as identity
-from cherish.web.pages import templates
+from cherish.web import paging
+from cherish.web.render import render_page, templates
 
 router = APIRouter(include_in_schema=False)
 templates.env.globals.update(consent_purposes=PURPOSES, consent_channels=CHANNELS)
+templates.env.filters["trait"] = trait_text
+# What the customer page's timeline can show besides everything: label → (kind, event)
+TIMELINE_SHOWS = {"orders": ("order", None), "feedback": (None, "Feedback Submitted"),
+                  "other events": ("track", None), "profile updates": ("identify", None), "pages": ("page", None)}
 
 
 def _alive(session: Session, customer_id: str) -> str:
@@ -57,3 +66,57 @@ def unmerge(request: Request, customer_id: str, identifier: str = Form(...),
         newcomer = identity.unmerge(session, request.app.state.settings, customer_id=owner, identifier=identifier,
                                     actor=principal.label)
     return RedirectResponse(f"/customers/{owner}?unmerged={newcomer}", status_code=303)
+
+
+@router.get("/customers", response_class=HTMLResponse)
+def customer_search(request: Request, q: str = "", offset: str | None = None,
+                    principal: Principal = Depends(require("viewer"))) -> HTMLResponse:
+    start, pager = paging.offset_from(offset), None
+    with request.app.state.store.read() as session:
+        if q.strip():
+            found = service.search_page(session, request.app.state.settings, q, limit=25, offset=start)
+            results, recent = found["items"], None
+            pager = paging.page(total=found["total"], offset=start, limit=25, shown=len(results), path="/customers",
+                         capped=found["capped"], q=q)
+        else:
+            results, recent = None, service.recently_active(session)
+    template = "customer_results.html" if request.headers.get("hx-request") else "customers.html"
+    return render_page(request, template, principal, q=q, results=results, recent=recent, pager=pager)
+
+
+ORDERS_PER_PAGE = 50
+
+
+def customer_orders(session: Session, customer_id: str, offset: int, **params: str | None) -> dict[str, Any]:
+    """The customer page's orders: one page of them with their lines, and where that page sits among them all."""
+    orders = service.orders_of(session, customer_id, limit=ORDERS_PER_PAGE, offset=offset)
+    pager = paging.page(total=service.count_orders(session, customer_id), offset=offset, limit=ORDERS_PER_PAGE,
+                 shown=len(orders), path=f"/customers/{customer_id}", key="orders_offset", **params)
+    return {"orders": orders, "order_lines": service.order_lines(session, orders), "orders_page": pager}
+
+
+@router.get("/customers/{customer_id}", response_class=HTMLResponse)
+def customer_page(request: Request, customer_id: str, channel: str | None = None, before: str | None = None,
+                  show: str | None = None, orders_offset: str | None = None, unmerged: str | None = None,
+                  principal: Principal = Depends(require("viewer"))) -> Response:
+    with request.app.state.store.read() as session:
+        customer, survivor = service.find(session, customer_id)
+        if survivor:
+            return RedirectResponse(f"/customers/{survivor}", status_code=308)
+        if customer is None:
+            raise NotFound(f"no customer {customer_id}")
+        kind, event = TIMELINE_SHOWS.get(show or "", (None, None))
+        page = service.timeline(session, customer.id, channel=channel or None, before=before, limit=50,
+                                  kind=kind, event=event)
+        if request.headers.get("hx-request") and before:
+            return render_page(request, "timeline_rows.html", principal, customer={"id": customer.id}, page=page,
+                           channel=channel, show=show)
+        return render_page(
+            request, "customer.html", principal, customer=service.profile(session, customer), page=page,
+            channel=channel, show=show, shows=TIMELINE_SHOWS, currency=request.app.state.settings.currency,
+            **customer_orders(session, customer.id, paging.offset_from(orders_offset, name="orders_offset"),
+                              channel=channel, show=show),
+            unmerged=unmerged if unmerged and unmerged.startswith("cus_") and unmerged[4:].isalnum() else None,
+            notes=service.notes_of(session, customer.id),
+            answers=feedback.answers_of(session, customer.id),
+        )

@@ -9,8 +9,8 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel
 
+from cherish.access.guard import require
 from cherish.access.service import Principal
-from cherish.api.auth import require
 from cherish.customers import privacy, service
 from cherish.customers.models import ConsentUpdate, CustomerPage, CustomerRead, TimelinePage
 from cherish.errors import InvalidInput, NotFound

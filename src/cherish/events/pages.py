@@ -5,14 +5,17 @@ from __future__ import annotations
 import json
 
 from fastapi import APIRouter, Depends, Form, Request
-from fastapi.responses import RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from cherish.access.guard import require
 from cherish.access.service import Principal
-from cherish.api.auth import require
 from cherish.errors import Conflict, InvalidInput, NotFound
 from cherish.events import rejected as rejected_service
+from cherish.web import paging
+from cherish.web.render import render_page
 
 router = APIRouter(include_in_schema=False)
+REJECTED_PER_PAGE = 100
 
 
 def _corrected(text: str | None) -> object | None:
@@ -48,3 +51,21 @@ def discard_one(request: Request, rejected_id: int,
     with request.app.state.store.write() as session:
         rejected_service.discard(session, rejected_id=rejected_id, actor=principal.label)
     return RedirectResponse("/intake/rejected?outcome=discarded", status_code=303)
+
+
+@router.get("/intake/rejected", response_class=HTMLResponse)
+def rejected_page(request: Request, offset: str | None = None, outcome: str | None = None,
+                  principal: Principal = Depends(require("manager"))) -> HTMLResponse:
+    start = paging.offset_from(offset)
+    with request.app.state.store.read() as session:
+        rows = rejected_service.listing(session, status="rejected", limit=REJECTED_PER_PAGE, offset=start)
+        pager = paging.page(total=rejected_service.count(session, status="rejected"), offset=start,
+                     limit=REJECTED_PER_PAGE, shown=len(rows), path="/intake/rejected")
+    return render_page(request, "rejected.html", principal, rows=rows, pager=pager, outcome=outcome)
+
+
+@router.post("/intake/rejected/replay")
+def replay(request: Request, principal: Principal = Depends(require("manager"))) -> Response:
+    with request.app.state.store.write() as session:
+        rejected_service.replay(session, request.app.state.settings, ids=None, actor=principal.label)
+    return RedirectResponse("/intake/rejected", status_code=303)

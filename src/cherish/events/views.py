@@ -11,8 +11,8 @@ import orjson
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.concurrency import run_in_threadpool
 
+from cherish.access.guard import require
 from cherish.access.service import Principal
-from cherish.api.auth import require
 from cherish.errors import InvalidInput, PayloadTooLarge
 from cherish.events import rejected as rejected_service
 from cherish.events.models import RejectedPage, RejectedRead, ReplayResult

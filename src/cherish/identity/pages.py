@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from cherish.access.guard import require
 from cherish.access.service import Principal
-from cherish.api.auth import require
-from cherish.errors import NotFound
+from cherish.customers import service as customers
+from cherish.errors import CherishError, NotFound
 from cherish.identity import match_runs
+from cherish.identity import service as identity
 from cherish.web import paging
-from cherish.web.pages import render_page
+from cherish.web.render import render_page
 
 router = APIRouter(include_in_schema=False)
+REVIEWS_PER_PAGE = 50
 RUNS_PER_PAGE, MERGES_PER_PAGE = 50, 100
 
 
@@ -49,3 +52,38 @@ def undo_run(request: Request, run_id: int, principal: Principal = Depends(requi
         outcome = match_runs.undo_run(session, request.app.state.settings, run_id=run_id, actor=principal.label)
         undone, kept = len(outcome.undone), len(outcome.not_undone)
     return RedirectResponse(f"/identity/runs/{run_id}?undone={undone}&kept={kept}", status_code=303)
+
+
+@router.get("/identity/reviews", response_class=HTMLResponse)
+def review_page(request: Request, status: str = Query("pending"), offset: str | None = None,
+                principal: Principal = Depends(require("manager"))) -> HTMLResponse:
+    start = paging.offset_from(offset)
+    with request.app.state.store.read() as session:
+        rows = []
+        for review in identity.reviews(session, status=status or None, limit=REVIEWS_PER_PAGE, offset=start):
+            sides = []
+            for cid in (review.customer_a, review.customer_b):
+                customer, survivor = customers.find(session, cid)
+                if customer is None and survivor:
+                    customer, _ = customers.find(session, survivor)
+                sides.append(customers.profile(session, customer) if customer else {"id": cid, "identifiers": [],
+                                                                                   "traits": {}, "stats": {}})
+            rows.append({"review": review, "sides": sides})
+        pager = paging.page(total=identity.count_reviews(session, status=status or None), offset=start,
+                     limit=REVIEWS_PER_PAGE, shown=len(rows), path="/identity/reviews", status=status)
+    return render_page(request, "reviews.html", principal, rows=rows, status=status, pager=pager)
+
+
+@router.post("/identity/reviews/{review_id}/{decision}")
+def decide(request: Request, review_id: int, decision: str,
+           principal: Principal = Depends(require("manager"))) -> Response:
+    if decision not in ("accept", "reject"):
+        raise NotFound("unknown decision")
+    try:
+        with request.app.state.store.write() as session:
+            identity.decide_review(session, request.app.state.settings, review_id=review_id,
+                                   accept=decision == "accept", actor=principal.label)
+    except CherishError as exc:
+        if exc.status >= 500:
+            raise
+    return RedirectResponse("/identity/reviews", status_code=303)

@@ -6,8 +6,8 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
 
+from cherish.access.guard import require
 from cherish.access.service import Principal
-from cherish.api.auth import require
 from cherish.identity import match_runs, service
 from cherish.identity.models import (
     MatchRunMergeRead,

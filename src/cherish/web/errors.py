@@ -29,8 +29,8 @@ def wants_html(scope: Scope) -> bool:
 
 async def error_page(scope: Scope, status: int, message: str, request_id: str = "") -> bytes:
     """The error page's HTML, in the layout, with the navigation of whoever is logged in."""
-    from cherish.api.auth import current_principal
-    from cherish.web.pages import templates
+    from cherish.access.guard import current_principal
+    from cherish.web.render import templates
 
     request = Request(scope)
     principal = scope.get("state", {}).get("principal")
