@@ -7,7 +7,7 @@ from typing import Any
 
 from scipy import stats
 
-from cherish.feedback.models import SCALES  # the answers' own scales, as intake checks them
+from cherish.feedback.scales import SCALES  # the answers' own scales, as intake checks them
 
 Z = 1.959963984540054
 CES_SCALE = SCALES["ces"]

@@ -15,7 +15,7 @@ from cherish.customers.models import CHANNELS, PURPOSES, Consent, Customer, Note
 from cherish.customers.summary import timeline_line
 from cherish.customers.traits import NAME_TRAITS, display_name
 from cherish.db.base import utcnow
-from cherish.db.dialects import raw_rows, read_json, read_time, upsert
+from cherish.db.dialects import json_reader, raw_rows, read_time, upsert
 from cherish.errors import InvalidInput
 from cherish.events.models import Event, Order, OrderLine
 from cherish.identity.models import Identifier
@@ -52,7 +52,7 @@ _SCORE_COLUMNS = ("as_of", "recency_days", "frequency", "monetary", "r", "f", "m
 
 
 def _profile(session: Session, customer_id: str, created_at: datetime | None, name: str | None) -> dict[str, Any]:
-    sqlite = session.get_bind().dialect.name == "sqlite"
+    read_json = json_reader(session)
     identifiers = raw_rows(session, "SELECT type, value, first_seen, last_seen FROM identifiers WHERE customer_id = ? "
                                     "ORDER BY type, first_seen", [customer_id])
     traits = raw_rows(session, "SELECT name, value FROM traits WHERE customer_id = ? ORDER BY name", [customer_id])
@@ -74,16 +74,16 @@ def _profile(session: Session, customer_id: str, created_at: datetime | None, na
             "as_of": _day(score["as_of"]), "recency_days": score["recency_days"], "frequency": score["frequency"],
             "monetary": round(score["monetary"], 2), "rfm": {"r": score["r"], "f": score["f"], "m": score["m"]},
             "p_alive": score["p_alive"], "stage": score["stage"], "stage_since": _day(score["stage_since"]),
-            "health": score["health"], "health_reasons": read_json(score["health_reasons"], sqlite),
+            "health": score["health"], "health_reasons": read_json(score["health_reasons"]),
             "clv": score["clv"],
         },
         # the heading follows the name traits shown below it (a merge keeps each trait's latest value)
-        "name": display_name({t: read_json(v, sqlite) for t, v in traits}) or name,
+        "name": display_name({t: read_json(v) for t, v in traits}) or name,
         "identifiers": [
             {"type": kind, "value": value, "first_seen": read_time(seen_first), "last_seen": read_time(seen_last)}
             for kind, value, seen_first, seen_last in identifiers
         ],
-        "traits": {trait: read_json(value, sqlite) for trait, value in traits},
+        "traits": {trait: read_json(value) for trait, value in traits},
         "consent": [
             {"purpose": purpose, "channel": channel, "status": status, "at": read_time(at), "source": source}
             for purpose, channel, status, at, source in consent

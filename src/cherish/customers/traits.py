@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from cherish.customers.models import CHANNELS, PURPOSES
+from sqlalchemy.orm import Session
+
+from cherish.customers.models import CHANNELS, PURPOSES, Consent, Trait
+from cherish.db.dialects import distinct_from, raw_executemany, upsert
 
 _GRANTED = {True, "granted", "yes", "true", "opt_in", "opted_in", "subscribed"}
 _DENIED = {False, "denied", "no", "false", "opt_out", "opted_out", "unsubscribed"}
@@ -51,3 +55,65 @@ def display_name(traits: dict[str, Any]) -> str | None:
     last = traits.get("lastName", traits.get("last_name"))
     parts = [p.strip() for p in (first, last) if isinstance(p, str) and p.strip()]
     return " ".join(parts)[:300] or None
+
+
+class ProfileRows:
+    """The traits, consent and display names that messages give their customers: one rule for intake, the bulk
+    import and a split's replay. Per customer a trait keeps its latest value (by the message's time), consent
+    and the display name what the last message added said."""
+
+    def __init__(self) -> None:
+        self.traits: dict[tuple[str, str], dict[str, Any]] = {}
+        self.consent: dict[tuple[str, str, str], dict[str, Any]] = {}
+        self.names: dict[str, str] = {}
+
+    def add(self, customer_id: str, traits: dict[str, Any], *, at: datetime, source: str) -> None:
+        """What one message's person traits say (``source`` is the message's type)."""
+        for name, value in traits.items():
+            if name in NOT_TRAITS or not isinstance(name, str) or not name:
+                continue
+            key = (customer_id, name[:200])
+            current = self.traits.get(key)
+            if current is None or current["updated_at"] <= at:
+                self.traits[key] = {"customer_id": customer_id, "name": name[:200], "value": value,
+                                    "source": source, "updated_at": at}
+        for purpose, channel, status in consent_from_traits(traits):
+            self.consent[(customer_id, purpose, channel)] = {
+                "customer_id": customer_id, "purpose": purpose, "channel": channel, "status": status,
+                "at": at, "source": source,
+            }
+        name = display_name(traits)
+        if name:
+            self.names[customer_id] = name
+
+    def remap(self, loser: str, survivor: str) -> None:
+        """Rows not yet written of a customer folded into another: the survivor's, the latest of both kept."""
+        for key in [k for k in self.traits if k[0] == loser]:
+            row = self.traits.pop(key)
+            current = self.traits.get((survivor, key[1]))
+            if current is None or current["updated_at"] <= row["updated_at"]:
+                self.traits[(survivor, key[1])] = {**row, "customer_id": survivor}
+        for ckey in [k for k in self.consent if k[0] == loser]:
+            row = self.consent.pop(ckey)
+            current = self.consent.get((survivor, ckey[1], ckey[2]))
+            if current is None or current["at"] <= row["at"]:
+                self.consent[(survivor, ckey[1], ckey[2])] = {**row, "customer_id": survivor}
+        if loser in self.names:
+            self.names.setdefault(survivor, self.names.pop(loser))
+
+    def store(self, session: Session) -> None:
+        """Write what was gathered beside what is stored (an older value never replaces a newer) and start over."""
+        upsert(session, Trait, list(self.traits.values()), index=("customer_id", "name"),
+               update=("value", "source", "updated_at"), newer_than="updated_at")
+        upsert(session, Consent, list(self.consent.values()), index=("customer_id", "purpose", "channel"),
+               update=("status", "source", "at"), newer_than="at")
+        store_names(session, self.names)
+        self.traits, self.consent, self.names = {}, {}, {}
+
+
+def store_names(session: Session, names: dict[str, str]) -> None:
+    """Set the display names of written customers (by id), only where it changed: every update of a name moves
+    it in the name index."""
+    if names:
+        raw_executemany(session, f"UPDATE customers SET name = ? WHERE id = ? AND name {distinct_from(session)} ?",
+                        [(name, customer_id, name) for customer_id, name in names.items()])

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -207,6 +207,18 @@ def read_time(value: Any) -> datetime | None:
 def read_json(value: Any, sqlite_dialect: bool) -> Any:
     """A JSON column read through the driver: SQLite gives its text, psycopg the parsed value."""
     return orjson.loads(value) if sqlite_dialect and isinstance(value, str | bytes) else value
+
+
+def json_reader(session: Session) -> Callable[[Any], Any]:
+    """``read_json`` for the session's database: JSON columns read through the driver, as Python values."""
+    sqlite_dialect = session.get_bind().dialect.name == "sqlite"
+    return lambda value: read_json(value, sqlite_dialect)
+
+
+def distinct_from(session: Session) -> str:
+    """The null-safe "differs" operator of raw SQL for the session's database (SQLite before 3.39 lacks
+    ``IS DISTINCT FROM``; its ``IS NOT`` means the same)."""
+    return "IS NOT" if session.get_bind().dialect.name == "sqlite" else "IS DISTINCT FROM"
 
 
 def _stored_times(values: list[Any], sqlite_dialect: bool, texts: dict[int, tuple[Any, Any]]) -> list[Any]:

@@ -26,7 +26,7 @@ import pyarrow.compute as pc
 from sqlalchemy.orm import Session
 
 from cherish.config import Settings
-from cherish.customers.traits import display_name
+from cherish.customers.traits import ProfileRows
 from cherish.db.dialects import bulk_insert_columns, existing_values, reserve_ids
 from cherish.events.importer import (
     NAME_FIELDS,
@@ -39,7 +39,6 @@ from cherish.events.importer import (
 from cherish.events.messages import InvalidMessage, parse_time, plausible_promise, plausible_time
 from cherish.events.models import Event, Order, OrderLine
 from cherish.events.orders import LINE_FIELDS, amount_problem, order_id_problem
-from cherish.events.service import store_names, store_traits
 from cherish.identity.normalize import Key, identifiers_from_traits, normalize_plain
 from cherish.identity.resolve import IdentityResolver
 
@@ -236,36 +235,25 @@ def store_orders(
         identity["customer"] = resolver.resolve(identity["keys"], when=identity["when"],
                                                 message_id=identity["message_id"])
         resolver.widen(identity["customer"], identity["keys"], identity["first"], identity["last"])
-    traits, names = _person_traits(orders, identities, resolver)
-    resolver.name_unwritten(names)
+    profiles = _person_traits(orders, identities, resolver)
+    resolver.name_unwritten(profiles.names)
     resolver.flush()
     _write(session, settings, orders, identities, resolver, received_at)
-    store_traits(session, list(traits.values()))
-    store_names(session, names)
+    profiles.store(session)
     result.stored_rows += orders.size
     return result
 
 
 def _person_traits(orders: _Orders, identities: dict[tuple[Any, ...], dict[str, Any]],
-                   resolver: IdentityResolver) -> tuple[dict[tuple[str, str], dict[str, Any]], dict[str, str]]:
-    """The name traits and display names the orders' messages give their customers, as intake decides them
-    message by message: a trait from the latest event, the display name from the last message."""
-    traits: dict[tuple[str, str], dict[str, Any]] = {}
-    names: dict[str, str] = {}
+                   resolver: IdentityResolver) -> ProfileRows:
+    """The traits and display names the orders' messages give their customers, as intake decides them message
+    by message (each order is a track message whose context carries the person's traits)."""
+    profiles = ProfileRows()
     for who, (_, when) in zip(orders.who, orders.when, strict=True):
         given = identities[who]["traits"]
-        if not any(name in given for name in NAME_FIELDS):
-            continue
-        customer = resolver.current(identities[who]["customer"])
-        for name in NAME_FIELDS:
-            current = traits.get((customer, name))
-            if name in given and (current is None or current["updated_at"] <= when):
-                traits[(customer, name)] = {"customer_id": customer, "name": name, "value": given[name],
-                                            "source": "track", "updated_at": when}
-        shown = display_name(given)
-        if shown:
-            names[customer] = shown
-    return traits, names
+        if given:
+            profiles.add(resolver.current(identities[who]["customer"]), given, at=when, source="track")
+    return profiles
 
 
 def _time(text: str, date_format: str | None, received_at: datetime) -> tuple[str, datetime]:

@@ -9,7 +9,7 @@ from typing import Any
 
 from cherish.config import Settings
 from cherish.events.orders import InvalidOrder, OrderFacts, read_order
-from cherish.feedback.models import SCALES
+from cherish.feedback.scales import SCALES
 from cherish.identity.normalize import Key, identifiers_from_traits, normalize_plain
 
 TYPES = ("track", "identify", "alias", "page", "screen", "group")

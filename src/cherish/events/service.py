@@ -10,10 +10,9 @@ import orjson
 from sqlalchemy.orm import Session
 
 from cherish.config import Settings
-from cherish.customers.models import Consent, Trait
-from cherish.customers.traits import NOT_TRAITS, consent_from_traits, display_name
+from cherish.customers.traits import ProfileRows
 from cherish.db.base import utcnow
-from cherish.db.dialects import bulk_insert_columns, existing_values, json_text, raw_executemany, upsert
+from cherish.db.dialects import bulk_insert_columns, existing_values, json_text
 from cherish.events.messages import (
     MAX_DEPTH,
     InvalidMessage,
@@ -24,7 +23,7 @@ from cherish.events.messages import (
 )
 from cherish.events.models import Event, RejectedEvent
 from cherish.events.orders import OrderEvent, apply_order_events
-from cherish.feedback.models import Answer
+from cherish.feedback.service import store_answers
 from cherish.identity.normalize import Key, identifiers_from_traits, normalize_plain
 from cherish.identity.resolve import IdentityResolver
 
@@ -62,9 +61,7 @@ class _Batch:
         self.session, self.settings = session, settings
         self.events: list[dict[str, Any]] = []
         self._events_of: dict[str, list[dict[str, Any]]] = {}  # the rows above by customer, for remapping
-        self.traits: dict[tuple[str, str], dict[str, Any]] = {}
-        self.consent: dict[tuple[str, str, str], dict[str, Any]] = {}
-        self.names: dict[str, str] = {}
+        self.profiles = ProfileRows()
         self.orders: list[OrderEvent] = []
         self.answers: list[dict[str, Any]] = []
 
@@ -77,22 +74,7 @@ class _Batch:
         }
         self.events.append(row)
         self._events_of.setdefault(customer_id, []).append(row)
-        for name, value in message.traits.items():
-            if name in NOT_TRAITS or not isinstance(name, str) or not name:
-                continue
-            key = (customer_id, name[:200])
-            current = self.traits.get(key)
-            if current is None or current["updated_at"] <= message.timestamp:
-                self.traits[key] = {"customer_id": customer_id, "name": name[:200], "value": value,
-                                    "source": message.trait_source, "updated_at": message.timestamp}
-        for purpose, channel, status in consent_from_traits(message.traits):
-            self.consent[(customer_id, purpose, channel)] = {
-                "customer_id": customer_id, "purpose": purpose, "channel": channel, "status": status,
-                "at": message.timestamp, "source": message.type,
-            }
-        name = display_name(message.traits)
-        if name:
-            self.names[customer_id] = name
+        self.profiles.add(customer_id, message.traits, at=message.timestamp, source=message.trait_source)
         if message.order is not None:
             self.orders.append(OrderEvent(message.order, customer_id, message.timestamp, message.channel))
         if message.answer is not None:
@@ -105,18 +87,7 @@ class _Batch:
         for row in moved:
             row["customer_id"] = survivor
         self._events_of.setdefault(survivor, []).extend(moved)
-        for key in [k for k in self.traits if k[0] == loser]:
-            row = self.traits.pop(key)
-            current = self.traits.get((survivor, key[1]))
-            if current is None or current["updated_at"] <= row["updated_at"]:
-                self.traits[(survivor, key[1])] = {**row, "customer_id": survivor}
-        for key in [k for k in self.consent if k[0] == loser]:
-            row = self.consent.pop(key)
-            current = self.consent.get((survivor, key[1], key[2]))
-            if current is None or current["at"] <= row["at"]:
-                self.consent[(survivor, key[1], key[2])] = {**row, "customer_id": survivor}
-        if loser in self.names:
-            self.names.setdefault(survivor, self.names.pop(loser))
+        self.profiles.remap(loser, survivor)
         for order in self.orders:
             if order.customer_id == loser:
                 order.customer_id = survivor
@@ -136,33 +107,11 @@ class _Batch:
             })
             self.events = []
             self._events_of = {}
-        store_traits(session, list(self.traits.values()))
-        self.traits = {}
-        upsert(session, Consent, list(self.consent.values()), index=("customer_id", "purpose", "channel"),
-               update=("status", "source", "at"), newer_than="at")
-        self.consent = {}
-        store_names(session, self.names)
-        self.names = {}
+        self.profiles.store(session)
         apply_order_events(session, self.orders, currency=self.settings.currency)
         self.orders = []
-        if self.answers:
-            session.execute(Answer.__table__.insert(), self.answers)
-            self.answers = []
-
-
-def store_traits(session: Session, rows: list[dict[str, Any]]) -> None:
-    """Write trait rows (customer_id, name, value, source, updated_at); an older value never replaces a newer."""
-    upsert(session, Trait, rows, index=("customer_id", "name"), update=("value", "source", "updated_at"),
-           newer_than="updated_at")
-
-
-def store_names(session: Session, names: dict[str, str]) -> None:
-    """Set the display names of written customers (by id), only where it changed: every update of a name moves
-    it in the name index."""
-    if names:
-        differs = "IS NOT" if session.get_bind().dialect.name == "sqlite" else "IS DISTINCT FROM"
-        raw_executemany(session, f"UPDATE customers SET name = ? WHERE id = ? AND name {differs} ?",
-                        [(name, customer_id, name) for customer_id, name in names.items()])
+        store_answers(session, self.answers)
+        self.answers = []
 
 
 def _alias_keys(message: Message, resolver: IdentityResolver) -> list[Key]:
@@ -299,7 +248,7 @@ def store_batches(session: Session, batches: list[Parsed], *, settings: Settings
         batch.add(message, customer_id, keys, received_at)
         result.customers.append(customer_id)
         result.stored += 1
-    resolver.name_unwritten(batch.names)
+    resolver.name_unwritten(batch.profiles.names)
     resolver.flush()
     for result in results:
         result.customers = [resolver.current(c) for c in result.customers]

@@ -9,8 +9,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from cherish.db.base import Base
 
-SCALES = {"nps": (0, 10), "csat": (1, 5), "ces": (1, 7)}
-
 
 class Answer(Base):
     __tablename__ = "feedback_answers"

@@ -8,8 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cherish.feedback.models import Answer
-
-SCALE = {"nps": "0–10", "csat": "1–5", "ces": "1–7"}
+from cherish.feedback.scales import SCALE_TEXT
 
 
 def verdict(score_type: str, score: float) -> str | None:
@@ -29,5 +28,11 @@ def answers_of(session: Session, customer_id: str, *, limit: int = 100) -> list[
     rows = session.scalars(select(Answer).where(Answer.customer_id == customer_id)
                            .order_by(Answer.answered_at.desc(), Answer.id.desc()).limit(limit))
     return [{"answered_at": a.answered_at, "score_type": a.score_type, "score": a.score,
-             "scale": SCALE.get(a.score_type, ""), "comment": a.comment, "survey": a.survey, "channel": a.channel,
+             "scale": SCALE_TEXT.get(a.score_type, ""), "comment": a.comment, "survey": a.survey, "channel": a.channel,
              "branch": a.branch, "employee": a.employee, "verdict": verdict(a.score_type, a.score)} for a in rows]
+
+
+def store_answers(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Write survey answers (source, customer_id, score_type, score, answered_at and what else an answer has)."""
+    if rows:
+        session.execute(Answer.__table__.insert(), rows)
