@@ -140,7 +140,7 @@ def test_unmerge_follows_each_declaration(store, settings, table):
 
 @pytest.mark.parametrize("table", DECLARED)
 def test_erase_follows_each_declaration(store, settings, table):
-    from cherish.customers.privacy import erase
+    from cherish.profiles.flows import erase
 
     ids = _world(store, settings)
     entry = next(e for e in declared() if e.table == table)
@@ -173,8 +173,8 @@ def _table_text(store, table: str) -> str:  # type: ignore[no-untyped-def]
 @pytest.mark.parametrize("table", [entry.table for entry in declared() if entry.export is not None])
 def test_export_has_each_declared_section(store, settings, table):
     from cherish.customers.models import Customer
-    from cherish.customers.privacy import export
     from cherish.identity.merge import merge_customers
+    from cherish.profiles.flows import export
 
     ids = _world(store, settings)
     entry = next(e for e in declared() if e.table == table)
@@ -198,8 +198,8 @@ def test_the_privacy_document_names_every_declared_table():
 def test_after_a_merge_search_finds_the_name_the_profile_shows(store, settings):
     """The name traits combine (the newest wins); the customer's name, which search reads, follows them."""
     from cherish.customers.models import Customer
-    from cherish.customers.service import profile, search
     from cherish.identity.merge import merge_customers
+    from cherish.profiles.service import profile, search
 
     ids = _world(store, settings)
     with store.write() as session:

@@ -7,11 +7,10 @@ import pytest
 from sqlalchemy import func, select
 
 from cherish.config import Settings
-from cherish.customers import service as customers
 from cherish.customers.models import Customer, Trait
 from cherish.events import importer
 from cherish.events.models import Event, Order, OrderLine
-from tests.events.test_import import cli  # noqa: F401 — the fixture
+from cherish.profiles import service as customers
 
 ORDERS = """order_id,email,first_name,last_name,timestamp,sku,product_name,price,quantity,promised_delivery_date
 N-1,ann@example.com,Ann,Lee,2026-01-02,S1,Beans,10,2,
@@ -48,7 +47,7 @@ def path_taken(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) 
     return request.param
 
 
-def test_names_are_traits_and_bad_rows_are_rejected_with_their_reason(cli, tmp_path, path_taken):  # noqa: F811
+def test_names_are_traits_and_bad_rows_are_rejected_with_their_reason(cli, tmp_path, path_taken):
     run, store = cli
     source = tmp_path / "orders.csv"
     source.write_text(ORDERS)
@@ -74,7 +73,7 @@ def test_names_are_traits_and_bad_rows_are_rejected_with_their_reason(cli, tmp_p
     assert [c["id"] for c in found] == [customer.id]
 
 
-def test_the_summary_tells_a_reimport_from_new_rows_and_the_report_follows(cli, tmp_path, path_taken):  # noqa: F811
+def test_the_summary_tells_a_reimport_from_new_rows_and_the_report_follows(cli, tmp_path, path_taken):
     run, store = cli
     source = tmp_path / "orders.csv"
     source.write_text(ORDERS)
@@ -93,7 +92,7 @@ def test_the_summary_tells_a_reimport_from_new_rows_and_the_report_follows(cli, 
     assert _count(store, Order) == 2
 
 
-def test_a_file_of_only_good_new_rows_exits_0_and_keeps_other_files(cli, tmp_path, path_taken):  # noqa: F811
+def test_a_file_of_only_good_new_rows_exits_0_and_keeps_other_files(cli, tmp_path, path_taken):
     run, _ = cli
     source = tmp_path / "orders.csv"
     source.write_text(ORDERS.splitlines()[0] + "\n" + ORDERS.splitlines()[1] + "\n")
@@ -104,7 +103,7 @@ def test_a_file_of_only_good_new_rows_exits_0_and_keeps_other_files(cli, tmp_pat
     assert kept.read_text() == "not,a report\n"  # only a reject report is ever removed
 
 
-def test_customers_and_interactions_reject_invalid_identifiers_and_keep_names(cli, tmp_path):  # noqa: F811
+def test_customers_and_interactions_reject_invalid_identifiers_and_keep_names(cli, tmp_path):
     run, store = cli
     people = tmp_path / "people.csv"
     people.write_text("email,phone,name\nann@example.com,,Ann Lee\nnot-an-email,,Bo Ray\n,+1 503 555 0100,Cy\n")
@@ -124,7 +123,7 @@ def test_customers_and_interactions_reject_invalid_identifiers_and_keep_names(cl
     assert visit.payload["context"]["traits"]["first_name"] == "Annie"
 
 
-def test_an_order_id_longer_than_its_column_is_rejected_not_cut(cli, tmp_path, path_taken):  # noqa: F811
+def test_an_order_id_longer_than_its_column_is_rejected_not_cut(cli, tmp_path, path_taken):
     run, store = cli
     long_id = "L" * 200
     source = tmp_path / "orders.csv"

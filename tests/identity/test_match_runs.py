@@ -213,8 +213,8 @@ def test_runs_through_the_api(demo):
 
 
 def test_undo_says_which_merge_it_could_not_take_back(demo):
-    from cherish.customers.privacy import erase
     from cherish.identity.match_runs import undo_run
+    from cherish.profiles.flows import erase
 
     store, settings, truth = demo
     assert match().exit_code == 0

@@ -108,6 +108,11 @@ def create_user(session: Session, *, username: str, password: str, role: str) ->
     return user
 
 
+def user_exists(session: Session, username: str) -> bool:
+    """Whether a dashboard user of this name exists."""
+    return session.scalar(select(User.id).where(User.username == username)) is not None
+
+
 def set_password(session: Session, *, username: str, password: str) -> User:
     user = session.scalar(select(User).where(User.username == username))
     if user is None:

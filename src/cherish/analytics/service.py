@@ -184,10 +184,9 @@ def analyze_store(store: Store, settings: Settings, as_of: date, *, engine: str 
                   window: tuple[date, date] | None = None) -> dict[str, Any]:
     """`cherish analyze` on the store: the metrics, and each customer's scores, stage and value written back,
     kept as a dated snapshot (what the dashboard's overview and the customer 360 show)."""
-    from sqlalchemy import func
 
     from cherish.analytics.engines import open_engine
-    from cherish.customers.models import Customer
+    from cherish.customers import service as customers
 
     say = progress or (lambda text: None)
     chosen = open_engine(engine, store, settings)
@@ -199,8 +198,7 @@ def analyze_store(store: Store, settings: Settings, as_of: date, *, engine: str 
         chosen.close()
     say("writing the scores back")
     with store.write() as session:
-        known = session.scalar(select(func.count()).select_from(Customer).where(
-            Customer.merged_into.is_(None), Customer.erased_at.is_(None)))
+        known = customers.count(session, living=True)
         result["stages"] = stage_summary(scores, known)
         result["health_distribution"] = health_distribution(scores)
         result["clv_distribution"] = clv_distribution(scores)
@@ -253,3 +251,30 @@ def customer_panels(session: Session, customer_ids: Any, as_of: date) -> dict[st
     return {"stages": counts, "health_distribution": health_distribution(scores),
             "clv_distribution": clv_distribution(scores),
             "stage_flows": [{"from": a, "to": b, "customers": int(n)} for (a, b), n in flows.items()]}
+
+
+_SCORE_COLUMNS = ("as_of", "recency_days", "frequency", "monetary", "r", "f", "m", "p_alive", "stage", "stage_since",
+                  "health", "health_reasons", "clv")
+
+
+def scores_of(session: Session, customer_id: str) -> dict[str, Any] | None:
+    """What the latest `cherish analyze` wrote about one customer (None before it ran, or without a purchase)."""
+    from cherish.db.dialects import json_reader, raw_rows
+
+    rows = raw_rows(session, f"SELECT {', '.join(_SCORE_COLUMNS)} FROM customer_scores WHERE customer_id = ?",
+                    [customer_id])
+    if not rows:
+        return None
+    score = dict(zip(_SCORE_COLUMNS, rows[0], strict=True))
+    return {
+        "as_of": _day(score["as_of"]), "recency_days": score["recency_days"], "frequency": score["frequency"],
+        "monetary": round(score["monetary"], 2), "rfm": {"r": score["r"], "f": score["f"], "m": score["m"]},
+        "p_alive": score["p_alive"], "stage": score["stage"], "stage_since": _day(score["stage_since"]),
+        "health": score["health"], "health_reasons": json_reader(session)(score["health_reasons"]),
+        "clv": score["clv"],
+    }
+
+
+def _day(value: Any) -> str | None:
+    """A date as ISO text (SQLite gives it as text already)."""
+    return value if value is None or isinstance(value, str) else value.isoformat()

@@ -22,8 +22,6 @@ from cherish.analytics.views import router as metrics_router
 from cherish.api import errors, openapi
 from cherish.api.edge import Edge
 from cherish.config import Settings, get_settings
-from cherish.customers.pages import router as customer_actions_router
-from cherish.customers.views import router as customers_router
 from cherish.db.engine import Store, check_connection, open_store
 from cherish.db.migrate import is_current
 from cherish.errors import EngineError
@@ -31,6 +29,8 @@ from cherish.events.pages import router as rejected_actions_router
 from cherish.events.views import router as intake_router
 from cherish.identity.pages import router as identity_pages_router
 from cherish.identity.views import router as identity_router
+from cherish.profiles.pages import router as customer_actions_router
+from cherish.profiles.views import router as customers_router
 from cherish.web.pages import router as pages_router
 
 STATIC = Path(__file__).resolve().parent.parent / "web" / "static"

@@ -16,7 +16,7 @@ CustomerOption = typer.Option(..., "--customer", metavar="ID", help="The custome
 @friendly
 def erase(customer: str = CustomerOption, db: str | None = DbOption) -> None:
     """Erase a customer's personal data from every table (privacy request)."""
-    from cherish.customers import privacy
+    from cherish.profiles import flows as privacy
 
     store = store_for(settings_for(db))
     with store.write() as session:
@@ -31,7 +31,7 @@ def export(customer: str = CustomerOption,
                                               help="File to write (default: standard output)."),
            db: str | None = DbOption) -> None:
     """Export everything held about a customer as JSON (privacy request)."""
-    from cherish.customers import privacy
+    from cherish.profiles import flows as privacy
 
     store = store_for(settings_for(db))
     with store.read() as session:

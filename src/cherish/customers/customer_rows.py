@@ -9,16 +9,13 @@ from sqlalchemy.orm import Session
 
 from cherish.customers.models import Consent, Customer, Note, Trait
 from cherish.customers.traits import ProfileRows
-from cherish.db.customer_rows import CustomerRows, Export, Latest, declare
+from cherish.db.customer_rows import CustomerRows, Export, Latest, declare, history
 
 
 def _replay(session: Session, customer_id: str) -> ProfileRows:
     """The traits, consent and display name a customer's events give, replayed in order (latest wins)."""
-    from cherish.events.models import Event
-
     profiles = ProfileRows()
-    events = session.scalars(select(Event).where(Event.customer_id == customer_id).order_by(Event.timestamp, Event.id))
-    for event in events:
+    for event in history(session, customer_id):
         payload = event.payload if isinstance(event.payload, dict) else {}
         context = payload.get("context")
         given = dict(context.get("traits") or {}) if isinstance(context, dict) else {}

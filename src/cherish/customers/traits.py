@@ -7,7 +7,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from cherish.customers.models import CHANNELS, PURPOSES, Consent, Trait
+from cherish.customers.consent import CHANNELS, PURPOSES
+from cherish.customers.models import Consent, Trait
 from cherish.db.dialects import distinct_from, raw_executemany, upsert
 
 _GRANTED = {True, "granted", "yes", "true", "opt_in", "opted_in", "subscribed"}

@@ -120,6 +120,25 @@ def declare(*rows: CustomerRows) -> None:
         _REGISTRY[entry.table] = entry
 
 
+_HISTORY: list[Callable[[Session, str], Sequence[Any]]] = []
+
+
+def declare_history(read: Callable[[Session, str], Sequence[Any]]) -> None:
+    """The domain that keeps a customer's messages declares how to read them, oldest first, as rows with ``id``,
+    ``message_id``, ``type``, ``event``, ``timestamp``, ``identifiers`` and ``payload``: what a split divides by
+    the identifiers each carried, and what traits and consent are replayed from."""
+    _HISTORY[:] = [read]
+
+
+def history(session: Session, customer_id: str) -> Sequence[Any]:
+    """The customer's messages, oldest first (see :func:`declare_history`)."""
+    import cherish.models  # noqa: F401  (every domain's declarations)
+
+    if not _HISTORY:
+        raise LookupError("no domain declared where a customer's messages are kept")
+    return _HISTORY[0](session, customer_id)
+
+
 def declared() -> list[CustomerRows]:
     """Every declaration, in the order the schema sorts the tables (parents first)."""
     import cherish.models  # noqa: F401  (every domain's models, and with them their declarations)

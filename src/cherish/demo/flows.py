@@ -9,7 +9,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from cherish.config import Settings
@@ -45,7 +44,7 @@ def set_up(store: Store, settings: Settings, *, people: int, seed: int, truth: P
            watch: Watch | None = None) -> DemoCompany:
     """Build the demo company into ``store`` unless it holds one (``rebuild`` empties it first), then match and
     analyze it; make sure an admin can log in and a write key works. ``store`` holds the newest schema."""
-    from cherish.customers.models import Customer
+    from cherish.customers import service as customers
     from cherish.db.migrate import downgrade, upgrade
 
     watch = watch or _Quiet()
@@ -53,7 +52,7 @@ def set_up(store: Store, settings: Settings, *, people: int, seed: int, truth: P
         downgrade(store)
         upgrade(store)
     with store.read() as session:
-        existing = session.scalar(select(func.count()).select_from(Customer)) or 0
+        existing = customers.count(session)
     company = DemoCompany(existing=0 if rebuild else existing)
     if not company.existing:
         from cherish.demo.build import build_demo
@@ -89,10 +88,9 @@ def beside_store(url: str, name: str) -> Path:
 
 def _admin(session: Session) -> str | None:
     """A new password when there was no admin yet (the admin is created with it), else None."""
-    from cherish.access.models import User
-    from cherish.access.service import create_user
+    from cherish.access.service import create_user, user_exists
 
-    if session.scalar(select(User).where(User.username == "admin")) is not None:
+    if user_exists(session, "admin"):
         return None
     password = secrets.token_urlsafe(12)
     create_user(session, username="admin", password=password, role="admin")

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import String, cast, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from cherish.db.customer_rows import CustomerRows, Erasure, Export, Split, declare
+from cherish.db.customer_rows import CustomerRows, Erasure, Export, Split, declare, declare_history
 from cherish.events.models import Event, Order, OrderLine, RejectedEvent
 
 _BATCH = 500  # ids per IN (…) list
@@ -130,3 +130,12 @@ declare(
     CustomerRows("rejected_events", columns=(), erase=_erase_rejected,
                  why="messages intake refused hold no customer id but can name the person"),
 )
+
+
+def _history(session: Session, customer_id: str) -> list[Any]:
+    return list(session.execute(
+        select(Event.id, Event.message_id, Event.type, Event.event, Event.timestamp, Event.identifiers, Event.payload)
+        .where(Event.customer_id == customer_id).order_by(Event.timestamp, Event.id)))
+
+
+declare_history(_history)

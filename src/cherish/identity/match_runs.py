@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from cherish.access.service import audit
 from cherish.config import Settings
-from cherish.customers.models import Customer
-from cherish.customers.service import find
+from cherish.customers import service as customers
 from cherish.db.base import utcnow
+from cherish.db.customer_rows import history
 from cherish.errors import Conflict, NotFound
-from cherish.events.models import Event
 from cherish.identity.merge import propose_review
 from cherish.identity.models import Identifier, MatchRun, MatchRunMerge
 from cherish.identity.service import move_history
@@ -79,12 +78,11 @@ def undo_run(session: Session, settings: Settings, *, run_id: int, actor: str) -
 
 def _undo_merge(session: Session, item: MatchRunMerge) -> str | None:
     """Give the merged customer back its identifiers and the events that carried them; None, or why it cannot."""
-    merged = session.get(Customer, item.merged_id)
+    merged = customers.get(session, item.merged_id)
     if merged is None:
         return f"{item.merged_id} no longer exists"
-    customer, survivor = find(session, item.survivor_id)
-    owner = customer.id if customer else survivor
-    if merged.erased_at is not None or owner is None or session.get(Customer, owner).erased_at is not None:
+    owner = customers.survivor_of(session, item.survivor_id)
+    if merged.erased_at is not None or owner is None or customers.survivor_of(session, owner) is None:
         return "a customer of this pair was erased since"
     if merged.merged_into != owner:
         return f"{item.merged_id} is no longer merged into {owner}"
@@ -93,8 +91,7 @@ def _undo_merge(session: Session, item: MatchRunMerge) -> str | None:
     keys = set(item.identifiers or []) & held
     if not keys:
         return "its identifiers have moved since (split off by hand?)"
-    events = session.execute(select(Event.id, Event.message_id, Event.identifiers, Event.payload, Event.event)
-                             .where(Event.customer_id == owner)).all()
+    events = history(session, owner)
     moving = [e for e in events if keys & set(e.identifiers or [])]
     staying = [e for e in events if not keys & set(e.identifiers or [])]
     kept_keys = {k for e in staying for k in (e.identifiers or [])}
@@ -104,10 +101,7 @@ def _undo_merge(session: Session, item: MatchRunMerge) -> str | None:
     if tying is not None:
         return f"an event since carried identifiers of both (event {tying.id}): they are linked by more than the run"
     moved_keys = keys | ({k for e in moving for k in (e.identifiers or [])} - kept_keys)
-    session.execute(update(Customer).where(Customer.id == merged.id).values(merged_into=None))
-    if item.family:
-        session.execute(update(Customer).where(Customer.id.in_(item.family), Customer.merged_into == owner)
-                        .values(merged_into=merged.id))
+    customers.unfold(session, merged.id, owner=owner, family=list(item.family or []))
     move_history(session, owner_id=owner, target_id=merged.id, keys=moved_keys, events=moving)
     propose_review(session, owner, merged.id, reason="undone", evidence=item.evidence, probability=item.probability)
     return None

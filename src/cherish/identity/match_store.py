@@ -6,12 +6,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pyarrow as pa
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cherish.access.service import audit
 from cherish.config import Settings
-from cherish.customers.models import Customer, Trait
+from cherish.customers import service as customers
 from cherish.customers.service import find
 from cherish.db.base import utcnow
 from cherish.db.engine import Store
@@ -69,12 +69,7 @@ def customer_records(store: Store) -> pa.Table:
     """One row per living customer that has a name and a birthday or an address."""
     people: dict[str, dict[str, Any]] = {}
     with store.read() as session:
-        rows = session.execute(
-            select(Trait.customer_id, Trait.name, Trait.value)
-            .join(Customer, Customer.id == Trait.customer_id)
-            .where(Trait.name.in_(_TRAITS), Customer.merged_into.is_(None), Customer.erased_at.is_(None))
-            .order_by(Trait.customer_id, Trait.name)  # the same store gives the same records, in the same order
-        )
+        rows = customers.living_traits(session, _TRAITS)
         for customer_id, name, value in rows:
             people.setdefault(customer_id, {})[name] = value
     records = []
@@ -209,8 +204,7 @@ def _held_pairs(session: Session) -> _Held:
                            .where(IdentityReview.status.in_(("pending", "rejected")))).all()
     rows += session.execute(select(NeverMerge.customer_a, NeverMerge.customer_b)).all()
     ids = {c for row in rows for c in row}
-    alive = dict(session.execute(select(Customer.id, func.coalesce(Customer.merged_into, Customer.id))
-                                 .where(Customer.id.in_(ids))).all()) if ids else {}
+    alive = customers.survivors(session, ids)
     for a, b in rows:
         a, b = alive.get(a, a), alive.get(b, b)
         if a != b:
@@ -224,4 +218,4 @@ def _identifiers(session: Session, customer_id: str) -> list[str]:
 
 
 def _family(session: Session, customer_id: str) -> list[str]:
-    return list(session.scalars(select(Customer.id).where(Customer.merged_into == customer_id)))
+    return customers.family(session, customer_id)[1:]

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
 
 from cherish.access.guard import require
 from cherish.access.service import Principal
 from cherish.customers import service as customers
+from cherish.customers.traits import display_name
 from cherish.errors import CherishError, NotFound
 from cherish.identity import match_runs
 from cherish.identity import service as identity
+from cherish.identity.lookup import identifiers_of
 from cherish.web import paging
 from cherish.web.render import render_page
 
@@ -66,8 +71,8 @@ def review_page(request: Request, status: str = Query("pending"), offset: str | 
                 customer, survivor = customers.find(session, cid)
                 if customer is None and survivor:
                     customer, _ = customers.find(session, survivor)
-                sides.append(customers.profile(session, customer) if customer else {"id": cid, "identifiers": [],
-                                                                                   "traits": {}, "stats": {}})
+                sides.append(_side(session, customer.id, customer.name) if customer else
+                             {"id": cid, "name": None, "identifiers": []})
             rows.append({"review": review, "sides": sides})
         pager = paging.page(total=identity.count_reviews(session, status=status or None), offset=start,
                      limit=REVIEWS_PER_PAGE, shown=len(rows), path="/identity/reviews", status=status)
@@ -87,3 +92,9 @@ def decide(request: Request, review_id: int, decision: str,
         if exc.status >= 500:
             raise
     return RedirectResponse("/identity/reviews", status_code=303)
+
+
+def _side(session: Session, customer_id: str, stored_name: str | None) -> dict[str, Any]:
+    """One customer of a proposed pair as the review shows it: the name its page heads with, its identifiers."""
+    return {"id": customer_id, "name": display_name(customers.traits_of(session, customer_id)) or stored_name,
+            "identifiers": identifiers_of(session, customer_id)}

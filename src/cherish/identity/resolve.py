@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from cherish.config import Settings
-from cherish.customers.models import Customer
+from cherish.customers.service import insert_new
 from cherish.db.base import new_id, utcnow
 from cherish.db.dialects import bulk_insert_columns, raw_executemany, raw_rows, read_time
 from cherish.identity.merge import merge_customers, never_merge_pairs, propose_review
@@ -307,9 +307,7 @@ class IdentityResolver:
             self._seen_at(row["customer_id"], row["first_seen"])
         if self._new_customers:
             rows = list(self._new_customers.values())
-            bulk_insert_columns(self.session, Customer.__table__, {
-                "id": [r["id"] for r in rows], "created_at": [r["created_at"] for r in rows],
-                "name": [r.get("name") for r in rows]})
+            insert_new(self.session, rows)
             self._new_customers = {}
         if self._new_identifiers:
             rows = list(self._new_identifiers.values())

@@ -4,17 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from cherish.access.service import audit
 from cherish.config import Settings
-from cherish.customers.models import Customer
-from cherish.customers.service import find
+from cherish.customers.service import create, family, find
 from cherish.db.base import new_id, utcnow
-from cherish.db.customer_rows import Split, unmerge_rows
+from cherish.db.customer_rows import Split, history, unmerge_rows
 from cherish.errors import Conflict, NotFound
-from cherish.events.models import Event
 from cherish.identity.merge import forbid_merge
 from cherish.identity.models import Identifier, IdentityReview
 from cherish.identity.normalize import parse_key
@@ -52,8 +50,7 @@ def unmerge(session: Session, settings: Settings, *, customer_id: str, identifie
     if row is None or row.customer_id != owner_id:
         raise NotFound(f"customer {owner_id} has no identifier {key[0]}:{key[1]}")
     text = f"{key[0]}:{key[1]}"
-    events = session.execute(select(Event.id, Event.message_id, Event.identifiers, Event.payload, Event.event)
-                             .where(Event.customer_id == owner_id)).all()
+    events = history(session, owner_id)
     moving = [e for e in events if text in (e.identifiers or [])]
     staying = [e for e in events if text not in (e.identifiers or [])]
     if not staying:
@@ -62,8 +59,7 @@ def unmerge(session: Session, settings: Settings, *, customer_id: str, identifie
     moved_keys = {k for e in moving for k in (e.identifiers or [])} - kept_keys
     moved_keys.add(text)
     newcomer = new_id("cus")
-    session.add(Customer(id=newcomer, created_at=row.first_seen))
-    session.flush()
+    create(session, newcomer, created_at=row.first_seen)
     move_history(session, owner_id=owner_id, target_id=newcomer, keys=moved_keys, events=moving)
     forbid_merge(session, owner_id, newcomer)
     audit(session, actor=actor, action="unmerge", subject=owner_id,
@@ -115,3 +111,23 @@ def decide_review(session: Session, settings: Settings, *, review_id: int, accep
     return review
 
 
+def person_of(session: Session, customer_id: str) -> list[str]:
+    """The customer, its merged ids, and accounts a guardrail held apart because they carried its identifiers: whom
+    an erasure covers."""
+    people = set(family(session, customer_id))
+    frontier = set(people)
+    while frontier:
+        keys = {f"{t}:{v}" for t, v in session.execute(
+            select(Identifier.type, Identifier.value).where(Identifier.customer_id.in_(frontier)))}
+        found: set[str] = set()
+        for a, b, evidence in session.execute(
+                select(IdentityReview.customer_a, IdentityReview.customer_b, IdentityReview.evidence)
+                .where(IdentityReview.reason.startswith("guardrail"),
+                       or_(IdentityReview.customer_a.in_(frontier), IdentityReview.customer_b.in_(frontier)))):
+            if keys.intersection((evidence or {}).get("identifiers") or []):
+                for other in (a, b):
+                    if other not in people:
+                        found.update(family(session, other))
+        people |= found
+        frontier = found
+    return sorted(people)

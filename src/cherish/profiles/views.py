@@ -11,9 +11,11 @@ from pydantic import BaseModel
 
 from cherish.access.guard import require
 from cherish.access.service import Principal
-from cherish.customers import privacy, service
-from cherish.customers.models import ConsentUpdate, CustomerPage, CustomerRead, TimelinePage
+from cherish.customers import service as customers
 from cherish.errors import InvalidInput, NotFound
+from cherish.events import timeline as history
+from cherish.profiles import flows, service
+from cherish.profiles.models import ConsentUpdate, CustomerPage, CustomerRead, TimelinePage
 
 router = APIRouter(prefix="/api/customers", tags=["customers"])
 
@@ -30,7 +32,7 @@ def _redirect(request: Request, survivor: str, old: str) -> RedirectResponse:
 
 
 def _customer_or_redirect(request: Request, session: Any, customer_id: str):  # type: ignore[no-untyped-def]
-    customer, survivor = service.find(session, customer_id)
+    customer, survivor = customers.find(session, customer_id)
     if customer is None and survivor is None:
         raise NotFound(f"no customer {customer_id}")
     return customer, (_redirect(request, survivor, customer_id) if survivor else None)
@@ -85,13 +87,13 @@ def read(request: Request, customer_id: str, _: Principal = Depends(require("vie
 def timeline(
     request: Request, customer_id: str, channel: str | None = None, before: str | None = None,
     limit: int = Query(50, ge=1, le=500),
-    kind: str | None = Query(None, description="Only this kind: " + ", ".join(service.TIMELINE_KINDS)),
+    kind: str | None = Query(None, description="Only this kind: " + ", ".join(history.TIMELINE_KINDS)),
     event: str | None = Query(None, max_length=200, description="Only this event, e.g. Feedback Submitted"),
     _: Principal = Depends(require("viewer")),
 ) -> Any:
     with request.app.state.store.read() as session:
         customer, redirect = _customer_or_redirect(request, session, customer_id)
-        return redirect or fast_json(service.timeline(session, customer.id, channel=channel, before=before,
+        return redirect or fast_json(history.timeline(session, customer.id, channel=channel, before=before,
                                                       limit=limit, kind=kind or None, event=event or None))
 
 
@@ -106,7 +108,7 @@ def put_consent(request: Request, customer_id: str, body: ConsentChanges,
         customer, redirect = _customer_or_redirect(request, session, customer_id)
         if redirect:
             return redirect
-        service.set_consent(session, customer.id, [c.model_dump() for c in body.consent], source="api")
+        customers.set_consent(session, customer.id, [c.model_dump() for c in body.consent], source="api")
         session.flush()
         return service.profile(session, customer)
 
@@ -122,7 +124,7 @@ def add_note(request: Request, customer_id: str, body: NoteCreate,
         customer, redirect = _customer_or_redirect(request, session, customer_id)
         if redirect:
             return redirect
-        note = service.add_note(session, customer.id, author=principal.name, body=body.body)
+        note = customers.add_note(session, customer.id, author=principal.name, body=body.body)
         return {"id": note.id, "author": note.author, "body": note.body, "created_at": note.created_at}
 
 
@@ -130,12 +132,12 @@ def add_note(request: Request, customer_id: str, body: NoteCreate,
 def export(request: Request, customer_id: str, _: Principal = Depends(require("admin"))) -> Any:
     with request.app.state.store.read() as session:
         customer, redirect = _customer_or_redirect(request, session, customer_id)
-        return redirect or privacy.export(session, customer)
+        return redirect or flows.export(session, customer)
 
 
 @router.delete("/{customer_id}", summary="Erase the customer's personal data (privacy request)")
 def erase(request: Request, customer_id: str, principal: Principal = Depends(require("admin"))) -> Any:
     with request.app.state.store.write() as session:
-        counts = privacy.erase(session, customer_id, actor=principal.label)
+        counts = flows.erase(session, customer_id, actor=principal.label)
     request.app.state.store.forget_old_copies()
     return {"erased": True, "counts": counts}

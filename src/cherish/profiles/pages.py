@@ -11,12 +11,14 @@ from sqlalchemy.orm import Session
 
 from cherish.access.guard import require
 from cherish.access.service import Principal
-from cherish.customers import service
-from cherish.customers.models import CHANNELS, PURPOSES
-from cherish.customers.summary import trait_text
+from cherish.customers import service as customers
+from cherish.customers.consent import CHANNELS, PURPOSES
 from cherish.errors import NotFound
+from cherish.events import timeline as history
+from cherish.events.summary import trait_text
 from cherish.feedback import service as feedback
 from cherish.identity import service as identity
+from cherish.profiles import service
 from cherish.web import paging
 from cherish.web.render import render_page, templates
 
@@ -30,7 +32,7 @@ TIMELINE_SHOWS = {"orders": ("order", None), "feedback": (None, "Feedback Submit
 
 def _alive(session: Session, customer_id: str) -> str:
     """The id of the customer the page shows (the survivor, if this one was merged since)."""
-    customer, survivor = service.find(session, customer_id)
+    customer, survivor = customers.find(session, customer_id)
     if customer is None and survivor is None:
         raise NotFound(f"no customer {customer_id}")
     return customer.id if customer else survivor  # type: ignore[return-value]
@@ -41,7 +43,7 @@ def add_note(request: Request, customer_id: str, body: str = Form(""),
              principal: Principal = Depends(require("agent"))) -> RedirectResponse:
     with request.app.state.store.write() as session:
         owner = _alive(session, customer_id)
-        service.add_note(session, owner, author=principal.name, body=body)
+        customers.add_note(session, owner, author=principal.name, body=body)
     return RedirectResponse(f"/customers/{owner}#customer-actions", status_code=303)
 
 
@@ -53,7 +55,7 @@ def record_consent(request: Request, customer_id: str, purpose: str = Form(...),
     with request.app.state.store.write() as session:
         owner = _alive(session, customer_id)
         # "api" as the API records it: a person's decision, which rebuilding a profile from events keeps
-        service.set_consent(session, owner, [{"purpose": purpose, "channel": consent_channel, "status": status}],
+        customers.set_consent(session, owner, [{"purpose": purpose, "channel": consent_channel, "status": status}],
                             source="api")
     return RedirectResponse(f"/customers/{owner}#consent", status_code=303)
 
@@ -89,10 +91,10 @@ ORDERS_PER_PAGE = 50
 
 def customer_orders(session: Session, customer_id: str, offset: int, **params: str | None) -> dict[str, Any]:
     """The customer page's orders: one page of them with their lines, and where that page sits among them all."""
-    orders = service.orders_of(session, customer_id, limit=ORDERS_PER_PAGE, offset=offset)
-    pager = paging.page(total=service.count_orders(session, customer_id), offset=offset, limit=ORDERS_PER_PAGE,
+    orders = history.orders_of(session, customer_id, limit=ORDERS_PER_PAGE, offset=offset)
+    pager = paging.page(total=history.count_orders(session, customer_id), offset=offset, limit=ORDERS_PER_PAGE,
                  shown=len(orders), path=f"/customers/{customer_id}", key="orders_offset", **params)
-    return {"orders": orders, "order_lines": service.order_lines(session, orders), "orders_page": pager}
+    return {"orders": orders, "order_lines": history.order_lines(session, orders), "orders_page": pager}
 
 
 @router.get("/customers/{customer_id}", response_class=HTMLResponse)
@@ -100,13 +102,13 @@ def customer_page(request: Request, customer_id: str, channel: str | None = None
                   show: str | None = None, orders_offset: str | None = None, unmerged: str | None = None,
                   principal: Principal = Depends(require("viewer"))) -> Response:
     with request.app.state.store.read() as session:
-        customer, survivor = service.find(session, customer_id)
+        customer, survivor = customers.find(session, customer_id)
         if survivor:
             return RedirectResponse(f"/customers/{survivor}", status_code=308)
         if customer is None:
             raise NotFound(f"no customer {customer_id}")
         kind, event = TIMELINE_SHOWS.get(show or "", (None, None))
-        page = service.timeline(session, customer.id, channel=channel or None, before=before, limit=50,
+        page = history.timeline(session, customer.id, channel=channel or None, before=before, limit=50,
                                   kind=kind, event=event)
         if request.headers.get("hx-request") and before:
             return render_page(request, "timeline_rows.html", principal, customer={"id": customer.id}, page=page,
@@ -117,6 +119,6 @@ def customer_page(request: Request, customer_id: str, channel: str | None = None
             **customer_orders(session, customer.id, paging.offset_from(orders_offset, name="orders_offset"),
                               channel=channel, show=show),
             unmerged=unmerged if unmerged and unmerged.startswith("cus_") and unmerged[4:].isalnum() else None,
-            notes=service.notes_of(session, customer.id),
+            notes=customers.notes_of(session, customer.id),
             answers=feedback.answers_of(session, customer.id),
         )

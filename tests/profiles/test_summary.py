@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cherish.customers.summary import COMMENT, timeline_line, trait_text
+from cherish.events.summary import COMMENT, timeline_line, trait_text
 
 
 def test_timeline_lines_name_what_matters_for_each_kind():
