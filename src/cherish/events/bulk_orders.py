@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from cherish.config import Settings
 from cherish.customers.traits import ProfileRows
 from cherish.db.dialects import bulk_insert_columns, existing_values, reserve_ids
-from cherish.events.importer import (
+from cherish.events.import_rows import (
     NAME_FIELDS,
     NUMBER_FIELDS,
     check_identifier,
