@@ -35,6 +35,7 @@ test: install-test
 lint: | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[lint]'
 	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/lint-imports
 
 clean-demo:
 	rm -rf cherish-data
