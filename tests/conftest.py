@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -109,3 +110,72 @@ def admin_user(store: Store) -> tuple[str, str]:
     with store.write() as session:
         create_user(session, username="ada", password="correct horse battery", role="admin")
     return "ada", "correct horse battery"
+
+
+@pytest.fixture
+def loaded(store: Store, settings: Settings) -> Store:
+    """The store holding ``tests.helpers.MESSAGES``: metrics known by hand as of ``AS_OF``."""
+    from cherish.events.service import ingest
+    from tests.helpers import MESSAGES
+
+    with store.write() as session:
+        result = ingest(session, MESSAGES, settings=settings)
+    assert result.rejected == []
+    return store
+
+
+@pytest.fixture
+def live_url(app) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    """The app served over real HTTP (uvicorn in a thread) on a free port."""
+    import threading
+
+    import uvicorn
+
+    from tests.helpers import free_port, wait_until_healthy
+
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{port}"
+    wait_until_healthy(url, seconds=10)
+    yield url
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+CHROMIUM = shutil.which("chromium")
+
+
+@pytest.fixture
+def browser():  # type: ignore[no-untyped-def]
+    """Debian's Chromium through Playwright (skipped without it, unless CHERISH_REQUIRE_BROWSER is set)."""
+    if CHROMIUM is None:
+        if os.environ.get("CHERISH_REQUIRE_BROWSER"):
+            pytest.fail("Debian's chromium is missing (apt-get install chromium)")
+        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def cli(db_url: str, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """The command line through its runner on a migrated store: (invoke(*args), store)."""
+    from typer.testing import CliRunner
+
+    from cherish.cli import app
+    from cherish.config import reset_settings
+
+    monkeypatch.setenv("CHERISH_DATABASE_URL", db_url)
+    reset_settings()
+    runner = CliRunner()
+    assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
+    store = open_store(db_url)
+    yield (lambda *args: runner.invoke(app, list(args))), store
+    store.dispose()
+    reset_settings()

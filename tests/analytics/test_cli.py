@@ -9,11 +9,10 @@ from typer.testing import CliRunner
 
 from cherish.cli import app
 from cherish.config import reset_settings
-from tests.analytics.test_metrics import loaded  # noqa: F401  (the fixture: four customers, their answers)
 
 
 @pytest.fixture
-def run(loaded, settings, monkeypatch):  # noqa: F811
+def run(loaded, settings, monkeypatch):
     monkeypatch.setenv("CHERISH_DATABASE_URL", settings.database_url)
     reset_settings()
     yield lambda *args: CliRunner().invoke(app, list(args))

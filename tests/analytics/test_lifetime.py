@@ -4,40 +4,17 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-import numpy as np
 import pytest
 
 from cherish.analytics.service import analyze_store
 from cherish.events.service import ingest
-from tests.analytics.test_metrics import engines_for, order
-
-AS_OF = date(2026, 4, 30)
-
-
-def _history() -> list[dict]:  # type: ignore[type-arg]
-    """Sixty customers over three years: regular buyers, buyers who stopped, and one-time buyers."""
-    rng = np.random.default_rng(7)
-    messages, n = [], 0
-    for c in range(60):
-        start = AS_OF - timedelta(days=int(rng.integers(60, 1000)))
-        gap, spend = int(rng.integers(15, 90)), float(rng.gamma(2.0, 20.0))
-        stop = AS_OF if c % 3 else start + timedelta(days=int(rng.integers(0, 400)))  # a third stop buying
-        day = start
-        while day <= min(stop, AS_OF):
-            n += 1
-            messages.append(order(f"c{c}", f"o{n}", f"{day.isoformat()}T12:00:00Z", round(spend * rng.gamma(8.0, 1 / 8), 2)))
-            day += timedelta(days=gap + int(rng.integers(-5, 6)))
-    messages.append(order("once-long-ago", "old", f"{(AS_OF - timedelta(days=728)).isoformat()}T12:00:00Z", 20))
-    messages.append(order("steady", "s1", f"{(AS_OF - timedelta(days=60)).isoformat()}T12:00:00Z", 20))
-    messages.append(order("steady", "s2", f"{(AS_OF - timedelta(days=30)).isoformat()}T12:00:00Z", 20))
-    messages.append(order("steady", "s3", f"{(AS_OF - timedelta(days=2)).isoformat()}T12:00:00Z", 20))
-    return messages
+from tests.helpers import AS_OF, engines_for, lifetime_history
 
 
 @pytest.fixture
 def history(store, settings):  # type: ignore[no-untyped-def]
     with store.write() as session:
-        assert ingest(session, _history(), settings=settings).rejected == []
+        assert ingest(session, lifetime_history(), settings=settings).rejected == []
     return store
 
 
@@ -50,7 +27,7 @@ def test_one_time_buyer_of_long_ago_is_not_alive_and_stage_health_value_agree(hi
     for engine in engines_for(history):
         result = analyze_store(history, settings, AS_OF, engine=engine)
         chosen = result["purchase_model"]
-        first = min(date.fromisoformat(m["timestamp"][:10]) for m in _history())
+        first = min(date.fromisoformat(m["timestamp"][:10]) for m in lifetime_history())
         assert chosen["model"] in ("mbgnbd", "pareto")
         assert chosen["holdout_days"] == (AS_OF - first).days // 4  # a quarter of the history
         assert chosen["calibration_end"] == (AS_OF - timedelta(days=chosen["holdout_days"])).isoformat()

@@ -11,55 +11,7 @@ from cherish.analytics.engines import open_engine
 from cherish.analytics.service import analyze
 from cherish.errors import EngineError
 from cherish.events.service import ingest
-
-
-def order(customer: str, order_id: str, when: str, total: float, **extra):  # type: ignore[no-untyped-def]
-    return {"type": "track", "userId": customer, "event": "Order Completed", "messageId": f"o-{order_id}",
-            "timestamp": when, "properties": {"order_id": order_id, "total": total, **extra}}
-
-
-def answer(customer: str, n: int, kind: str, score: int, when: str = "2026-03-10T12:00:00Z", **extra):  # type: ignore[no-untyped-def]
-    return {"type": "track", "userId": customer, "event": "Feedback Submitted", "messageId": f"f-{n}",
-            "timestamp": when, "properties": {"score_type": kind, "score": score, **extra}}
-
-
-MESSAGES = [
-    order("A", "a1", "2026-01-05T10:00:00Z", 20), order("A", "a2", "2026-01-05T18:00:00Z", 5),
-    order("A", "a3", "2026-02-10T10:00:00Z", 30), order("A", "a4", "2026-04-01T10:00:00Z", 15),
-    order("B", "b1", "2026-01-20T10:00:00Z", 40),
-    order("C", "c1", "2026-02-03T10:00:00Z", 10), order("C", "c2", "2026-02-20T10:00:00Z", 10),
-    order("D", "d1", "2026-03-15T10:00:00Z", 99),
-    {"type": "track", "userId": "D", "event": "Order Cancelled", "messageId": "x-d1", "properties": {"order_id": "d1"}},
-    order("E", "e1", "2026-03-01T02:00:00Z", 10),  # still 28 February in New York
-    order("F", "f1", "2026-02-01T10:00:00Z", 50),
-    {"type": "track", "userId": "F", "event": "Order Refunded", "messageId": "x-f1", "properties": {"order_id": "f1"}},
-    answer("A", 1, "nps", 10, branch="X"), answer("B", 2, "nps", 9, branch="Y"), answer("C", 3, "nps", 8, branch="Y"),
-    answer("E", 4, "nps", 3, branch="X"), answer("F", 5, "nps", 0, branch="Y"),
-    answer("A", 6, "csat", 5), answer("B", 7, "csat", 4), answer("C", 8, "csat", 2),
-    answer("A", 9, "ces", 7), answer("B", 10, "ces", 6), answer("C", 11, "ces", 2), answer("E", 12, "ces", 5),
-    answer("A", 13, "nps", 0, when="2026-05-10T12:00:00Z"),  # after the as-of date: not counted
-]
-AS_OF = date(2026, 4, 30)
-
-
-@pytest.fixture
-def loaded(store, settings):  # type: ignore[no-untyped-def]
-    with store.write() as session:
-        result = ingest(session, MESSAGES, settings=settings)
-    assert result.rejected == []
-    return store
-
-
-def engines_for(store) -> list[str]:  # type: ignore[no-untyped-def]
-    return ["duckdb", "database"] if store.dialect == "postgresql" else ["duckdb"]
-
-
-def run(store, settings, engine):  # type: ignore[no-untyped-def]
-    chosen = open_engine(engine, store, settings)
-    try:
-        return analyze(chosen, AS_OF)
-    finally:
-        chosen.close()
+from tests.helpers import AS_OF, engines_for, order, run, same_results
 
 
 def test_repeat_rate_and_cohorts_by_hand(loaded, settings):
@@ -73,7 +25,7 @@ def test_repeat_rate_and_cohorts_by_hand(loaded, settings):
         assert retention["2026-02"]["retention"] == [0.0, 0.0] and retention["2026-03"]["size"] == 1
         assert result["days_to_second_purchase"]["n"] == 2  # A: 36 days, C: 17 days
         assert result["days_to_second_purchase"]["mean"] == pytest.approx(26.5)
-    _same(results)
+    same_results(results)
 
 
 def test_experience_scores_by_hand(loaded, settings):
@@ -91,7 +43,7 @@ def test_experience_scores_by_hand(loaded, settings):
         assert result["scores_by"]["branch"]["nps"]["X"]["n"] == 2
         assert result["scores_by"]["branch"]["nps"]["Y"]["value"] == pytest.approx(100 * (1 / 3 - 1 / 3), abs=1e-9)
         assert set(result["scores_by"]["month"]["nps"]) == {"2026-03"}
-    _same(results)
+    same_results(results)
 
 
 def test_business_time_zone_moves_day_and_month(loaded, settings):
@@ -106,31 +58,6 @@ def test_database_engine_on_sqlite_names_duckdb(store, settings):
         pytest.skip("SQLite only")
     with pytest.raises(EngineError, match="use --engine duckdb"):
         open_engine("database", store, settings)
-
-
-def _same(results: dict) -> None:
-    """Counts and shares agree across engines to 1e-9."""
-    if len(results) < 2:
-        return
-    first, *others = results.values()
-
-    def walk(a, b, path=""):  # type: ignore[no-untyped-def]
-        if isinstance(a, dict):
-            assert set(a) == set(b), path
-            for key in a:
-                if key != "engine":
-                    walk(a[key], b[key], f"{path}.{key}")
-        elif isinstance(a, list):
-            assert len(a) == len(b), path
-            for i, (x, y) in enumerate(zip(a, b, strict=True)):
-                walk(x, y, f"{path}[{i}]")
-        elif isinstance(a, float):
-            assert b == pytest.approx(a, abs=1e-9), path
-        else:
-            assert a == b, path
-
-    for other in others:
-        walk(first, other)
 
 
 def test_analyze_cli_snapshot_api_and_files(loaded, settings, monkeypatch, tmp_path):

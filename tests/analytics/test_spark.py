@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from tests.analytics.test_metrics import AS_OF, _same, loaded, run  # noqa: F401  (fixture)
+from tests.helpers import run, same_results
 
 pytestmark = pytest.mark.spark
 
@@ -27,10 +27,10 @@ def _spark_available():  # type: ignore[no-untyped-def]
         active.stop()
 
 
-def test_spark_matches_duckdb(loaded, settings):  # noqa: F811
+def test_spark_matches_duckdb(loaded, settings):
     if loaded.dialect != "sqlite":
         pytest.skip("one store is enough for Spark")
     local = settings.model_copy(update={"spark_master": "local[2]"})
     results = {"duckdb": run(loaded, local, "duckdb"), "spark": run(loaded, local, "spark")}
     assert results["spark"]["customers"] == 4 and results["spark"]["repeat_customer_rate"] == 0.5
-    _same(results)
+    same_results(results)

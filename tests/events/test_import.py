@@ -8,10 +8,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from sqlalchemy import func, select
-from typer.testing import CliRunner
 
-from cherish.cli import app
-from cherish.config import reset_settings
 from cherish.customers.models import Customer, Trait
 from cherish.db.engine import open_store
 from cherish.events.models import Event, Order, OrderLine
@@ -24,18 +21,6 @@ A-2,bob@example.com,20260103,S1,oops,1,Seattle
 A-3,,20260104,S1,3,1,Seattle
 A-4,Bob@Example.com,20260105,S3,4,3,Seattle
 """
-
-
-@pytest.fixture
-def cli(db_url, monkeypatch):  # type: ignore[no-untyped-def]
-    monkeypatch.setenv("CHERISH_DATABASE_URL", db_url)
-    reset_settings()
-    runner = CliRunner()
-    assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
-    store = open_store(db_url)
-    yield (lambda *args: runner.invoke(app, list(args))), store
-    store.dispose()
-    reset_settings()
 
 
 def _count(store, model) -> int:  # type: ignore[no-untyped-def]

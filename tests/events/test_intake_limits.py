@@ -14,7 +14,7 @@ from cherish.api.app import create_app
 from cherish.events.models import Event, RejectedEvent
 from cherish.identity.models import Identifier
 from tests.conftest import basic, bearer
-from tests.web.test_pages import _login
+from tests.helpers import login
 
 
 def _count(store, model) -> int:  # type: ignore[no-untyped-def]
@@ -85,7 +85,7 @@ def test_one_bad_message_is_rejected_and_the_batch_stored(trigger, client, store
     replay = client.post("/api/intake/rejected/replay", json={}, headers=bearer(keys["manager"]))
     assert replay.status_code == 200 and replay.json()["replayed"] == []
     assert reason in replay.json()["still_rejected"][0]["message"]
-    _login(client, *admin_user)
+    login(client, *admin_user)
     page = client.get("/intake/rejected")
     assert page.status_code == 200 and reason.split("'")[0] in page.text
     assert _count(store, Event) == 2
@@ -126,7 +126,7 @@ def test_a_message_that_is_not_an_object_keeps_the_rejected_list_readable(item, 
     assert listed.status_code == 200, listed.text
     assert listed.json()["items"][0]["payload"] == json.loads(item) or item == "18446744073709551617"
     assert client.post("/api/intake/rejected/replay", json={}, headers=bearer(keys["manager"])).status_code == 200
-    _login(client, *admin_user)
+    login(client, *admin_user)
     assert client.get("/intake/rejected").status_code == 200
 
 

@@ -2,28 +2,10 @@
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
-
 import httpx
 import pytest
-import uvicorn
 
 from tests.conftest import bearer
-from tests.helpers import free_port, wait_until_healthy
-
-
-@pytest.fixture
-def live_url(app) -> Iterator[str]:  # type: ignore[no-untyped-def]
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{port}"
-    wait_until_healthy(url, seconds=10)
-    yield url
-    server.should_exit = True
-    thread.join(timeout=10)
 
 
 def _lookup(url: str, key: str, **query: str) -> dict:

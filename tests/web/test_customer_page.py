@@ -4,8 +4,8 @@ name the traits hold."""
 from __future__ import annotations
 
 from cherish.events.service import ingest
-from tests.analytics.test_metrics import answer, order
 from tests.conftest import bearer
+from tests.helpers import answer, order
 
 
 def _ids(store) -> dict[str, str]:  # type: ignore[no-untyped-def]
@@ -26,10 +26,10 @@ def test_customer_page_shows_answers_detractor_mark_and_every_health_reason(clie
         answer("ann", 1, "nps", 3, "2026-02-06T10:00:00Z", comment="The parcel came <b>late</b> and broken"),
         answer("ann", 2, "csat", 5, "2026-01-06T10:00:00Z", comment="Lovely shop", branch="North"),
     ]
-    from tests.analytics.test_lifetime import AS_OF, _history
+    from tests.helpers import AS_OF, lifetime_history
 
     with store.write() as session:  # among sixty other buyers: enough for a purchase model, so P(alive) is known
-        assert ingest(session, _history() + messages, settings=settings).rejected == []
+        assert ingest(session, lifetime_history() + messages, settings=settings).rejected == []
     analyze_store(store, settings, AS_OF)
     page = client.get(f"/customers/{_ids(store)['ann']}", headers=bearer(keys["viewer"]))
     assert page.status_code == 200

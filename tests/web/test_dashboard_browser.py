@@ -2,35 +2,15 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-
 import pytest
 
 from tests.conftest import basic
-from tests.events.test_sdk_clients import live_url  # noqa: F401  (fixture)
 from tests.helpers import identify, track
 
 pytestmark = pytest.mark.browser
-CHROMIUM = shutil.which("chromium")
 
 
-@pytest.fixture
-def browser():  # type: ignore[no-untyped-def]
-    if CHROMIUM is None:
-        if os.environ.get("CHERISH_REQUIRE_BROWSER"):
-            pytest.fail("Debian's chromium is missing (apt-get install chromium)")
-        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
-        yield browser
-        browser.close()
-
-
-def test_login_search_customer_page_and_review(browser, live_url, keys, admin_user):  # noqa: F811
+def test_login_search_customer_page_and_review(browser, live_url, keys, admin_user):
     import httpx
 
     evil = '<script>window.pwned=1</script><img src=x onerror="window.pwned=2">'
@@ -74,7 +54,7 @@ def test_login_search_customer_page_and_review(browser, live_url, keys, admin_us
     assert "accepted by user:ada" in page.inner_text("main")
 
 
-def test_an_agent_adds_a_note_and_a_missing_page_is_a_page(browser, live_url, keys, store):  # noqa: F811
+def test_an_agent_adds_a_note_and_a_missing_page_is_a_page(browser, live_url, keys, store):
     import httpx
 
     from tests.helpers import person
@@ -101,7 +81,7 @@ def test_an_agent_adds_a_note_and_a_missing_page_is_a_page(browser, live_url, ke
     assert "no customer cus_missing" in page.inner_text("#error") and page.is_visible("text=Log out")
 
 
-def test_api_docs_render_offline(browser, live_url):  # noqa: F811
+def test_api_docs_render_offline(browser, live_url):
     page = browser.new_page()
     requests: list[str] = []
     page.on("request", lambda r: requests.append(r.url))
@@ -110,7 +90,7 @@ def test_api_docs_render_offline(browser, live_url):  # noqa: F811
     assert all(url.startswith(live_url) for url in requests), [u for u in requests if not u.startswith(live_url)]
 
 
-def test_content_security_policy_leaves_the_dashboard_working(browser, live_url, keys, admin_user):  # noqa: F811
+def test_content_security_policy_leaves_the_dashboard_working(browser, live_url, keys, admin_user):
     """Every page the dashboard and /docs show runs under the CSP without a single violation, and what used to be
     inline script (the timeline's filters) still works; a page that tries inline script is stopped."""
     import httpx

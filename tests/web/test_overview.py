@@ -7,14 +7,12 @@ import shutil
 import pytest
 from typer.testing import CliRunner
 
-from tests.analytics.test_metrics import AS_OF, loaded  # noqa: F401  (fixture)
 from tests.conftest import bearer
-from tests.events.test_sdk_clients import live_url  # noqa: F401  (fixture)
-from tests.web.test_dashboard_browser import browser  # noqa: F401  (fixture)
+from tests.helpers import AS_OF
 
 
 @pytest.fixture
-def analysed(loaded, settings):  # type: ignore[no-untyped-def]  # noqa: F811
+def analysed(loaded, settings):  # type: ignore[no-untyped-def]
     from sqlalchemy import func, select
 
     from cherish.analytics.engines import open_engine
@@ -52,7 +50,7 @@ def _drawn(page) -> dict:  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.browser
-def test_overview_charts_draw_offline(browser, live_url, analysed, admin_user):  # noqa: F811
+def test_overview_charts_draw_offline(browser, live_url, analysed, admin_user):
     page = browser.new_page()
     requests: list[str] = []
     page.on("request", lambda r: requests.append(r.url))
@@ -80,7 +78,7 @@ def test_overview_tables_download_as_csv(client, analysed, keys):
 
 
 @pytest.mark.browser
-def test_report_is_one_self_contained_file(browser, analysed, settings, tmp_path, monkeypatch):  # noqa: F811
+def test_report_is_one_self_contained_file(browser, analysed, settings, tmp_path, monkeypatch):
     from cherish.cli import app
     from cherish.config import reset_settings
 
@@ -121,7 +119,7 @@ def truthful(store, settings):  # type: ignore[no-untyped-def]
 
     from cherish.analytics.service import analyze_store
     from cherish.events.service import ingest
-    from tests.analytics.test_metrics import answer, order
+    from tests.helpers import answer, order
 
     messages = [
         order("P", "p1", "2025-01-10T12:00:00Z", 10, branch="N"), order("P", "p2", "2025-03-01T12:00:00Z", 10, branch="N"),

@@ -3,22 +3,14 @@
 from __future__ import annotations
 
 from tests.conftest import basic
-
-
-def _login(client, username, password):  # type: ignore[no-untyped-def]
-    token = client.get("/login").text.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
-    response = client.post("/login", data={"username": username, "password": password, "csrf_token": token},
-                           follow_redirects=False)
-    assert response.status_code == 303
-    page = client.get("/customers")
-    return page.text.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+from tests.helpers import login
 
 
 def test_rejected_events_page_escapes_and_replays(client, store, keys, admin_user):
     evil = "<script>alert(1)</script>"
     client.post("/v1/batch", headers=basic(keys["write"]),
                 json={"batch": [{"type": "track", "event": evil, "messageId": "bad-1"}]})
-    token = _login(client, *admin_user)
+    token = login(client, *admin_user)
     page = client.get("/intake/rejected")
     assert page.status_code == 200
     assert evil not in page.text and "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text
@@ -35,7 +27,7 @@ def test_viewer_cannot_open_manager_pages(client, store, keys):
 
     with store.write() as session:
         create_user(session, username="vic", password="viewer password", role="viewer")
-    _login(client, "vic", "viewer password")
+    login(client, "vic", "viewer password")
     assert client.get("/customers").status_code == 200
     assert client.get("/identity/reviews").status_code == 403
     assert client.get("/intake/rejected").status_code == 403
@@ -44,7 +36,7 @@ def test_viewer_cannot_open_manager_pages(client, store, keys):
 def test_unknown_customer_page_and_login_redirect(client, admin_user):
     response = client.get("/customers/cus_x", headers={"Accept": "text/html"}, follow_redirects=False)
     assert response.status_code == 303 and response.headers["location"].startswith("/login")
-    _login(client, *admin_user)
+    login(client, *admin_user)
     assert client.get("/customers/cus_x").status_code == 404
     assert client.get("/customers", params={"q": "<b>x</b>"}).text.count("<b>x</b>") == 0
 
@@ -58,7 +50,7 @@ def test_search_page_lists_the_recently_active_and_the_timeline_gives_the_gist(c
          "properties": {"score_type": "nps", "score": 3, "comment": f"Late again {evil}"}},
         {"type": "track", "userId": "ida", "event": "Clicked", "messageId": "i-1",
          "context": {"traits": {"email": "ida@example.com"}}}]})
-    _login(client, *admin_user)
+    login(client, *admin_user)
     listing = client.get("/customers").text
     assert "Recently active" in listing and listing.index("(no name)") < listing.index("Gus Orr")  # newest first
     ida, customer = (part.split('"', 1)[0] for part in listing.split('<a href="/customers/')[1:3])
