@@ -36,6 +36,7 @@ lint: | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[lint]'
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 clean-demo:
 	rm -rf cherish-data

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import secrets
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import Depends, Request
@@ -61,7 +61,7 @@ async def current_principal(request: Request) -> Principal:
     return principal
 
 
-def require(role: str) -> Callable[..., Principal]:
+def require(role: str) -> Callable[..., Awaitable[Principal]]:
     """A dependency that lets through callers with at least ``role``."""
 
     async def check(request: Request, principal: Principal = Depends(current_principal)) -> Principal:
@@ -105,7 +105,8 @@ async def check_csrf(request: Request) -> None:
     sent = request.headers.get("x-csrf-token")
     if sent is None:
         form = await request.form()
-        sent = form.get("csrf_token")  # type: ignore[assignment]
+        field = form.get("csrf_token")
+        sent = field if isinstance(field, str) else None  # an uploaded file is no token
     expected = request.session.get("csrf")
     if not expected or not isinstance(sent, str) or not secrets.compare_digest(sent, expected):
         raise Forbidden("the form is stale or forged (CSRF token missing or wrong); reload the page")

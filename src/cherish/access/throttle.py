@@ -16,6 +16,7 @@ from sqlalchemy import case, delete, update
 from sqlalchemy.orm import Session
 
 from cherish.access.models import LoginFailure
+from cherish.db.base import table_of
 from cherish.db.dialects import insert_for
 from cherish.errors import TooManyAttempts
 
@@ -51,7 +52,7 @@ def admit(session: Session, keys: dict[str, str], *, now: datetime) -> None:
     once, from any number of processes, are counted one after the other and each sees the waits the others
     started. An attempt told to wait is not counted: the error rolls the transaction back."""
     insert = insert_for(session)
-    table = LoginFailure.__table__
+    table = table_of(LoginFailure)
     blocked = table.c.blocked_until > now
     waits, delays = [], []
     for kind, key in keys.items():
@@ -61,7 +62,7 @@ def admit(session: Session, keys: dict[str, str], *, now: datetime) -> None:
                              (table.c.last_failed_at < now - FORGOTTEN_AFTER, 1), else_=table.c.failures + 1),
             "last_failed_at": case((blocked, table.c.last_failed_at), else_=now),
         }).returning(table.c.failures, table.c.blocked_until)  # blocked_until as it was: the update leaves it
-        failures, until = session.execute(stmt).one()
+        failures, until = session.execute(stmt).one()._tuple()
         if until is not None and until > now:
             waits.append(math.ceil((until - now).total_seconds()))
         delays.append((key, delay_after(failures, kind)))
@@ -76,7 +77,7 @@ def admit(session: Session, keys: dict[str, str], *, now: datetime) -> None:
 def record_success(session: Session, keys: dict[str, str]) -> None:
     """The attempt admitted was right: the account's count starts again; the address's loses this attempt (and no
     more, or logging in to one account would clear the failures against others from the same address)."""
-    table = LoginFailure.__table__
+    table = table_of(LoginFailure)
     session.execute(delete(table).where(table.c.key == keys["account"]))
     if "address" in keys:
         session.execute(update(table).where(table.c.key == keys["address"], table.c.failures > 0)

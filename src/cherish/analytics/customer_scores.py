@@ -133,10 +133,10 @@ def save_customer_scores(session: Session, scores: CustomerScores, as_of: date) 
     bulk_insert_columns(session, CustomerScore.__table__, {
         "customer_id": ids, "as_of": np.full(len(ids), as_of, dtype=object),
         **{name: columns[name] for name in ("recency_days", "frequency", "monetary", "r", "f", "m")},
-        "p_alive": np.where(np.isnan(columns["p_alive"]), None, columns["p_alive"]).astype(object),
+        "p_alive": _nullable(columns["p_alive"]),
         "stage": stages, "stage_since": since, "health": columns["health"],
         "health_reasons": columns["health_reasons"],
-        "clv": np.where(np.isnan(clv), None, clv).astype(object),
+        "clv": _nullable(clv),
     })
     changed = ~unchanged
     bulk_insert_columns(session, StageChange.__table__, {
@@ -166,8 +166,9 @@ def _stage_began(onset_days: np.ndarray, as_of: date, found: np.ndarray, old_as_
 def stage_summary(scores: CustomerScores, known_customers: int) -> dict[str, int]:
     """Customers per stage; known customers without a purchase are new."""
     counts = {stage: 0 for stage in STAGES}
-    names, numbers = np.unique(np.asarray(scores["stage"], dtype=str), return_counts=True) if len(scores) else ([], [])
-    counts.update({str(n): int(c) for n, c in zip(names, numbers, strict=True)})
+    if len(scores):
+        names, numbers = np.unique(np.asarray(scores["stage"], dtype=str), return_counts=True)
+        counts.update({str(n): int(c) for n, c in zip(names.tolist(), numbers.tolist(), strict=True)})
     counts["new"] = max(known_customers - len(scores), 0)
     return counts
 
@@ -191,3 +192,10 @@ def clv_distribution(scores: CustomerScores) -> dict[str, int]:
         bands[f"{low}–{high}"] = int(((value < high) & ((value >= low) | (low == 0))).sum())
     bands[f"{CLV_EDGES[-1]}+"] = int((value >= CLV_EDGES[-1]).sum())
     return bands
+
+
+def _nullable(values: np.ndarray) -> np.ndarray:
+    """Floats as objects with None where a value is NaN (what the driver stores as NULL)."""
+    out = np.asarray(values, dtype=object)
+    out[np.isnan(np.asarray(values, dtype=float))] = None
+    return out

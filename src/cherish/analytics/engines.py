@@ -10,6 +10,7 @@ from typing import Any
 import pyarrow as pa
 
 from cherish.config import Settings
+from cherish.db.dialects import driver_of
 from cherish.db.engine import Store
 from cherish.errors import EngineError, InvalidInput
 
@@ -84,7 +85,7 @@ def _arrow(store: Store, sql: str) -> pa.Table:
     if store.dialect == "postgresql":
         return _arrow_by_copy(store, sql)
     path = store.engine.url.database
-    if path in (None, "", ":memory:"):
+    if path is None or path in ("", ":memory:"):
         raise EngineError("analytics read the store's SQLite file: an in-memory store has none")
     with store.engine.connect() as conn:
         names = [c[0] for c in conn.exec_driver_sql(f"SELECT * FROM ({sql}) AS source LIMIT 0").cursor.description]
@@ -127,7 +128,7 @@ def _arrow_by_copy(store: Store, sql: str) -> pa.Table:
 
     buffer = io.BytesIO()
     with store.engine.connect() as conn:
-        cursor = conn.connection.driver_connection.cursor()
+        cursor = driver_of(conn).cursor()
         with cursor.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv, HEADER true)") as copy:
             for block in copy:
                 buffer.write(block)

@@ -100,7 +100,7 @@ def overview_page(request: Request, channel: str | None = None, branch: str | No
                   principal: Principal = Depends(require("viewer"))) -> HTMLResponse:
     channel, branch, start = _filters(channel, branch, since)
     latest = _latest(request)
-    options = {"channels": [], "branches": []}
+    options: dict[str, list[Any]] = {"channels": [], "branches": []}
     if latest:
         options = {"channels": sorted(latest.get("scores_by", {}).get("channel", {}).get("nps", {})),
                    "branches": sorted(latest.get("scores_by", {}).get("branch", {}).get("nps", {}))}

@@ -53,7 +53,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         secret = settings.secret_key or instance_secret(session)
 
     @asynccontextmanager
-    async def lifespan(app: FastAPI):  # type: ignore[no-untyped-def]
+    async def lifespan(app: FastAPI):
         # What exists at start (modules, tables, routes) lives as long as the server: the garbage collector need
         # not walk it again on every full collection, which intake's many short-lived objects set off often.
         gc.freeze()

@@ -117,14 +117,14 @@ class JsonLines(logging.Formatter):
             line.update(access)
         else:
             line["message"] = record.getMessage()
-            if getattr(record, "request_id", None):
-                line["request_id"] = record.request_id  # type: ignore[attr-defined]
+            if request_id := getattr(record, "request_id", None):  # set by the request's log filter
+                line["request_id"] = request_id
         if record.exc_info:
             line["error"] = self.formatException(record.exc_info)
         return json.dumps(line, default=str)
 
 
-JsonLines.converter = time.gmtime  # type: ignore[assignment]
+JsonLines.converter = time.gmtime
 
 
 def configure_logging(level: str, *, access: bool) -> None:

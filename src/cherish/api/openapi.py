@@ -88,7 +88,7 @@ def describe(document: dict[str, Any]) -> dict[str, Any]:
             if path.startswith("/v1/"):
                 operation["security"] = [{"writeKey": []}]
                 kind = path.removeprefix("/v1/")
-                shape = Batch if kind == "batch" else MESSAGE_SHAPES[kind]
+                shape: type[BaseModel] = Batch if kind == "batch" else MESSAGE_SHAPES[kind]
                 operation["requestBody"] = _json_body(_schemas(document, shape))
                 responses["200"] = {"description": "Stored (once committed), except the messages listed as rejected.",
                                     "content": {"application/json": {"schema": _schemas(document, IntakeAnswer)}}}
@@ -119,4 +119,4 @@ def install(app: FastAPI) -> None:
                 title=app.title, version=app.version, description=app.description, routes=app.routes))
         return app.openapi_schema
 
-    app.openapi = openapi  # type: ignore[method-assign]
+    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented way to replace the schema

@@ -56,7 +56,7 @@ def friendly(func: F) -> F:
                 err.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
             raise typer.Exit(1) from None
 
-    return wrapper  # type: ignore[return-value]
+    return wrapper  # type: ignore[return-value]  # functools.wraps keeps the signature F promises
 
 
 class StdoutConsole(Console):

@@ -110,7 +110,7 @@ def _tidy_param(param: Any) -> None:
     elif param.metavar is None:
         annotation = getattr(getattr(param, "type_descriptor", None), "annotation", None)
         if getattr(annotation, "__origin__", None) is list:  # a repeatable option: each use takes one value
-            annotation = annotation.__args__[0]
+            annotation = getattr(annotation, "__args__", (str,))[0]
         if annotation is None:  # a Typer before 0.29 has click's types only
             annotation = {"integer": int, "float": float, "path": Path}.get(getattr(getattr(param, "type", None), "name", ""), str)
         param.metavar = _TYPE_METAVARS.get(annotation, "TEXT")

@@ -123,7 +123,7 @@ def fold_into(session: Session, survivor: str, loser: str) -> None:
     session.execute(update(Customer).where(or_(Customer.id == loser, Customer.merged_into == loser))
                     .values(merged_into=survivor))
     names = dict(session.execute(select(Customer.id, Customer.name).where(Customer.id.in_([survivor, loser]))).all())
-    traits = dict(session.execute(select(Trait.name, Trait.value).where(Trait.customer_id == survivor,
+    traits: dict[str, Any] = dict(session.execute(select(Trait.name, Trait.value).where(Trait.customer_id == survivor,
                                                                         Trait.name.in_(NAME_TRAITS))).all())
     name = display_name(traits) or names.get(survivor) or names.get(loser)
     if name != names.get(survivor):
@@ -186,7 +186,7 @@ def unfold(session: Session, customer_id: str, *, owner: str, family: list[str])
 def living_traits(session: Session, names: tuple[str, ...] | list[str]) -> list[tuple[str, str, Any]]:
     """(customer id, trait, value) of the living customers' traits of these names, by customer and trait (the same
     store gives the same rows in the same order)."""
-    return [tuple(row) for row in session.execute(  # type: ignore[misc]
+    return [(str(cid), str(name), value) for cid, name, value in session.execute(
         select(Trait.customer_id, Trait.name, Trait.value)
         .join(Customer, Customer.id == Trait.customer_id)
         .where(Trait.name.in_(names), Customer.merged_into.is_(None), Customer.erased_at.is_(None))

@@ -83,9 +83,9 @@ class ProfileRows:
                 "customer_id": customer_id, "purpose": purpose, "channel": channel, "status": status,
                 "at": at, "source": source,
             }
-        name = display_name(traits)
-        if name:
-            self.names[customer_id] = name
+        shown = display_name(traits)
+        if shown:
+            self.names[customer_id] = shown
 
     def remap(self, loser: str, survivor: str) -> None:
         """Rows not yet written of a customer folded into another: the survivor's, the latest of both kept."""

@@ -5,19 +5,22 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, overload
 
 import orjson
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 
-def insert_for(session: Session):  # type: ignore[no-untyped-def]
+def insert_for(session: Session) -> Callable[..., Any]:
     """The insert construct of the session's engine (with ON CONFLICT on both)."""
     if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert
+        from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+
+        return postgresql_insert
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert
 
 
 def upsert(
@@ -63,7 +66,7 @@ def fetch_columns(session: Session, sql: str, dates: Sequence[int] = ()) -> list
     the driver: for reading a million rows without a million row objects. SQLite's ISO dates in the columns
     numbered in ``dates`` become ``date`` values."""
     rows, width = _fetch(session, sql, ())
-    columns = list(zip(*rows, strict=True)) if rows else [() for _ in range(width)]
+    columns: list[tuple[Any, ...]] = list(zip(*rows, strict=True)) if rows else [() for _ in range(width)]
     if session.connection().dialect.name == "sqlite":
         for i in dates:
             columns[i] = tuple(None if v is None else date.fromisoformat(v) for v in columns[i])
@@ -96,7 +99,7 @@ def bulk_insert_columns(session: Session, table: Any, columns: dict[str, Any]) -
         return
     rows = zip(*values, strict=True)
     quoted = ", ".join(f'"{n}"' for n in names)
-    driver = connection.connection.driver_connection
+    driver = driver_of(connection)
     if not sqlite_dialect:
         with driver.cursor() as cursor, cursor.copy(f'COPY "{table.name}" ({quoted}) FROM STDIN') as copy:
             for row in rows:
@@ -158,7 +161,7 @@ def raw_executemany(session: Session, sql: str, rows: Sequence[Sequence[Any]]) -
     transaction. Dates and times are stored as the column types store them (naive UTC; ISO text on SQLite)."""
     connection = session.connection()
     sqlite_dialect = connection.dialect.name == "sqlite"
-    cursor = connection.connection.driver_connection.cursor()
+    cursor = driver_of(connection).cursor()
     try:
         cursor.executemany(_placeholders(sql, sqlite_dialect),
                            [tuple(_stored(v, sqlite_dialect) for v in row) for row in rows])
@@ -169,7 +172,7 @@ def raw_executemany(session: Session, sql: str, rows: Sequence[Sequence[Any]]) -
 def _fetch(session: Session, sql: str, params: Sequence[Any]) -> tuple[list[tuple[Any, ...]], int]:
     """All rows of a query run through the driver, and how many columns it selects."""
     connection = session.connection()
-    cursor = connection.connection.driver_connection.cursor()
+    cursor = driver_of(connection).cursor()
     try:
         # (never prepared on PostgreSQL: the store's connections prepare nothing, see db.engine)
         cursor.execute(_placeholders(sql, connection.dialect.name == "sqlite"), list(params))
@@ -192,6 +195,22 @@ def _stored(value: Any, sqlite_dialect: bool) -> Any:
     if isinstance(value, date) and sqlite_dialect:
         return value.isoformat()
     return value
+
+
+def driver_of(connection: Connection) -> Any:
+    """The DB-API connection (sqlite3's or psycopg's) under a SQLAlchemy connection, for the driver-level paths."""
+    driver = connection.connection.driver_connection
+    if driver is None:
+        raise RuntimeError("the connection was closed")
+    return driver
+
+
+@overload
+def read_time(value: None) -> None: ...
+@overload
+def read_time(value: str | datetime) -> datetime: ...
+@overload
+def read_time(value: Any) -> datetime | None: ...
 
 
 def read_time(value: Any) -> datetime | None:

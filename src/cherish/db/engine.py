@@ -23,7 +23,7 @@ from cherish.errors import EngineError, InvalidInput
 try:
     import fcntl
 except ImportError:  # Windows: the thread lock alone
-    fcntl = None  # type: ignore[assignment]
+    fcntl = None  # type: ignore[assignment]  # the module or nothing, checked where it is used
 
 log = logging.getLogger("cherish.store")
 
@@ -123,7 +123,8 @@ class Store:
             return
         connection = self.engine.raw_connection()  # outside any transaction, which a checkpoint needs
         try:
-            busy, _, _ = connection.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            driver: Any = connection.driver_connection  # sqlite3's connection
+            busy, _, _ = driver.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
         finally:
             connection.close()
         if busy:
@@ -152,7 +153,7 @@ def paused_gc() -> Iterator[None]:
 
 def _sqlite_setup(engine: Engine, scratch: bool) -> None:
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+    def _on_connect(dbapi_conn, _record):
         dbapi_conn.isolation_level = None  # we issue BEGIN ourselves (pysqlite's own is broken)
         cur = dbapi_conn.cursor()
         if scratch:  # pages written once, never synced: a crash loses the file, which is only scratch
@@ -175,7 +176,7 @@ def _sqlite_setup(engine: Engine, scratch: bool) -> None:
         cur.close()
 
     @event.listens_for(engine, "begin")
-    def _on_begin(conn):  # type: ignore[no-untyped-def]
+    def _on_begin(conn):
         # Writers take the lock at BEGIN, so a read-then-write transaction never fails half-way on upgrade.
         immediate = conn.get_execution_options().get("cherish_write", False)
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
@@ -183,7 +184,7 @@ def _sqlite_setup(engine: Engine, scratch: bool) -> None:
 
 def _postgres_setup(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+    def _on_connect(dbapi_conn, _record):
         # Never prepare statements. psycopg prepares a query it has run five times, and PostgreSQL may then plan
         # it once for all parameters; a plan made while a table was small or not analysed yet (a fresh store filling
         # up) is kept for the connection's life: an IN list searched value by value over a sequential scan took a

@@ -20,7 +20,7 @@ TYPOS = {"Olivia": "Olivia", "Sophia": "Sofia", "Isabella": "Isabela", "Elijah":
          "Alexander": "Alex", "William": "Will", "Michael": "Mike", "Samuel": "Sam", "Daniel": "Dan"}
 EMPLOYEE_EFFECT = {emp: ((int(emp[-3:]) * 37) % 11 - 5) / 5 for emp, _ in EMPLOYEES}
 BRANCH_QUALITY = {b[0]: b[4] for b in BRANCHES}
-STAFF = {}
+STAFF: dict[str, list[str]] = {}
 for _emp, _place in EMPLOYEES:
     STAFF.setdefault(_place, []).append(_emp)
 
@@ -86,7 +86,8 @@ class Writer:
     """Builds Segment-spec messages for one person and remembers which identifiers they used."""
 
     def __init__(self, person: Person, seed: int) -> None:
-        self.person, self.seed, self.messages = person, seed, []
+        self.person, self.seed = person, seed
+        self.messages: list[dict[str, Any]] = []
         self.counter = 0
 
     def add(self, kind: str, when: datetime, ids: dict[str, str], *, event: str | None = None,
@@ -181,7 +182,7 @@ def _order(w: Writer, rng: random.Random, when: datetime, number: int, web_ids: 
         ids = dict(web_ids) if rng.random() < 0.8 else {"anonymousId": person.devices[-1]}
         context_traits = {"email": person.email, "phone": person.phone}
     elif channel == "app":
-        ids = {"userId": person.user_id, "anonymousId": person.devices[-1]}  # type: ignore[dict-item]
+        ids = {"userId": person.user_id, "anonymousId": person.devices[-1]}  # type: ignore[dict-item]  # an app user has an id
     elif channel == "store":
         branch = person.branch if rng.random() < 0.85 else BRANCHES[rng.randrange(len(BRANCHES))][0]
         employee = rng.choice(STAFF[branch])

@@ -93,7 +93,7 @@ class _Column:
 
     def parse(self, parse: Callable[[str], Any]) -> tuple[list[Any], np.ndarray]:
         """The parsed distinct values, and which rows hold one that does not parse."""
-        parsed = []
+        parsed: list[Any] = []
         for text in self.values:
             if text is None:
                 parsed.append(None)
@@ -172,7 +172,7 @@ def store_orders(
     times, bad = stamps.parse(lambda text: _time(text, date_format, received_at))
     bad |= order_ids.parse(_acceptable(order_id_problem))[1]
     for name, values in zip(IDENTITY, who, strict=False):  # each distinct value checked once
-        bad |= values.parse(lambda text, name=name: check_identifier(name, text, settings))[1]  # type: ignore[misc]
+        bad |= values.parse(lambda text, name=name: check_identifier(name, text, settings))[1]  # type: ignore[misc]  # the default binds name per loop
     numbers = {name: column(name) for name in NUMBERS}
     parsed_numbers = {}
     for name, values in numbers.items():
@@ -259,7 +259,7 @@ def _person_traits(orders: _Orders, identities: dict[tuple[Any, ...], dict[str, 
 def _time(text: str, date_format: str | None, received_at: datetime) -> tuple[str, datetime]:
     """A row's time as the message will carry it, and as intake reads it (aware UTC; one object per distinct
     value, so that the bulk write converts each once)."""
-    stamp = row_time(text, date_format)
+    stamp = row_time(text, date_format) or ""  # (a row without a time was rejected before)
     return stamp, plausible_time(parse_time(stamp, "timestamp"), received_at, "timestamp")
 
 
@@ -313,10 +313,10 @@ def _orders(table: pa.Table, mapping: dict[str, str], rows: np.ndarray, group: n
     }
     order_props = []
     for k, order_id in enumerate(names[i] for i in kept.tolist()):
-        found = {"order_id": order_id}
-        for name, values in props:
-            if values[k] is not None:
-                found[name] = values[k]
+        found: dict[str, Any] = {"order_id": order_id}
+        for name, column in props:
+            if column[k] is not None:
+                found[name] = column[k]
         if products[k]:
             found["products"] = products[k]
         order_props.append(found)

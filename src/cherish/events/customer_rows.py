@@ -4,9 +4,11 @@ lines) and rejected messages."""
 from __future__ import annotations
 
 import re
+import typing
 from typing import Any
 
 from sqlalchemy import String, cast, delete, func, or_, select, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 from cherish.db.customer_rows import CustomerRows, Erasure, Export, Split, declare, declare_history
@@ -35,8 +37,9 @@ def _split_orders(session: Session, split: Split) -> None:
 def _erase_events(session: Session, erasure: Erasure) -> dict[str, int]:
     """The person's events keep their place (when, what kind) without their content; other customers' events
     that name one of the person's identifiers (a gift's recipient, a referral) lose the value."""
-    erased = session.execute(update(Event).where(Event.customer_id.in_(erasure.people))
-                             .values(payload={"erased": True}, identifiers=[])).rowcount
+    result = session.execute(update(Event).where(Event.customer_id.in_(erasure.people))
+                             .values(payload={"erased": True}, identifiers=[]))
+    erased = typing.cast(CursorResult[Any], result).rowcount  # an UPDATE's result is a cursor's
     return {"events": erased, "other_events": _redact_events(session, erasure.values, erasure.people)}
 
 
@@ -55,7 +58,7 @@ def _erase_rejected(session: Session, erasure: Erasure) -> dict[str, int]:
     doomed, redacted = [], 0
     for row_id, held, payload in session.execute(
             select(RejectedEvent.id, RejectedEvent.identifier_keys, RejectedEvent.payload)):
-        if wanted.intersection(held or []):
+        if wanted.intersection(held if isinstance(held, list) else []):
             doomed.append(row_id)
             continue
         cleaned = redact(payload, erasure.values)

@@ -32,7 +32,7 @@ def sniff_delimiter(path: Path) -> str:
     return best if counts[best] else ","
 
 
-def _csv_options(path: Path, delimiter: str | None = None):  # type: ignore[no-untyped-def]
+def _csv_options(path: Path, delimiter: str | None = None):
     from pyarrow import csv as pacsv
 
     parse = pacsv.ParseOptions(delimiter=delimiter or sniff_delimiter(path))

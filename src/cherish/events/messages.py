@@ -52,7 +52,7 @@ class Message:
     def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
         # Sent to the intake writer process: rebuilt from its fields by position, about twice as quick to load
         # as the default (a state set field by field).
-        return (Message, tuple(getattr(self, name) for name in self.__slots__))  # type: ignore[attr-defined]
+        return (Message, tuple(getattr(self, name) for name in self.__slots__))
 
 
 def parse_time(value: Any, what: str) -> datetime:
@@ -231,8 +231,8 @@ def parse_message(
             if order.promised is not None:
                 plausible_promise(order.promised, received_at)
     elif kind in ("page", "screen"):
-        name = raw.get("name")
-        event = name.strip()[:200] if isinstance(name, str) and name.strip() else None
+        title = raw.get("name")
+        event = title.strip()[:200] if isinstance(title, str) and title.strip() else None
     elif kind == "alias":
         previous = exact_identifier(raw.get("previousId"), "previousId")
         if previous is None or user_id is None:

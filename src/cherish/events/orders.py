@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
+from cherish.db.base import table_of
 from cherish.db.dialects import bulk_insert_columns, existing_values, reserve_ids
 from cherish.events.models import Order, OrderLine
 
@@ -88,7 +89,7 @@ def read_order(event: str, properties: dict[str, Any]) -> OrderFacts:
     problem = order_id_problem(properties["order_id"])
     if problem:
         raise InvalidOrder(f"properties.{problem}")
-    lines = None
+    lines: list[dict[str, Any]] | None = None
     products = properties.get("products")
     if products is not None:
         if not isinstance(products, list) or not all(isinstance(p, dict) for p in products):
@@ -204,7 +205,7 @@ def apply_order_events(session: Session, ops: list[OrderEvent], *, currency: str
             **{f: [v.get(f) for v in fresh.values()] for f in _FIELDS}})
     if existing:
         changed = [{"pk": v["id"], **{f"b_{f}": v[f] for f in _FIELDS}} for v in existing.values()]
-        table = Order.__table__
+        table = table_of(Order)
         session.execute(
             update(table).where(table.c.id == bindparam("pk")).values({f: bindparam(f"b_{f}") for f in _FIELDS}), changed
         )

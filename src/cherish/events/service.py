@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from cherish.config import Settings
@@ -254,7 +255,7 @@ def store_batches(session: Session, batches: list[Parsed], *, settings: Settings
         result.customers = [resolver.current(c) for c in result.customers]
     rejected_rows = [row for parsed in batches for row in parsed.rejected_rows]
     if rejected_rows and keep_rejected:
-        session.execute(RejectedEvent.__table__.insert(), rejected_rows)
+        session.execute(insert(RejectedEvent), rejected_rows)
     return results
 
 

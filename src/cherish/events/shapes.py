@@ -87,11 +87,11 @@ class Batch(BaseModel):
     batch: list[Track | Identify | Alias | Page | Group]
     sentAt: str | None = Field(None, description="When the client sent the batch (ISO 8601).")
     model_config = ConfigDict(extra="allow", json_schema_extra={"examples": [{"batch": [
-        Identify.model_config["json_schema_extra"]["examples"][0],  # type: ignore[index]
-        Track.model_config["json_schema_extra"]["examples"][0]]}]})  # type: ignore[index]
+        Identify.model_config["json_schema_extra"]["examples"][0],  # type: ignore[index]  # a dict set above
+        Track.model_config["json_schema_extra"]["examples"][0]]}]})  # type: ignore[index]  # a dict set above
 
 
-MESSAGE_SHAPES = {"track": Track, "identify": Identify, "alias": Alias, "page": Page, "screen": Page,
+MESSAGE_SHAPES: dict[str, type[BaseModel]] = {"track": Track, "identify": Identify, "alias": Alias, "page": Page, "screen": Page,
                   "group": Group}
 
 

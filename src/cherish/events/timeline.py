@@ -61,15 +61,15 @@ def timeline(session: Session, customer_id: str, *, channel: str | None = None, 
         query = query.where(or_(Event.timestamp < stamp, and_(Event.timestamp == stamp, Event.id < event_id)))
     rows = session.scalars(query.order_by(Event.timestamp.desc(), Event.id.desc()).limit(limit + 1)).all()
     items = []
-    for event in rows[:limit]:
-        payload = event.payload if isinstance(event.payload, dict) else {}
-        properties = payload.get("properties") if event.type != "identify" else payload.get("traits")
-        kind = "order" if event.type == "track" and (event.event or "").startswith(_ORDER) else event.type
+    for row in rows[:limit]:
+        payload = row.payload if isinstance(row.payload, dict) else {}
+        properties = payload.get("properties") if row.type != "identify" else payload.get("traits")
+        shown = "order" if row.type == "track" and (row.event or "").startswith(_ORDER) else row.type
         properties = properties if isinstance(properties, dict) else {}
         items.append({
-            "id": event.id, "kind": kind, "event": event.event, "channel": event.channel,
-            "timestamp": event.timestamp, "properties": properties,
-            "summary": timeline_line(kind, event.event, properties),
+            "id": row.id, "kind": shown, "event": row.event, "channel": row.channel,
+            "timestamp": row.timestamp, "properties": properties,
+            "summary": timeline_line(shown, row.event, properties),
         })
     next_cursor = _cursor(rows[limit - 1].timestamp, rows[limit - 1].id) if len(rows) > limit else None
     return {"items": items, "next": next_cursor}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from cherish.feedback.models import Answer
@@ -35,4 +35,4 @@ def answers_of(session: Session, customer_id: str, *, limit: int = 100) -> list[
 def store_answers(session: Session, rows: list[dict[str, Any]]) -> None:
     """Write survey answers (source, customer_id, score_type, score, answered_at and what else an answer has)."""
     if rows:
-        session.execute(Answer.__table__.insert(), rows)
+        session.execute(insert(Answer), rows)

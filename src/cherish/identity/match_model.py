@@ -97,7 +97,7 @@ def _score(model: dict[str, Any], pairs: list[LabelledPair], records: dict[str, 
         rows = []
         for i, pair in enumerate(pairs):
             values = {c: _text(getattr(pair, side).get(c)) for c in columns}
-            tf = {f"tf_{c}": frequencies[c].get(values.get(c)) if values.get(c) else None for c in frequencies}
+            tf = {f"tf_{c}": frequencies[c].get(value) if (value := values.get(c)) else None for c in frequencies}
             rows.append({"unique_id": str(i), **values, **tf})
         return pa.Table.from_pylist(rows, schema=pa.schema(
             [("unique_id", pa.string())] + [(c, pa.string()) for c in columns]

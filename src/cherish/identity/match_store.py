@@ -58,7 +58,8 @@ def _person(traits: dict[str, Any]) -> dict[str, Any]:
         parts = traits["name"].split()
         if len(parts) >= 2:
             first, last = first or parts[0], last or parts[-1]
-    address = traits.get("address") if isinstance(traits.get("address"), dict) else {}
+    given = traits.get("address")
+    address: dict[str, Any] = given if isinstance(given, dict) else {}
     text = lambda v: str(v).strip() if v not in (None, "") and not isinstance(v, dict | list) else None  # noqa: E731
     return {"first_name": text(first), "surname": text(last), "dob": text(traits.get("birthday")),
             "street": text(address.get("street")), "city": text(address.get("city")),
@@ -200,8 +201,8 @@ class _Held:
 
 def _held_pairs(session: Session) -> _Held:
     held = _Held()
-    rows = session.execute(select(IdentityReview.customer_a, IdentityReview.customer_b)
-                           .where(IdentityReview.status.in_(("pending", "rejected")))).all()
+    rows = list(session.execute(select(IdentityReview.customer_a, IdentityReview.customer_b)
+                                .where(IdentityReview.status.in_(("pending", "rejected")))).all())
     rows += session.execute(select(NeverMerge.customer_a, NeverMerge.customer_b)).all()
     ids = {c for row in rows for c in row}
     alive = customers.survivors(session, ids)

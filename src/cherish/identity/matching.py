@@ -48,9 +48,9 @@ def infer_roles(columns: list[str], id_column: str, given: dict[str, str] | None
             raise InvalidInput(f"--column {role}={column}: the file has no column {column!r}")
     roles = dict(given)
     for column in columns:
-        role = HEADER_ROLES.get(column.strip().lower())
-        if column != id_column and role and role not in roles and column not in roles.values():
-            roles[role] = column
+        named = HEADER_ROLES.get(column.strip().lower())
+        if column != id_column and named and named not in roles and column not in roles.values():
+            roles[named] = column
     if not {"first_name", "surname", "dob", "address_1", "postcode", "email", "phone", "ssn"} & set(roles):
         raise InvalidInput("found no columns to match on (names, birthday, address, postcode, email, phone); "
                            "name them with --column role=COLUMN")
@@ -95,7 +95,7 @@ BLOCKING = [("first_name", "surname"), ("surname", "dob"), ("first_name", "dob")
 TRAINING = [("dob",), ("first_name", "surname"), ("surname",), ("first_name",), ("ssn",)]
 
 
-def _normalised(table: pa.Table, id_column: str, roles: dict[str, str]):  # type: ignore[no-untyped-def]
+def _normalised(table: pa.Table, id_column: str, roles: dict[str, str]):
     import duckdb
 
     con = duckdb.connect()
@@ -260,7 +260,7 @@ def _explain(relation: Any, linker: Any, roles: set[str], threshold: float) -> l
                 weight += data[f"mw_tf_adj_{name}"]
             comparisons.append({
                 "field": name, "left": data.get(f"{name}_l"), "right": data.get(f"{name}_r"),
-                "level": levels.get(gamma, str(gamma)),
+                "level": levels.get(gamma, str(gamma)) if gamma is not None else "None",
                 "match_weight": None if weight is None else round(float(weight), 3),
             })
         pairs.append({"id_l": str(data["unique_id_l"]), "id_r": str(data["unique_id_r"]),

@@ -27,7 +27,7 @@ def never_merge_pairs(session: Session, customers: list[str]) -> list[tuple[str,
             NeverMerge.customer_a.in_(customers), NeverMerge.customer_b.in_(customers)
         )
     )
-    return [tuple(r) for r in rows]  # type: ignore[misc]
+    return [(a, b) for a, b in rows]
 
 
 def forbid_merge(session: Session, a: str, b: str) -> None:

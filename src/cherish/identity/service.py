@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from cherish.access.service import audit
 from cherish.config import Settings
-from cherish.customers.service import create, family, find
+from cherish.customers.service import create, family, survivor_of
 from cherish.db.base import new_id, utcnow
 from cherish.db.customer_rows import Split, history, unmerge_rows
 from cherish.errors import Conflict, NotFound
@@ -20,10 +20,10 @@ from cherish.identity.resolve import IdentityResolver
 
 
 def _alive(session: Session, customer_id: str) -> str:
-    customer, survivor = find(session, customer_id)
-    if customer is None and survivor is None:
+    survivor = survivor_of(session, customer_id)
+    if survivor is None:
         raise NotFound(f"no customer {customer_id}")
-    return customer.id if customer else survivor  # type: ignore[return-value]
+    return survivor
 
 
 def merge_by_hand(session: Session, settings: Settings, *, survivor_id: str, merged_id: str, actor: str) -> str:
@@ -124,8 +124,9 @@ def person_of(session: Session, customer_id: str) -> list[str]:
                 select(IdentityReview.customer_a, IdentityReview.customer_b, IdentityReview.evidence)
                 .where(IdentityReview.reason.startswith("guardrail"),
                        or_(IdentityReview.customer_a.in_(frontier), IdentityReview.customer_b.in_(frontier)))):
-            if keys.intersection((evidence or {}).get("identifiers") or []):
-                for other in (a, b):
+            said = evidence.get("identifiers") if isinstance(evidence, dict) else None
+            if keys.intersection(said or []):
+                for other in (str(a), str(b)):
                     if other not in people:
                         found.update(family(session, other))
         people |= found

@@ -32,10 +32,10 @@ TIMELINE_SHOWS = {"orders": ("order", None), "feedback": (None, "Feedback Submit
 
 def _alive(session: Session, customer_id: str) -> str:
     """The id of the customer the page shows (the survivor, if this one was merged since)."""
-    customer, survivor = customers.find(session, customer_id)
-    if customer is None and survivor is None:
+    survivor = customers.survivor_of(session, customer_id)
+    if survivor is None:
         raise NotFound(f"no customer {customer_id}")
-    return customer.id if customer else survivor  # type: ignore[return-value]
+    return survivor
 
 
 @router.post("/customers/{customer_id}/notes")
@@ -89,7 +89,7 @@ def customer_search(request: Request, q: str = "", offset: str | None = None,
 ORDERS_PER_PAGE = 50
 
 
-def customer_orders(session: Session, customer_id: str, offset: int, **params: str | None) -> dict[str, Any]:
+def customer_orders(session: Session, customer_id: str, offset: int, **params: Any) -> dict[str, Any]:
     """The customer page's orders: one page of them with their lines, and where that page sits among them all."""
     orders = history.orders_of(session, customer_id, limit=ORDERS_PER_PAGE, offset=offset)
     pager = paging.page(total=history.count_orders(session, customer_id), offset=offset, limit=ORDERS_PER_PAGE,

@@ -31,7 +31,7 @@ def _redirect(request: Request, survivor: str, old: str) -> RedirectResponse:
     return RedirectResponse(path + query, status_code=308)
 
 
-def _customer_or_redirect(request: Request, session: Any, customer_id: str):  # type: ignore[no-untyped-def]
+def _customer_or_redirect(request: Request, session: Any, customer_id: str):
     customer, survivor = customers.find(session, customer_id)
     if customer is None and survivor is None:
         raise NotFound(f"no customer {customer_id}")

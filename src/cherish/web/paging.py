@@ -41,7 +41,7 @@ class Page:
 
 def offset_from(value: str | int | None, *, name: str = "offset") -> int:
     """A page's offset from the query string: a whole number from 0."""
-    if value in (None, ""):
+    if value is None or value == "":
         return 0
     try:
         offset = int(value)

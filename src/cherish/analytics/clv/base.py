@@ -146,7 +146,7 @@ def maximise(
     else:
         raise ConvergenceError(
             f"the fit did not converge: gradient norm {norm:.3g} at "
-            f"{dict(zip(names, np.round(np.exp(best.x), 6), strict=True))}"
+            f"{dict(zip(names, [round(float(v), 6) for v in np.exp(best.x)], strict=True)) if best else {}}"
         )
     hessian = _hessian(negative_ll, gradient, best.x)
     try:

@@ -81,7 +81,7 @@ class BetaGeo(Model):
         return self
 
     @staticmethod
-    def _terms(log_params: np.ndarray, d: _Data):  # type: ignore[no-untyped-def]
+    def _terms(log_params: np.ndarray, d: _Data):
         r, alpha, a, b = np.exp(log_params)
         rx = r + d.x
         a3 = -rx * np.log(alpha + d.big_u)[d.big_idx]

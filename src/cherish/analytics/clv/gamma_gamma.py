@@ -42,7 +42,7 @@ class GammaGamma(Model):
         return self
 
     @staticmethod
-    def _ll(log_params: np.ndarray, x, m, w) -> float:  # type: ignore[no-untyped-def]
+    def _ll(log_params: np.ndarray, x, m, w) -> float:
         p, q, g = np.exp(log_params)
         px = p * x
         ll = (gammaln(px + q) - gammaln(px) - gammaln(q) + q * np.log(g) + (px - 1) * np.log(m) + px * np.log(x)
@@ -50,7 +50,7 @@ class GammaGamma(Model):
         return float(np.sum(w * ll))
 
     @staticmethod
-    def _gradient(log_params: np.ndarray, x, m, w) -> np.ndarray:  # type: ignore[no-untyped-def]
+    def _gradient(log_params: np.ndarray, x, m, w) -> np.ndarray:
         p, q, g = np.exp(log_params)
         px = p * x
         d_p = x * (digamma(px + q) - digamma(px) + np.log(m) + np.log(x) - np.log(x * m + g))

@@ -14,6 +14,7 @@ def _log_a0(r: float, alpha: float, s: float, beta: float, x: np.ndarray, t_x: n
             big_t: np.ndarray) -> np.ndarray:
     """log of A0, the difference of two Gauss hypergeometric terms, computed without overflow."""
     rsx = r + s + x
+    b_param: float | np.ndarray
     if alpha >= beta:
         z_small, z_big = (alpha - beta) / (alpha + t_x), (alpha - beta) / (alpha + big_t)
         b_param, base_small, base_big = s + 1, alpha + t_x, alpha + big_t
@@ -48,7 +49,7 @@ class ParetoNBD(Model):
         self._finish(log_params, nll, inverse)
         return self
 
-    def _ll(self, log_params: np.ndarray, x, t_x, big_t, w) -> float:  # type: ignore[no-untyped-def]
+    def _ll(self, log_params: np.ndarray, x, t_x, big_t, w) -> float:
         r, alpha, s, beta = np.exp(log_params)
         if not np.all(np.isfinite([r, alpha, s, beta])):
             return -np.inf
