@@ -68,7 +68,8 @@ def main() -> None:
                                          capture_output=True, text=True).stdout)
     result["lifetimes_uncompressed"] = peer["uncompressed"]
     result["lifetimes_compressed"] = peer["compressed"]
-    result["speedup_uncompressed"] = round(peer["uncompressed"]["seconds"] / result["cherish_uncompressed"]["seconds"], 1)
+    result["speedup_uncompressed"] = round(
+        peer["uncompressed"]["seconds"] / result["cherish_uncompressed"]["seconds"], 1)
     result["speedup_compressed"] = round(peer["compressed"]["seconds"] / result["cherish_compressed"]["seconds"], 1)
     result["same_to_4_significant_digits"] = all(
         float(f"{plain.params_[k]:.4g}") == float(f"{peer['uncompressed']['params'][k]:.4g}") for k in plain.params_)

@@ -73,7 +73,8 @@ def textbook_splink(path: Path) -> tuple[set, float]:
     linker.training.estimate_parameters_using_expectation_maximisation(block_on("surname"))
     predictions = linker.inference.predict(threshold_match_probability=0.99).as_pandas_dataframe()
     elapsed = time.perf_counter() - start
-    return {tuple(sorted((a, b))) for a, b in zip(predictions.unique_id_l, predictions.unique_id_r, strict=True)}, elapsed
+    pairs = zip(predictions.unique_id_l, predictions.unique_id_r, strict=True)
+    return {tuple(sorted((a, b))) for a, b in pairs}, elapsed
 
 
 def main() -> None:

@@ -73,7 +73,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--port", type=int, default=None, help="default: a free port")
     parser.add_argument("--no-intake-writer", action="store_true",
-                        help="store in each server process (the writer threads take turns) instead of the writer process")
+                        help="store in each server process (the writer threads take turns) instead of the "
+                             "writer process")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="cherish-bench-"))
     os.environ["CHERISH_BENCH_RUN"] = folder.name

@@ -60,8 +60,9 @@ def main() -> None:
         series = f"WITH RECURSIVE s(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM s WHERE i < {args.orders - 1}) "
         customer = f"'cus_' || printf('%016x', (i * 2654435761) % {args.customers})"
         day = "'2025-01-01 00:00:00.000000'"
-        orders = (series + "INSERT INTO orders (id, order_id, customer_id, status, value, refunded, currency, discount, "
-                  "coupon, channel, branch, employee, placed_at, promised_delivery_date, updated_at{extra}) SELECT "
+        orders = (series + "INSERT INTO orders (id, order_id, customer_id, status, value, refunded, currency, "
+                  "discount, coupon, channel, branch, employee, placed_at, promised_delivery_date, "
+                  "updated_at{extra}) SELECT "
                   f"i + 1, 'O' || i, {customer}, 'completed', 12.0, 0.0, 'USD', NULL, NULL, 'store', 'Portland', NULL, "
                   f"{day}, NULL, {day}{{value}} FROM s")
         events = (series + "INSERT INTO events (message_id, customer_id, type, event, channel, timestamp, received_at, "

@@ -113,10 +113,6 @@ MESSAGES = [
 AS_OF = date(2026, 4, 30)
 
 
-def engines_for(store) -> list[str]:  # type: ignore[no-untyped-def]
-    return ["duckdb", "database"] if store.dialect == "postgresql" else ["duckdb"]
-
-
 def run(store, settings, engine):  # type: ignore[no-untyped-def]
     """``cherish analyze``'s metrics of ``store`` on ``engine``, as of ``AS_OF``."""
     from cherish.analytics.engines import open_engine
@@ -165,7 +161,8 @@ def lifetime_history() -> list[dict]:  # type: ignore[type-arg]
         day = start
         while day <= min(stop, AS_OF):
             n += 1
-            messages.append(order(f"c{c}", f"o{n}", f"{day.isoformat()}T12:00:00Z", round(spend * rng.gamma(8.0, 1 / 8), 2)))
+            amount = round(spend * rng.gamma(8.0, 1 / 8), 2)
+            messages.append(order(f"c{c}", f"o{n}", f"{day.isoformat()}T12:00:00Z", amount))
             day += timedelta(days=gap + int(rng.integers(-5, 6)))
     messages.append(order("once-long-ago", "old", f"{(AS_OF - timedelta(days=728)).isoformat()}T12:00:00Z", 20))
     messages.append(order("steady", "s1", f"{(AS_OF - timedelta(days=60)).isoformat()}T12:00:00Z", 20))

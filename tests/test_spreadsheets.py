@@ -37,8 +37,8 @@ def test_a_customer_id_that_is_a_formula_is_written_as_text(tmp_path):
             writer.writerow([customer, row[2], row[4]])
     predictions = tmp_path / "predictions.csv"
     result = CliRunner().invoke(app, ["clv", "fit", str(source), "--customer-column", "customer", "--date-column",
-                                      "day", "--date-format", "%Y%m%d", "--calibration-end", "1997-09-30", "--model", "bgnbd",
-                                      "--predictions", str(predictions)])
+                                      "day", "--date-format", "%Y%m%d", "--calibration-end", "1997-09-30",
+                                      "--model", "bgnbd", "--predictions", str(predictions)])
     assert result.exit_code == 0, result.output
     ids = [row["customer_id"] for row in csv.DictReader(predictions.open())]
     assert "'=HYPERLINK(\"http://evil.example\")" in ids and "'@SUM(1)" in ids

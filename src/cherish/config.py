@@ -27,7 +27,8 @@ class Settings(BaseSettings):
     )
     custom_identifiers: list[str] = Field(
         default_factory=list,
-        description='Trait names that identify a person, besides email, phone and loyalty_id (JSON list, e.g. ["member_no"]).',
+        description='Trait names that identify a person, besides email, phone and loyalty_id '
+                    '(JSON list, e.g. ["member_no"]).',
     )
     identifier_limits: dict[str, int] = Field(
         default_factory=lambda: {"user_id": 1, "email": 5},

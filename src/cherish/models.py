@@ -23,6 +23,7 @@ from cherish.identity.models import (
 )
 
 __all__ = [
-    "Answer", "ApiKey", "AuditRecord", "CustomerScore", "MetricsSnapshot", "Consent", "Customer", "Event", "Identifier", "IdentityReview", "InstanceSetting",
-    "MatchModel", "MatchRun", "MatchRunMerge", "LoginFailure", "Merge", "NeverMerge", "Note", "Order", "OrderLine", "RejectedEvent", "Trait", "User",
+    "Answer", "ApiKey", "AuditRecord", "CustomerScore", "MetricsSnapshot", "Consent", "Customer", "Event", "Identifier",
+    "IdentityReview", "InstanceSetting", "MatchModel", "MatchRun", "MatchRunMerge", "LoginFailure", "Merge",
+    "NeverMerge", "Note", "Order", "OrderLine", "RejectedEvent", "Trait", "User",
 ]

@@ -54,7 +54,8 @@ def test_bgnbd_reproduces_fader_hardie_lee_2005(cdnow):
     assert model.log_likelihood_ == pytest.approx(-9582.43, abs=0.05)
     # the paper's worked example: x=2, t_x=30.43, T=38.86 expects 1.226 purchases in the next 39 weeks
     assert model.conditional_expected_purchases(39, 2, 30.43, 38.86)[0] == pytest.approx(1.226, abs=0.001)
-    assert set(model.standard_errors_) == {"r", "alpha", "a", "b"} and all(v > 0 for v in model.standard_errors_.values())
+    assert set(model.standard_errors_) == {"r", "alpha", "a", "b"}
+    assert all(v > 0 for v in model.standard_errors_.values())
 
 
 def test_pareto_nbd_reproduces_the_published_fit(cdnow):

@@ -39,7 +39,8 @@ def test_fit_prints_writes_json_and_predictions(tmp_path):
     first = rows[0]
     assert first["customer_id"] == "0001" and float(first["predicted_purchases"]) == pytest.approx(1.226, abs=1e-3)
     predicted = run("predict", str(CDNOW), "--fit", str(out), "--customer-column", "2", "--date-column", "3",
-                    "--date-format", "%Y%m%d", "--as-of", "1998-06-30", "--horizon", "26", "-o", str(tmp_path / "p.csv"))
+                    "--date-format", "%Y%m%d", "--as-of", "1998-06-30", "--horizon", "26",
+                    "-o", str(tmp_path / "p.csv"))
     assert predicted.exit_code == 0, predicted.stderr
     assert len(list(csv.DictReader((tmp_path / "p.csv").open()))) == 2357
 

@@ -84,7 +84,8 @@ def test_customers_from_parquet_join_live_identities(cli, tmp_path):
     result = run("import", str(events))
     assert result.exit_code == 1 and "2 rows: 1 stored" in result.stderr
     with store.read() as session:
-        owners = set(session.scalars(select(Identifier.customer_id).where(Identifier.value.in_(["ann", "ann@example.com"]))))
+        owners = set(session.scalars(
+            select(Identifier.customer_id).where(Identifier.value.in_(["ann", "ann@example.com"]))))
         assert len(owners) == 1
         visit = session.scalar(select(Event).where(Event.event == "Store Visit"))
         assert visit.customer_id in owners and visit.channel == "store"
@@ -166,7 +167,8 @@ def test_import_input_errors(cli, tmp_path):
     assert _count(store, Order) == 0
 
 
-MIXED = """order_id,email,phone,user_id,timestamp,sku,product_name,price,quantity,total,currency,channel,branch,gift,first_name,last_name
+MIXED = """order_id,email,phone,user_id,timestamp,sku,product_name,price,quantity,total,currency,channel,branch,gift,\
+first_name,last_name
 B-1,cy@example.com,,,2026-02-01T10:00:00Z,S1,Beans,12.5,2,,eur,Store,Portland,yes,Cy,Moss
 B-1,cy@example.com,,,2026-02-01T10:00:00Z,S2,Mug,8,,,,,,,Cy,Moss
 B-2,,+1 503 555 0100,,2026-02-02,S1,Beans,12.5,1,20,,web,,,Uma,

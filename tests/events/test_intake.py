@@ -163,7 +163,8 @@ def test_order_value_is_sum_of_products_when_no_total(client, store, write_key):
 
 def test_bad_order_numbers_are_rejected_whole(client, store, write_key):
     response = client.post("/v1/batch", json={"batch": [
-        track("Order Completed", user_id="u1", properties={"order_id": "Z", "total": "lots"})]}, headers=basic(write_key))
+        track("Order Completed", user_id="u1", properties={"order_id": "Z", "total": "lots"})]},
+        headers=basic(write_key))
     assert "total must be a number" in response.json()["rejected"][0]["message"]
     assert _count(store, Order) == 0 and _count(store, Event) == 0
 

@@ -60,7 +60,8 @@ TRIGGERS = {
     "userId of 301 characters": (_track(9, userId=json.dumps("u" * 301)), "longer than 300 characters"),
     "promised delivery in 9999": (_order('{"order_id": "o-1", "promised_delivery_date": "9999-12-31"}'),
                                   "not a plausible delivery date"),
-    "groupId of 201 characters": ('{"type": "group", "userId": "u9", "groupId": "%s"}' % ("g" * 201), "groupId is longer"),
+    "groupId of 201 characters": ('{"type": "group", "userId": "u9", "groupId": "%s"}' % ("g" * 201),
+                                  "groupId is longer"),
     "type of 5000 characters": ('{"type": "%s", "userId": "u9"}' % ("t" * 5000), "unknown type 'tttt"),
     "score of 2000 digits": ('{"type": "track", "event": "Feedback Submitted", "userId": "u9", "properties": '
                              '{"score_type": "nps", "score": "%s"}}' % ("9" * 2000), "a nps score is"),

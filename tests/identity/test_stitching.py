@@ -45,7 +45,8 @@ def test_two_customers_merge_when_identifiers_meet(client, store, keys):
     assert {i["event"] for i in timeline["items"]} >= {"Clicked", "Called"}
     with store.read() as session:
         merge = session.scalar(select(Merge))
-    assert (merge.survivor_id, merge.merged_id, merge.identifier_type, merge.reason) == (first, second, "phone", "event")
+    assert (merge.survivor_id, merge.merged_id, merge.identifier_type, merge.reason) == \
+        (first, second, "phone", "event")
     assert merge.message_id
 
 
@@ -67,7 +68,8 @@ def test_second_user_id_is_a_guardrail_and_goes_to_review(client, store, keys):
 def test_alias_overrides_the_user_id_limit(client, keys):
     send(client, keys["write"], identify(user_id="old-login", traits={"email": "c@example.com"}))
     send(client, keys["write"], identify(user_id="new-login"))
-    send(client, keys["write"], {"type": "alias", "userId": "new-login", "previousId": "old-login", "messageId": "al-1"})
+    send(client, keys["write"],
+         {"type": "alias", "userId": "new-login", "previousId": "old-login", "messageId": "al-1"})
     assert lookup(client, keys["viewer"], user_id="old-login").json()["id"] == \
         lookup(client, keys["viewer"], user_id="new-login").json()["id"]
 
@@ -157,7 +159,8 @@ def test_unmerge_splits_identifier_and_its_events_and_holds_on_replay(client, st
 
 def test_manual_merge_and_review_decisions(client, keys):
     send(client, keys["write"], identify(user_id="m1", traits={"email": "m@example.com"}),
-         identify(user_id="m2", traits={"email": "m@example.com"}), identify(user_id="m3", traits={"email": "z@example.com"}))
+         identify(user_id="m2", traits={"email": "m@example.com"}),
+         identify(user_id="m3", traits={"email": "z@example.com"}))
     ids = [lookup(client, keys["viewer"], user_id=u).json()["id"] for u in ("m1", "m2", "m3")]
     review = client.get("/api/identity/reviews", headers=bearer(keys["manager"])).json()["items"][0]
     assert client.post(f"/api/identity/reviews/{review['id']}/accept", headers=bearer(keys["agent"])).status_code == 403
@@ -177,6 +180,8 @@ def test_rejecting_a_review_keeps_the_two_apart(client, keys):
     send(client, keys["write"], identify(user_id="r1", traits={"email": "r@example.com"}),
          identify(user_id="r2", traits={"email": "r@example.com"}))
     review = client.get("/api/identity/reviews", headers=bearer(keys["manager"])).json()["items"][0]
-    assert client.post(f"/api/identity/reviews/{review['id']}/reject", headers=bearer(keys["manager"])).json()["status"] == "rejected"
+    rejected = client.post(f"/api/identity/reviews/{review['id']}/reject", headers=bearer(keys["manager"]))
+    assert rejected.json()["status"] == "rejected"
     send(client, keys["write"], {"type": "alias", "userId": "r2", "previousId": "r1", "messageId": "al-r"})
-    assert lookup(client, keys["viewer"], user_id="r1").json()["id"] != lookup(client, keys["viewer"], user_id="r2").json()["id"]
+    first, second = (lookup(client, keys["viewer"], user_id=u).json()["id"] for u in ("r1", "r2"))
+    assert first != second

@@ -45,9 +45,11 @@ def test_profile_has_the_documented_shape(client, keys):
 def test_lookup_input_errors_are_clear(client, keys):
     response = client.get("/api/customers/lookup", params={"email": "not-an-email"}, headers=bearer(keys["viewer"]))
     assert response.status_code == 400 and "not a valid email" in response.json()["error"]["message"]
-    response = client.get("/api/customers/lookup", params={"email": "a@b.co", "phone": "1"}, headers=bearer(keys["viewer"]))
+    response = client.get("/api/customers/lookup", params={"email": "a@b.co", "phone": "1"},
+                          headers=bearer(keys["viewer"]))
     assert response.status_code == 400
-    response = client.get("/api/customers/lookup", params={"type": "member_no", "value": "7"}, headers=bearer(keys["viewer"]))
+    response = client.get("/api/customers/lookup", params={"type": "member_no", "value": "7"},
+                          headers=bearer(keys["viewer"]))
     assert response.status_code == 400 and "unknown identifier type" in response.json()["error"]["message"]
 
 
@@ -58,7 +60,8 @@ def test_custom_identifier_types(settings, store, keys):
 
     custom = settings.model_copy(update={"custom_identifiers": ["member_no"]})
     with TestClient(create_app(custom, store)) as client:
-        client.post("/v1/identify", json={"userId": "x", "traits": {"member_no": " M-1 "}}, headers=basic(keys["write"]))
+        client.post("/v1/identify", json={"userId": "x", "traits": {"member_no": " M-1 "}},
+                    headers=basic(keys["write"]))
         found = client.get("/api/customers/lookup", params={"type": "member_no", "value": "M-1"},
                            headers=bearer(keys["viewer"]))
         assert found.status_code == 200
@@ -143,7 +146,8 @@ def test_timeline_pages_newest_first_across_channels(client, keys):
     seen, cursor = [], None
     while True:
         params = {"limit": 4, **({"before": cursor} if cursor else {})}
-        page = client.get(f"/api/customers/{customer['id']}/timeline", params=params, headers=bearer(keys["viewer"])).json()
+        page = client.get(f"/api/customers/{customer['id']}/timeline", params=params,
+                          headers=bearer(keys["viewer"])).json()
         seen += page["items"]
         cursor = page["next"]
         if cursor is None:
@@ -175,7 +179,8 @@ def test_consent_and_notes_need_an_agent(client, keys):
     bad = client.put(f"/api/customers/{cid}/consent", json={"consent": [{"purpose": "spam", "status": "granted"}]},
                      headers=bearer(keys["agent"]))
     assert bad.status_code == 400 and "unknown purpose" in bad.json()["error"]["message"]
-    note = client.post(f"/api/customers/{cid}/notes", json={"body": "Prefers phone calls"}, headers=bearer(keys["agent"]))
+    note = client.post(f"/api/customers/{cid}/notes", json={"body": "Prefers phone calls"},
+                       headers=bearer(keys["agent"]))
     assert note.status_code == 201
 
 

@@ -27,7 +27,8 @@ def test_export_then_erase(client, store, keys):
         track("Support Contact", anonymous_id="call-1", traits={"phone": "+14155550177"}),
         {"type": "track", "event": "Broken", "context": {"traits": {"email": "erin@example.com"}}},
     ]})
-    cid = client.get("/api/customers/lookup", params={"email": "erin@example.com"}, headers=bearer(keys["viewer"])).json()["id"]
+    cid = client.get("/api/customers/lookup", params={"email": "erin@example.com"},
+                     headers=bearer(keys["viewer"])).json()["id"]
     client.post(f"/api/customers/{cid}/notes", json={"body": "Erin Quill called"}, headers=bearer(keys["agent"]))
     assert client.get(f"/api/customers/{cid}/export", headers=bearer(keys["manager"])).status_code == 403
     exported = client.get(f"/api/customers/{cid}/export", headers=bearer(keys["admin"])).json()

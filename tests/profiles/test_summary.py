@@ -6,8 +6,8 @@ from cherish.events.summary import COMMENT, timeline_line, trait_text
 
 
 def test_timeline_lines_name_what_matters_for_each_kind():
-    assert timeline_line("track", "Feedback Submitted", {"score_type": "csat", "score": 4, "comment": "  Kind\n staff "}) \
-        == "CSAT 4 · “Kind staff”"
+    kind_staff = {"score_type": "csat", "score": 4, "comment": "  Kind\n staff "}
+    assert timeline_line("track", "Feedback Submitted", kind_staff) == "CSAT 4 · “Kind staff”"
     assert timeline_line("track", "Feedback Submitted", {"score_type": "nps", "score": 0}) == "NPS 0"
     long = timeline_line("track", "Feedback Submitted", {"score_type": "ces", "score": 5, "comment": "x" * 500})
     assert len(long) < COMMENT + 20 and long.endswith("…”")

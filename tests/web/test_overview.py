@@ -122,10 +122,13 @@ def truthful(store, settings):  # type: ignore[no-untyped-def]
     from tests.helpers import answer, order
 
     messages = [
-        order("P", "p1", "2025-01-10T12:00:00Z", 10, branch="N"), order("P", "p2", "2025-03-01T12:00:00Z", 10, branch="N"),
-        order("Q", "q1", "2025-01-20T12:00:00Z", 10, branch="S"), order("Q", "q2", "2025-12-01T12:00:00Z", 10, branch="S"),
+        order("P", "p1", "2025-01-10T12:00:00Z", 10, branch="N"),
+        order("P", "p2", "2025-03-01T12:00:00Z", 10, branch="N"),
+        order("Q", "q1", "2025-01-20T12:00:00Z", 10, branch="S"),
+        order("Q", "q2", "2025-12-01T12:00:00Z", 10, branch="S"),
         order("R", "r1", "2026-03-05T12:00:00Z", 10, branch="S"),
-        order("S", "s1", "2026-04-02T12:00:00Z", 10, branch="N"), order("S", "s2", "2026-04-10T12:00:00Z", 10, branch="N"),
+        order("S", "s1", "2026-04-02T12:00:00Z", 10, branch="N"),
+        order("S", "s2", "2026-04-10T12:00:00Z", 10, branch="N"),
     ]
     n = 0
     for branch, channel, scores in (("N", "store", [9, 10]), ("S", "web", [1, 2]), ("W", "web", [5, 6])):

@@ -48,7 +48,8 @@ def create_key(session: Session, *, role: str, name: str | None = None) -> tuple
     if role not in KEY_ROLES:
         raise InvalidInput(f"unknown role {role!r}; choose one of {', '.join(KEY_ROLES)}")
     secret = ("wk_" if role == "write" else "ck_") + secrets.token_urlsafe(32)
-    key = ApiKey(name=name or f"{role} key", role=role, key_hash=hash_key(secret), prefix=secret[:10], created_at=utcnow())
+    key = ApiKey(name=name or f"{role} key", role=role, key_hash=hash_key(secret), prefix=secret[:10],
+                 created_at=utcnow())
     session.add(key)
     session.flush()
     return key, secret

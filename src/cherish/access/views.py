@@ -39,7 +39,8 @@ def list_keys(request: Request, _: Principal = Depends(require("admin"))) -> Any
 def create_key(request: Request, body: KeyCreate, principal: Principal = Depends(require("admin"))) -> Any:
     with request.app.state.store.write() as session:
         key, secret = service.create_key(session, role=body.role, name=body.name)
-        service.audit(session, actor=principal.label, action="key_create", subject=str(key.id), details={"role": key.role})
+        service.audit(session, actor=principal.label, action="key_create", subject=str(key.id),
+                      details={"role": key.role})
         return {**KeyRead.model_validate(key, from_attributes=True).model_dump(), "key": secret}
 
 

@@ -28,7 +28,8 @@ def purchases_from_file(path: Path, *, customer: str, when: str, amount: str | N
     try:
         con.register("base", base.append_column("channel", extras["channel"]).append_column("branch", extras["branch"]))
         return con.sql("SELECT customer AS customer_id, CAST(day AS TIMESTAMP) AS placed_at, "
-                       "COALESCE(amount, 0.0) AS value, channel, branch FROM base WHERE day IS NOT NULL").to_arrow_table()
+                       "COALESCE(amount, 0.0) AS value, channel, branch FROM base WHERE day IS NOT NULL"
+                       ).to_arrow_table()
     except duckdb.Error as exc:
         raise InvalidInput(f"cannot read the orders: {str(exc).splitlines()[0]}") from None
     finally:

@@ -34,7 +34,7 @@ def chart_data(metrics: dict[str, Any]) -> dict[str, Any]:
     value = metrics.get("clv_distribution", {})
     return {
         "repeat": {"labels": cohorts, **{
-            f"within_{days}": [None if within[k][f"within_{days}"] is None else round(100 * within[k][f"within_{days}"], 2)
+            f"within_{days}": [None if (share := within[k][f"within_{days}"]) is None else round(100 * share, 2)
                                for k in cohorts] for days in (90, 365)}},
         "scores": scores,
         "stages": {"labels": list(stages), "values": list(stages.values())},
@@ -62,7 +62,8 @@ def table(metrics: dict[str, Any], name: str) -> tuple[list[str], list[list[Any]
         retention = metrics.get("cohort_retention", {})
         width = max((len(v["retention"]) for v in retention.values()), default=0)
         header = ["cohort", "size"] + [f"month {k}" for k in range(1, width + 1)]
-        return header, [[key, v["size"], *[round(x, 4) for x in v["retention"]]] for key, v in sorted(retention.items())]
+        return header, [[key, v["size"], *[round(x, 4) for x in v["retention"]]]
+                        for key, v in sorted(retention.items())]
     if name == "repeat_by_cohort":
         within = metrics.get("repeat_within_days_by_cohort", {})
         # an empty cell: the window has not passed for the whole cohort yet (not a rate of 0)
@@ -90,7 +91,8 @@ def table(metrics: dict[str, Any], name: str) -> tuple[list[str], list[list[Any]
     if name == "stages":
         return ["stage", "customers"], [[k, v] for k, v in metrics.get("stages", {}).items()]
     if name == "stage_flows":
-        return ["from", "to", "customers"], [[f["from"], f["to"], f["customers"]] for f in metrics.get("stage_flows", [])]
+        flows = metrics.get("stage_flows", [])
+        return ["from", "to", "customers"], [[f["from"], f["to"], f["customers"]] for f in flows]
     raise KeyError(name)
 
 

@@ -55,7 +55,8 @@ def _latest(request: Request) -> dict[str, Any] | None:
         return snapshot.metrics if snapshot else None
 
 
-def _sliced(request: Request, as_of: str, channel: str | None, branch: str | None, since: date | None) -> dict[str, Any]:
+def _sliced(request: Request, as_of: str, channel: str | None, branch: str | None,
+            since: date | None) -> dict[str, Any]:
     """The metrics of one slice, computed now on DuckDB (a few seconds on a large store), cached per snapshot;
     stages, health and value are those of the customers with a purchase in the slice."""
     key = (as_of, channel, branch, since)

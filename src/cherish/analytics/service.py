@@ -118,7 +118,8 @@ def analyze(engine: Engine, as_of: date, progress: Callable[[str], None] | None 
     result["days_to_second_purchase"] = {k: (float(v) if v is not None else None) for k, v in gaps.items()}
     step("cohort retention")
     partial = as_of.day != calendar.monthrange(as_of.year, as_of.month)[1]
-    sizes = {_month_key(r["cohort"]): (r["cohort"], int(r["size"])) for r in _rows(metrics.cohort_sizes(purchases), engine)}
+    cohorts = _rows(metrics.cohort_sizes(purchases), engine)
+    sizes = {_month_key(r["cohort"]): (r["cohort"], int(r["size"])) for r in cohorts}
     activity: dict[tuple[str, int], tuple[int, float]] = {
         (_month_key(r["cohort"]), int(r["k"])): (int(r["active"]), float(r["revenue"] or 0.0))
         for r in _rows(metrics.cohort_activity(purchases), engine)

@@ -86,7 +86,8 @@ def fit(
     }
     err.print(f"{model} on {plural(len(summary.frequency), 'customer')} ({int((summary.frequency > 0).sum())} with "
               f"repeat purchases), {period}s, calibration through {cal_end}")
-    print("  " + "  ".join(f"{k}={v:.6g}" for k, v in fitted.params_.items()) + f"  log-likelihood={fitted.log_likelihood_:.2f}")
+    print("  " + "  ".join(f"{k}={v:.6g}" for k, v in fitted.params_.items())
+          + f"  log-likelihood={fitted.log_likelihood_:.2f}")
     spend = None
     if amount_column:
         repeat = summary.frequency > 0
@@ -120,10 +121,12 @@ def predict(
     amount_column: str | None = typer.Option(None, "--amount-column", metavar="COLUMN",
                                              help="The column with the amount; adds the expected value per customer "
                                                   "when the fit has a spend model."),
-    as_of: str = typer.Option(..., "--as-of", metavar="DATE", help="Last day (inclusive) of the history to predict from."),
+    as_of: str = typer.Option(..., "--as-of", metavar="DATE",
+                              help="Last day (inclusive) of the history to predict from."),
     horizon: float = typer.Option(52.0, "--horizon", metavar="PERIODS", help="How many periods ahead to predict."),
     date_format: str | None = typer.Option(None, "--date-format", metavar="FORMAT", help=FORMAT_HELP),
-    output: Path = typer.Option(..., "--output", "-o", metavar="FILE", help="Where to write one row per customer (CSV)."),
+    output: Path = typer.Option(..., "--output", "-o", metavar="FILE",
+                                help="Where to write one row per customer (CSV)."),
 ) -> None:
     """Apply a saved fit to (new) transactions: P(alive) and expected purchases per customer."""
     from cherish.analytics.clv import GammaGamma

@@ -56,7 +56,8 @@ def demo(
         err.print(f"the demo company is already built ({plural(company.existing, 'customer record')}); "
                   "--rebuild to start over")
     if company.built:
-        err.print(f"built {plural(company.built.people, 'person', 'people')}, {plural(company.built.messages, 'event')}; "
+        built = company.built
+        err.print(f"built {plural(built.people, 'person', 'people')}, {plural(built.messages, 'event')}; "
                   f"ground truth in {truth}")
     if company.matched:
         err.print(f"identity match (run {company.matched.run_id}): {company.matched.merged} merged, "
@@ -73,9 +74,11 @@ def demo(
         where = f" --db {make_url(db).render_as_string(hide_password=True)}" if db else ""  # no password on screen
         out.print(f"\n[bold]cherish demo[/bold] is built; `cherish serve{where} --port {port}` serves it at {url}")
     if company.password:
-        out.print(f"  login:     admin / {company.password}   (shown once; reset with `cherish users set-password admin`)")
+        out.print(f"  login:     admin / {company.password}   "
+                  "(shown once; reset with `cherish users set-password admin`)")
     else:
-        out.print("  login:     admin / the password shown on the first run (`cherish users set-password admin` resets it)")
+        out.print("  login:     admin / the password shown on the first run "
+                  "(`cherish users set-password admin` resets it)")
     out.print(f"  write key: {company.write_key}")
     out.print(f"  try:       curl -u {company.write_key}: {url}/v1/track -H 'Content-Type: application/json' "
               "-d '{\"userId\": \"u1\", \"event\": \"Hello\"}'\n")

@@ -112,7 +112,8 @@ def _tidy_param(param: Any) -> None:
         if getattr(annotation, "__origin__", None) is list:  # a repeatable option: each use takes one value
             annotation = getattr(annotation, "__args__", (str,))[0]
         if annotation is None:  # a Typer before 0.29 has click's types only
-            annotation = {"integer": int, "float": float, "path": Path}.get(getattr(getattr(param, "type", None), "name", ""), str)
+            click_type = getattr(getattr(param, "type", None), "name", "")
+            annotation = {"integer": int, "float": float, "path": Path}.get(click_type, str)
         param.metavar = _TYPE_METAVARS.get(annotation, "TEXT")
     if param.param_type_name == "argument":
         # An argument's name column already shows its metavar; the type column would only repeat the type.

@@ -3,7 +3,8 @@
 A merge folds one customer into another, an unmerge splits an identifier (and what it carried) off into a new
 customer, an erasure removes a person's data, an export gathers it. Those four are flows over every domain; each
 domain declares its own tables with :func:`declare`, in its ``customer_rows.py`` beside its models (imported by
-``cherish.models``), and the flows iterate over the declarations without naming another domain's tables. A table left out would silently keep a merged customer's rows apart, or a
+``cherish.models``), and the flows iterate over the declarations without naming another domain's tables. A table
+left out would silently keep a merged customer's rows apart, or a
 person's data after an erasure: `tests/test_customer_rows.py` fails for any mapped table with a customer-id
 column that is not declared, and runs the four flows over every declared table.
 

@@ -13,7 +13,8 @@ ASPECTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
          "The box showed up days late and the beans were already past their best."),
     ),
     "staff": (
-        ("{employee} at the counter was lovely and remembered my usual.", "The barista took time to explain the roasts.",
+        ("{employee} at the counter was lovely and remembered my usual.",
+         "The barista took time to explain the roasts.",
          "Staff were friendly and genuinely helpful."),
         ("The person at the till was rude and clearly didn't want to be there.",
          "Nobody greeted me and I had to ask twice for help.", "Staff seemed overwhelmed and short with customers."),

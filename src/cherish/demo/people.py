@@ -172,29 +172,7 @@ def simulate(person: Person, rng: random.Random, *, seed: int, start: datetime, 
 
 def _order(w: Writer, rng: random.Random, when: datetime, number: int, web_ids: dict[str, str], end: datetime) -> None:
     person = w.person
-    channel = rng.choices(person.channels, person.weights)[0]
-    if channel == "app" and not person.user_id:
-        channel = "web"
-    ids: dict[str, str]
-    context_traits: dict[str, Any] = {}
-    branch = employee = None
-    if channel == "web":
-        ids = dict(web_ids) if rng.random() < 0.8 else {"anonymousId": person.devices[-1]}
-        context_traits = {"email": person.email, "phone": person.phone}
-    elif channel == "app":
-        ids = {"userId": person.user_id, "anonymousId": person.devices[-1]}  # type: ignore[dict-item]  # an app user has an id
-    elif channel == "store":
-        branch = person.branch if rng.random() < 0.85 else BRANCHES[rng.randrange(len(BRANCHES))][0]
-        employee = rng.choice(STAFF[branch])
-        ids = {"anonymousId": person.card}
-        if person.loyalty_id:
-            context_traits = {"loyalty_id": person.loyalty_id}
-        elif rng.random() < 0.75:  # asks for an e-receipt by phone number
-            context_traits = {"phone": person.phone}
-    else:
-        employee = rng.choice(STAFF["phone"])
-        ids = {"anonymousId": f"call-{person.index:x}-{rng.getrandbits(40):010x}"}
-        context_traits = {"phone": person.phone}
+    channel, ids, context_traits, branch, employee = _where_bought(person, rng, web_ids)
     if channel in ("web", "app") and rng.random() < 0.5:
         for product in rng.sample(CATALOG, rng.randint(1, 3)):
             w.add("track", when - timedelta(minutes=rng.randint(2, 40)), ids, event="Product Viewed",
@@ -219,13 +197,7 @@ def _order(w: Writer, rng: random.Random, when: datetime, number: int, web_ids: 
     if branch:
         aspects = [rng.choice(("staff", "wait", "store", "quality"))] + aspects
     if shipped:
-        delay = rng.choice((2, 2, 3, 3, 3)) if rng.random() > 0.11 else rng.randint(5, 10)
-        late = delay > 3
-        delivered = when + timedelta(days=delay, hours=rng.randint(1, 8))
-        if delivered < end:
-            w.add("track", when + timedelta(days=1), ids, event="Order Shipped", properties={"order_id": order_id},
-                  channel=channel)
-            w.add("track", delivered, ids, event="Order Delivered", properties={"order_id": order_id}, channel=channel)
+        late = _deliver(w, rng, when, ids, order_id, channel, end)
         if late:
             mood -= 2.8
             aspects = ["delivery"] + aspects
@@ -241,17 +213,66 @@ def _order(w: Writer, rng: random.Random, when: datetime, number: int, web_ids: 
         _support(w, rng, when + timedelta(days=4), order_id, contacts, mood, end)
     if rng.random() < 0.3 and when + timedelta(days=6) < end:
         survey_at = when + timedelta(days=6 if shipped else 1, hours=rng.randint(0, 12))
-        nps = _score("nps", rng, mood)
-        survey_channel = "email" if channel in ("web", "app", "phone") else "store"
-        properties = {"score_type": "nps", "score": nps, "survey": "post-purchase", "channel": channel,
-                      "order_id": order_id}
-        if branch:
-            properties.update(branch=branch, employee=employee)
-        if rng.random() < 0.55:
-            properties["comment"] = comment(rng, sentiment=(nps - 7) / 3, aspects=aspects,
-                                            employee=(employee or "the barista"))
-        w.add("track", survey_at, ids, event="Feedback Submitted", properties=properties,
-              context_traits=context_traits or {"email": person.email}, channel=survey_channel)
+        _survey(w, rng, survey_at, ids, context_traits or {"email": person.email}, order_id, channel, branch,
+                employee, mood, aspects)
+
+
+def _survey(w: Writer, rng: random.Random, at: datetime, ids: dict[str, str], context_traits: dict[str, Any],
+            order_id: str, channel: str, branch: str | None, employee: str | None, mood: float,
+            aspects: list[str]) -> None:
+    """The post-purchase NPS survey, answered at ``at`` in the person's ``mood``, half the time with a comment."""
+    nps = _score("nps", rng, mood)
+    properties: dict[str, Any] = {"score_type": "nps", "score": nps, "survey": "post-purchase", "channel": channel,
+                                  "order_id": order_id}
+    if branch:
+        properties.update(branch=branch, employee=employee)
+    if rng.random() < 0.55:
+        properties["comment"] = comment(rng, sentiment=(nps - 7) / 3, aspects=aspects,
+                                        employee=(employee or "the barista"))
+    survey_channel = "email" if channel in ("web", "app", "phone") else "store"
+    w.add("track", at, ids, event="Feedback Submitted", properties=properties, context_traits=context_traits,
+          channel=survey_channel)
+
+
+def _where_bought(person: Person, rng: random.Random, web_ids: dict[str, str]
+                  ) -> tuple[str, dict[str, str], dict[str, Any], str | None, str | None]:
+    """The channel of a purchase, the ids and traits it carries there, and in a store or on the phone the branch
+    and the employee who served."""
+    channel = rng.choices(person.channels, person.weights)[0]
+    if channel == "app" and not person.user_id:
+        channel = "web"
+    context_traits: dict[str, Any] = {}
+    branch = employee = None
+    if channel == "web":
+        ids = dict(web_ids) if rng.random() < 0.8 else {"anonymousId": person.devices[-1]}
+        context_traits = {"email": person.email, "phone": person.phone}
+    elif channel == "app":
+        ids = {"userId": str(person.user_id), "anonymousId": person.devices[-1]}  # (an app user has a user id)
+    elif channel == "store":
+        branch = person.branch if rng.random() < 0.85 else BRANCHES[rng.randrange(len(BRANCHES))][0]
+        employee = rng.choice(STAFF[branch])
+        ids = {"anonymousId": person.card}
+        if person.loyalty_id:
+            context_traits = {"loyalty_id": person.loyalty_id}
+        elif rng.random() < 0.75:  # asks for an e-receipt by phone number
+            context_traits = {"phone": person.phone}
+    else:
+        employee = rng.choice(STAFF["phone"])
+        ids = {"anonymousId": f"call-{person.index:x}-{rng.getrandbits(40):010x}"}
+        context_traits = {"phone": person.phone}
+    return channel, ids, context_traits, branch, employee
+
+
+def _deliver(w: Writer, rng: random.Random, when: datetime, ids: dict[str, str], order_id: str, channel: str,
+             end: datetime) -> bool:
+    """Ship and deliver an order bought at ``when`` (the events that happened before ``end``); whether it came late."""
+    delay = rng.choice((2, 2, 3, 3, 3)) if rng.random() > 0.11 else rng.randint(5, 10)
+    delivered = when + timedelta(days=delay, hours=rng.randint(1, 8))
+    if delivered < end:
+        w.add("track", when + timedelta(days=1), ids, event="Order Shipped", properties={"order_id": order_id},
+              channel=channel)
+        w.add("track", delivered, ids, event="Order Delivered", properties={"order_id": order_id}, channel=channel)
+    return delay > 3
 
 
 def _support(w: Writer, rng: random.Random, when: datetime, order_id: str, contacts: int, mood: float,

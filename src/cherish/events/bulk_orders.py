@@ -213,22 +213,7 @@ def store_orders(
         return result
     orders = _orders(table, mapping, rows, group, starts, ends, keep, names, message_ids, first, who, times, stamps,
                      numbers, parsed_numbers, promised)
-    # identifiers: once per distinct set, in the order the file first shows them
-    identities: dict[tuple[Any, ...], dict[str, Any]] = {}
-    for who_first, (_, when), message_id in zip(orders.who, orders.when, orders.message_ids, strict=True):
-        found = identities.get(who_first)
-        if found is None:
-            ids, traits = row_identity(dict(zip(PERSON, who_first, strict=True)), settings)
-            keys: list[Key] = [(kind, value) for kind, value in
-                               (("user_id", normalize_plain(ids.get("userId"))),
-                                ("anonymous_id", normalize_plain(ids.get("anonymousId")))) if value is not None]
-            keys.extend(identifiers_from_traits(traits, settings))
-            found = identities[who_first] = {"ids": ids, "traits": traits, "keys": keys, "first": when,
-                                             "last": when, "when": when, "message_id": message_id}
-        elif when < found["first"]:
-            found["first"] = when
-        elif when > found["last"]:
-            found["last"] = when
+    identities = _identities(orders, settings)
     resolver = IdentityResolver(session, settings, flush_pending=flush_hook or (lambda: None))
     resolver.prefetch(k for identity in identities.values() for k in identity["keys"])
     for identity in identities.values():
@@ -242,6 +227,27 @@ def store_orders(
     profiles.store(session)
     result.stored_rows += orders.size
     return result
+
+
+def _identities(orders: _Orders, settings: Settings) -> dict[tuple[Any, ...], dict[str, Any]]:
+    """Who bought, once per distinct set of identifiers in the order the file first shows them: the message's
+    ids and traits, the identifier keys, and when the person was first and last seen in the chunk."""
+    identities: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for who_first, (_, when), message_id in zip(orders.who, orders.when, orders.message_ids, strict=True):
+        found = identities.get(who_first)
+        if found is None:
+            ids, traits = row_identity(dict(zip(PERSON, who_first, strict=True)), settings)
+            keys: list[Key] = [(kind, value) for kind, value in
+                               (("user_id", normalize_plain(ids.get("userId"))),
+                                ("anonymous_id", normalize_plain(ids.get("anonymousId")))) if value is not None]
+            keys.extend(identifiers_from_traits(traits, settings))
+            identities[who_first] = {"ids": ids, "traits": traits, "keys": keys, "first": when,
+                                     "last": when, "when": when, "message_id": message_id}
+        elif when < found["first"]:
+            found["first"] = when
+        elif when > found["last"]:
+            found["last"] = when
+    return identities
 
 
 def _person_traits(orders: _Orders, identities: dict[tuple[Any, ...], dict[str, Any]],

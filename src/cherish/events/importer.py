@@ -132,15 +132,7 @@ def _order_messages(lines: list[tuple[int, dict[str, Any]]], convert: _Converter
     orders: dict[str, dict[str, Any]] = {}
     for number, row in lines:
         try:
-            if row.get("order_id") is None:
-                raise InvalidMessage("the row has no order_id")
-            problem = order_id_problem(row["order_id"])
-            if problem:
-                raise InvalidMessage(problem)
-            if row.get("timestamp") is None:
-                raise InvalidMessage("the row has no timestamp")
-            ids, traits = row_identity(row, convert.settings)
-            stamp = row_time(row["timestamp"], convert.date_format)
+            ids, traits, stamp = _order_line_head(row, convert)
             price, quantity = _number(row, "price"), _number(row, "quantity")
             total, revenue, discount = _number(row, "total"), _number(row, "revenue"), _number(row, "discount")
         except InvalidMessage as exc:
@@ -162,18 +154,33 @@ def _order_messages(lines: list[tuple[int, dict[str, Any]]], convert: _Converter
                                       "name": row.get("product_name"), "category": row.get("category"),
                                       "price": price, "quantity": 1 if quantity is None else quantity,
                                       **row["__extra__"]})
-    messages = []
-    for order in orders.values():
-        properties = dict(order["properties"])
-        if order["products"]:
-            properties["products"] = order["products"]
-        message = {"type": "track", "event": "Order Completed", **order["ids"], "timestamp": order["stamp"],
-                   "properties": properties}
-        if order["traits"]:
-            message["context"] = {"traits": order["traits"]}
-        message["messageId"] = order_message_id(order["properties"]["order_id"])
-        messages.append((order["rows"], message))
-    return messages
+    return [(order["rows"], _order_message(order)) for order in orders.values()]
+
+
+def _order_line_head(row: dict[str, Any], convert: _Converter) -> tuple[dict[str, Any], dict[str, Any], str | None]:
+    """What every line of an order must say: its order id, its time and who bought (ids, traits)."""
+    if row.get("order_id") is None:
+        raise InvalidMessage("the row has no order_id")
+    problem = order_id_problem(row["order_id"])
+    if problem:
+        raise InvalidMessage(problem)
+    if row.get("timestamp") is None:
+        raise InvalidMessage("the row has no timestamp")
+    ids, traits = row_identity(row, convert.settings)
+    return ids, traits, row_time(row["timestamp"], convert.date_format)
+
+
+def _order_message(order: dict[str, Any]) -> dict[str, Any]:
+    """The Order Completed message of an order's lines gathered by ``_order_messages``."""
+    properties = dict(order["properties"])
+    if order["products"]:
+        properties["products"] = order["products"]
+    message = {"type": "track", "event": "Order Completed", **order["ids"], "timestamp": order["stamp"],
+               "properties": properties}
+    if order["traits"]:
+        message["context"] = {"traits": order["traits"]}
+    message["messageId"] = order_message_id(order["properties"]["order_id"])
+    return message
 
 
 def infer_kind(columns: list[str]) -> str:
@@ -201,21 +208,31 @@ def run_import(
         return report
     columns = [c for c in first[1] if c != "__error__"]
     kind = kind or infer_kind(columns + list(mapping or {}))
+    convert = _Converter(kind, _columns_of(kind, columns, dict(mapping or {})), date_format, decimal_comma, settings)
+    received = datetime.now(UTC)
+    if bulk and kind == "orders" and "order_id" in convert.mapping and _bulk_readable(path):
+        return _run_bulk_orders(store, settings, path, convert, report, received, strict, progress, delimiter)
+    return _run_rows(store, settings, first, rows, kind, convert, report, received, strict=strict, progress=progress)
+
+
+def _columns_of(kind: str, columns: list[str], given: dict[str, str]) -> dict[str, str]:
+    """Which column holds each field: those ``--map`` gives (checked), the others found by name."""
     if kind not in KINDS:
         raise InvalidInput(f"unknown kind {kind!r}; choose one of {', '.join(KINDS)}")
-    given = dict(mapping or {})
     for name, column in given.items():
         if name not in FIELDS[kind]:
             raise InvalidInput(f"--map {name}=…: {kind} have no field {name!r}; fields: {', '.join(FIELDS[kind])}")
         if column not in columns:
             raise InvalidInput(f"--map {name}={column}: the file has no column {column!r}")
     resolved = {name: col for name in FIELDS[kind] for col in columns if col.lower() == name and name not in given}
-    convert = _Converter(kind, {**resolved, **given}, date_format, decimal_comma, settings)
+    return {**resolved, **given}
 
+
+def _run_rows(store: Store, settings: Settings, first: tuple[int, dict[str, Any]],
+              rows: Iterator[tuple[int, dict[str, Any]]], kind: str, convert: _Converter, report: ImportReport,
+              received: datetime, *, strict: bool, progress: Callable[[int], None] | None) -> ImportReport:
+    """The row-by-row path: chunks of rows become messages that intake stores (all at the end with ``strict``)."""
     order_column = convert.mapping.get("order_id") if kind == "orders" else None
-    received = datetime.now(UTC)
-    if bulk and kind == "orders" and "order_id" in convert.mapping and _bulk_readable(path):
-        return _run_bulk_orders(store, settings, path, convert, report, received, strict, progress, delimiter)
 
     def chunks() -> Iterator[list[tuple[int, dict[str, Any]]]]:
         # The lines of one order (adjacent in the file) always travel in the same chunk.

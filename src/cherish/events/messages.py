@@ -194,6 +194,42 @@ def parse_message(
     context = _object(raw, "context")
     properties = _object(raw, "properties")
     traits = _object(raw, "traits")
+    user_id, keys, person_traits = _who(raw, kind, context, traits, settings)
+    event, order, answer = None, None, None
+    if kind == "track":
+        event, order, answer = _track(raw, properties, received_at)
+    elif kind in ("page", "screen"):
+        title = raw.get("name")
+        event = title.strip()[:200] if isinstance(title, str) and title.strip() else None
+    elif kind == "alias":
+        previous = exact_identifier(raw.get("previousId"), "previousId")
+        if previous is None or user_id is None:
+            raise InvalidMessage("an alias message needs a userId and a previousId")
+        keys.append(("previous_id", previous))
+    elif kind == "group":
+        event = _group(raw)
+    timestamp = event_time(raw, received_at, batch_sent_at)
+    return Message(
+        message_id=_message_id(raw),
+        type=kind,
+        event=event,
+        channel=_channel(context, properties),
+        timestamp=timestamp,
+        keys=keys,
+        traits=person_traits,
+        properties=properties,
+        payload=raw,
+        alias=kind == "alias",
+        trait_source="identify" if kind == "identify" else kind,
+        order=order,
+        answer=answer,
+    )
+
+
+def _who(raw: dict[str, Any], kind: str, context: dict[str, Any], traits: dict[str, Any],
+         settings: Settings) -> tuple[str | None, list[Key], dict[str, Any]]:
+    """The userId, the identifiers (userId, anonymousId and those among the person's traits) and the person's
+    traits (the context's, and an identify's own)."""
     user_id = exact_identifier(raw.get("userId"), "userId")
     anonymous_id = exact_identifier(raw.get("anonymousId"), "anonymousId")
     if user_id is None and anonymous_id is None:
@@ -210,57 +246,42 @@ def parse_message(
         if name in person_traits:  # identifiers kept as sent, like userId: checked the same way
             exact_identifier(person_traits[name], f"traits.{name}")
     keys.extend(identifiers_from_traits(person_traits, settings))
-    event = None
-    alias = False
+    return user_id, keys, person_traits
+
+
+def _track(raw: dict[str, Any], properties: dict[str, Any],
+           received_at: datetime) -> tuple[str, OrderFacts | None, dict[str, Any] | None]:
+    """A track message's event name, and the order or the survey answer it carries."""
+    event = raw.get("event")
+    if not isinstance(event, str) or not event.strip():
+        raise InvalidMessage("a track message needs an event name")
+    event = event.strip()[:200]
+    answer = read_answer(properties) if event == "Feedback Submitted" else None
     order = None
-    answer = None
-    if kind == "track":
-        event = raw.get("event")
-        if not isinstance(event, str) or not event.strip():
-            raise InvalidMessage("a track message needs an event name")
-        event = event.strip()[:200]
-        if event == "Feedback Submitted":
-            answer = read_answer(properties)
-        if event in ORDER_EVENTS:
-            if normalize_plain(properties.get("order_id")) is None:
-                raise InvalidMessage(f"{event} needs properties.order_id")
-            try:
-                order = read_order(event, properties)
-            except InvalidOrder as exc:
-                raise InvalidMessage(str(exc)) from None
-            if order.promised is not None:
-                plausible_promise(order.promised, received_at)
-    elif kind in ("page", "screen"):
-        title = raw.get("name")
-        event = title.strip()[:200] if isinstance(title, str) and title.strip() else None
-    elif kind == "alias":
-        previous = exact_identifier(raw.get("previousId"), "previousId")
-        if previous is None or user_id is None:
-            raise InvalidMessage("an alias message needs a userId and a previousId")
-        alias = True
-        keys.append(("previous_id", previous))
-    elif kind == "group":
-        group = raw.get("groupId")
-        if isinstance(group, str) and len(group.strip()) > MAX_EVENT:  # stored as the event name, whole
-            raise InvalidMessage(f"groupId is longer than {MAX_EVENT} characters")
-        event = exact_identifier(group, "groupId")
-    timestamp = event_time(raw, received_at, batch_sent_at)
+    if event in ORDER_EVENTS:
+        if normalize_plain(properties.get("order_id")) is None:
+            raise InvalidMessage(f"{event} needs properties.order_id")
+        try:
+            order = read_order(event, properties)
+        except InvalidOrder as exc:
+            raise InvalidMessage(str(exc)) from None
+        if order.promised is not None:
+            plausible_promise(order.promised, received_at)
+    return event, order, answer
+
+
+def _group(raw: dict[str, Any]) -> str | None:
+    """A group message's groupId, kept as its event name (whole)."""
+    group = raw.get("groupId")
+    if isinstance(group, str) and len(group.strip()) > MAX_EVENT:
+        raise InvalidMessage(f"groupId is longer than {MAX_EVENT} characters")
+    return exact_identifier(group, "groupId")
+
+
+def _message_id(raw: dict[str, Any]) -> str:
+    """The messageId as sent (one is made when there is none)."""
     message_id = normalize_plain(raw.get("messageId")) or f"gen-{uuid.uuid4()}"
     if len(message_id) > MAX_MESSAGE_ID or isinstance(raw.get("messageId"), float):
         # cut short or rounded, two messages would share an id and the second be dropped as a retry
         raise InvalidMessage(f"messageId must be a string of at most {MAX_MESSAGE_ID} characters")
-    return Message(
-        message_id=message_id,
-        type=kind,
-        event=event,
-        channel=_channel(context, properties),
-        timestamp=timestamp,
-        keys=keys,
-        traits=person_traits,
-        properties=properties,
-        payload=raw,
-        alias=alias,
-        trait_source="identify" if kind == "identify" else kind,
-        order=order,
-        answer=answer,
-    )
+    return message_id

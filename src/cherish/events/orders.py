@@ -176,12 +176,7 @@ def apply_order_events(session: Session, ops: list[OrderEvent], *, currency: str
     """Create or update the orders that ``ops`` speak of, in the order the events came."""
     if not ops:
         return
-    # Most orders are new: which ones are known is asked through the driver, and only those are loaded
-    wanted = list(existing_values(session, Order.__table__.c.order_id, list({op.facts.order_id for op in ops})))
-    existing: dict[str, dict[str, Any]] = {}
-    for start in range(0, len(wanted), 500):
-        for row in session.execute(select(Order).where(Order.order_id.in_(wanted[start : start + 500]))).scalars():
-            existing[row.order_id] = {"id": row.id, **{f: getattr(row, f) for f in _FIELDS}}
+    existing = _known_orders(session, list({op.facts.order_id for op in ops}))
     fresh: dict[str, dict[str, Any]] = {}
     new_lines: dict[str, list[dict[str, Any]]] = {}
     for op in ops:
@@ -207,13 +202,31 @@ def apply_order_events(session: Session, ops: list[OrderEvent], *, currency: str
         changed = [{"pk": v["id"], **{f"b_{f}": v[f] for f in _FIELDS}} for v in existing.values()]
         table = table_of(Order)
         session.execute(
-            update(table).where(table.c.id == bindparam("pk")).values({f: bindparam(f"b_{f}") for f in _FIELDS}), changed
+            update(table).where(table.c.id == bindparam("pk")).values({f: bindparam(f"b_{f}") for f in _FIELDS}),
+            changed,
         )
     if new_lines:
-        pks = {k: (existing.get(k) or fresh[k])["id"] for k in new_lines}
-        replaced = [pks[k] for k in new_lines if k in existing]
-        if replaced:
-            session.execute(delete(OrderLine).where(OrderLine.order_pk.in_(replaced)))
-        rows = [(pks[k], line) for k, lines in new_lines.items() for line in lines]
-        bulk_insert_columns(session, OrderLine.__table__, {
-            "order_pk": [pk for pk, _ in rows], **{f: [line[f] for _, line in rows] for f in LINE_FIELDS}})
+        _write_lines(session, new_lines, {k: (existing.get(k) or fresh[k])["id"] for k in new_lines},
+                     [k for k in new_lines if k in existing])
+
+
+def _known_orders(session: Session, order_ids: list[str]) -> dict[str, dict[str, Any]]:
+    """The stored orders among ``order_ids``, by order id. Most orders are new: which ones are known is asked
+    through the driver, and only those are loaded."""
+    wanted = list(existing_values(session, Order.__table__.c.order_id, order_ids))
+    existing: dict[str, dict[str, Any]] = {}
+    for start in range(0, len(wanted), 500):
+        for row in session.execute(select(Order).where(Order.order_id.in_(wanted[start : start + 500]))).scalars():
+            existing[row.order_id] = {"id": row.id, **{f: getattr(row, f) for f in _FIELDS}}
+    return existing
+
+
+def _write_lines(session: Session, new_lines: dict[str, list[dict[str, Any]]], pks: dict[str, int],
+                 replacing: list[str]) -> None:
+    """The lines of completed orders (by order id), replacing those stored for the orders in ``replacing``."""
+    replaced = [pks[k] for k in replacing]
+    if replaced:
+        session.execute(delete(OrderLine).where(OrderLine.order_pk.in_(replaced)))
+    rows = [(pks[k], line) for k, lines in new_lines.items() for line in lines]
+    bulk_insert_columns(session, OrderLine.__table__, {
+        "order_pk": [pk for pk, _ in rows], **{f: [line[f] for _, line in rows] for f in LINE_FIELDS}})

@@ -49,7 +49,8 @@ def identifier_keys_of(raw: Any, settings: Settings) -> list[str]:
         value = normalize_plain(raw.get(name))
         if value:
             keys.append((kind, value))
-    for holder in (raw.get("traits"), (raw.get("context") or {}).get("traits") if isinstance(raw.get("context"), dict) else None):
+    context = raw.get("context")
+    for holder in (raw.get("traits"), context.get("traits") if isinstance(context, dict) else None):
         if isinstance(holder, dict):
             keys.extend(identifiers_from_traits(holder, settings))
     return sorted({f"{k}:{v}" for k, v in keys})

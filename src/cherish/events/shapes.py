@@ -91,7 +91,8 @@ class Batch(BaseModel):
         Track.model_config["json_schema_extra"]["examples"][0]]}]})  # type: ignore[index]  # a dict set above
 
 
-MESSAGE_SHAPES: dict[str, type[BaseModel]] = {"track": Track, "identify": Identify, "alias": Alias, "page": Page, "screen": Page,
+MESSAGE_SHAPES: dict[str, type[BaseModel]] = {"track": Track, "identify": Identify, "alias": Alias, "page": Page,
+                                               "screen": Page,
                   "group": Group}
 
 

@@ -31,5 +31,6 @@ def _answers(session: Session, customer_ids: list[str]) -> list[dict[str, Any]]:
 declare(
     CustomerRows("feedback_answers", unmerge=_split_answers, erase={"comment": None},
                  export=Export("feedback", _answers),
-                 why="scores stay for the aggregates, tied to an id that no longer names anyone; the words were theirs"),
+                 why="scores stay for the aggregates, tied to an id that no longer names anyone; "
+                     "the words were theirs"),
 )

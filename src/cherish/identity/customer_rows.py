@@ -18,7 +18,8 @@ def _merge_never_merge(session: Session, merging: Merging) -> None:
     from cherish.identity.merge import forbid_merge
 
     survivor, loser = merging.survivor, merging.loser
-    for column, other in ((NeverMerge.customer_a, NeverMerge.customer_b), (NeverMerge.customer_b, NeverMerge.customer_a)):
+    sides = ((NeverMerge.customer_a, NeverMerge.customer_b), (NeverMerge.customer_b, NeverMerge.customer_a))
+    for column, other in sides:
         for (partner,) in session.execute(select(other).where(column == loser)).all():
             if partner != survivor:
                 forbid_merge(session, survivor, partner)
@@ -45,8 +46,8 @@ def _merge_reviews(session: Session, merging: Merging) -> None:
 def _split_identifiers(session: Session, split: Split) -> None:
     for key in split.keys:
         kind, _, value = key.partition(":")
-        session.execute(update(Identifier).where(Identifier.type == kind, Identifier.value == value,
-                                                 Identifier.customer_id == split.owner).values(customer_id=split.target))
+        held = (Identifier.type == kind, Identifier.value == value, Identifier.customer_id == split.owner)
+        session.execute(update(Identifier).where(*held).values(customer_id=split.target))
 
 
 def _merges(session: Session, customer_ids: list[str]) -> list[dict[str, Any]]:
@@ -61,7 +62,8 @@ declare(
                  why="every identifier the customer was seen with: the split ones are what an unmerge moves"),
     CustomerRows("merges", columns=("survivor_id", "merged_id"), merge="keep", erase={"identifier_value": None},
                  export=Export("merges", _merges),
-                 why="the record of each merge stays as written; an erasure keeps that it happened, not by which value"),
+                 why="the record of each merge stays as written; an erasure keeps that it happened, "
+                     "not by which value"),
     CustomerRows("never_merge", columns=("customer_a", "customer_b"), merge=_merge_never_merge, erase="keep",
                  why="pairs a person split or rejected: the survivor inherits the loser's; ids only"),
     CustomerRows("identity_reviews", columns=("customer_a", "customer_b"), merge=_merge_reviews, erase="delete",

@@ -1,4 +1,5 @@
-"""The kept matching model: reused by every run, replaced only by a retrained one that is no worse on the labelled pairs.
+"""The kept matching model: reused by every run, replaced only by a retrained one that is no worse on the labelled
+pairs.
 
 Labelled pairs are the decisions people made: accepted reviews say "same person", rejected reviews and never-merge
 pairs say "two people". A model trained again on customers already merged has lost most of its duplicates and can

@@ -44,7 +44,8 @@ class MatchSummary:
     model_id: int | None = None
     trained: bool = False  # a model was trained (first run, or --retrain) rather than the kept one reused
     note: str | None = None
-    plan: list[dict[str, Any]] = field(default_factory=list)  # action (merge, review), customer_a, customer_b, probability
+    # action (merge, review), customer_a, customer_b, probability
+    plan: list[dict[str, Any]] = field(default_factory=list)
 
 
 class _DryRun(Exception):
@@ -63,7 +64,8 @@ def _person(traits: dict[str, Any]) -> dict[str, Any]:
     text = lambda v: str(v).strip() if v not in (None, "") and not isinstance(v, dict | list) else None  # noqa: E731
     return {"first_name": text(first), "surname": text(last), "dob": text(traits.get("birthday")),
             "street": text(address.get("street")), "city": text(address.get("city")),
-            "postcode": text(address.get("postalCode", address.get("postal_code"))), "state": text(address.get("state"))}
+            "postcode": text(address.get("postalCode", address.get("postal_code"))),
+            "state": text(address.get("state"))}
 
 
 def customer_records(store: Store) -> pa.Table:

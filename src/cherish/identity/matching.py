@@ -70,7 +70,8 @@ def _comparisons(roles: set[str]) -> list[Any]:
         made.append(cl.LevenshteinAtThresholds("dob", [1, 2]).configure(m_probabilities=[0.9, 0.05, 0.02, 0.03]))
     for role in ("address_1", "address_2"):
         if role in roles:
-            made.append(cl.JaroWinklerAtThresholds(role, [0.92, 0.85]).configure(m_probabilities=[0.8, 0.08, 0.04, 0.08]))
+            made.append(cl.JaroWinklerAtThresholds(role, [0.92, 0.85])
+                        .configure(m_probabilities=[0.8, 0.08, 0.04, 0.08]))
     if "postcode" in roles:
         made.append(cl.LevenshteinAtThresholds("postcode", [1]).configure(m_probabilities=[0.88, 0.06, 0.06]))
     if "ssn" in roles:

@@ -37,7 +37,8 @@ def merge_by_hand(session: Session, settings: Settings, *, survivor_id: str, mer
         row = session.get(NeverMerge, pair)
         if row is not None:
             session.delete(row)  # a person's decision overrides an earlier split
-    survivor = IdentityResolver(session, settings).merge([a, b], via=None, message_id=None, reason="manual", actor=actor)
+    survivor = IdentityResolver(session, settings).merge([a, b], via=None, message_id=None, reason="manual",
+                                                         actor=actor)
     audit(session, actor=actor, action="merge", subject=survivor, details={"merged": b if survivor == a else a})
     return survivor
 

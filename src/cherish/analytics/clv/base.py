@@ -278,7 +278,8 @@ class Model:
 
         missing = [n for n in cls.names if n not in params]
         if missing:
-            raise InvalidInput(f"{cls.__name__} needs the parameters {', '.join(cls.names)}; missing {', '.join(missing)}")
+            raise InvalidInput(f"{cls.__name__} needs the parameters {', '.join(cls.names)}; "
+                               f"missing {', '.join(missing)}")
         model = cls()
         model.params_ = {n: float(params[n]) for n in cls.names}
         return model

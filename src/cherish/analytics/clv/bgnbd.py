@@ -179,7 +179,8 @@ class BetaGeo(Model):
         """Probability that each customer is still active at the end of their observation."""
         r, alpha, a, b = self._require_fit().values()
         x, t_x, big_t = check_rft(frequency, recency, T)
-        log_ratio = np.log(a) - np.log(np.maximum(b + x - 1, 1e-300)) + (r + x) * (np.log(alpha + big_t) - np.log(alpha + t_x))
+        log_ratio = (np.log(a) - np.log(np.maximum(b + x - 1, 1e-300))
+                     + (r + x) * (np.log(alpha + big_t) - np.log(alpha + t_x)))
         return np.where(x > 0, 1 / (1 + np.exp(log_ratio)), 1.0)
 
     def conditional_expected_purchases(self, t: Any, frequency: Any, recency: Any, T: Any) -> np.ndarray:

@@ -104,7 +104,8 @@ def clv(purchase_model: Any, spend_model: Any, frequency: Any, recency: Any, T: 
         raise InvalidInput("months must be at least 1")
     value = spend_model.expected_value(np.maximum(np.asarray(frequency, float), 0), np.nan_to_num(mean_value, nan=1.0))
     # expected purchases depend on (frequency, recency, T) only: computed once per distinct row
-    (x, t_x, big_t), inverse = unique_rows(*(np.atleast_1d(np.asarray(c, dtype=float)) for c in (frequency, recency, T)))
+    columns = (np.atleast_1d(np.asarray(c, dtype=float)) for c in (frequency, recency, T))
+    (x, t_x, big_t), inverse = unique_rows(*columns)
     total = np.zeros(len(inverse))
     previous = np.zeros_like(total)
     for month in range(1, months + 1):
