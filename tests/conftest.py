@@ -124,6 +124,15 @@ def loaded(store: Store, settings: Settings) -> Store:
     return store
 
 
+@pytest.fixture(params=["duckdb", "database"])
+def engine(request: pytest.FixtureRequest, db_url: str) -> str:
+    """Each analytics engine that reads the store: DuckDB on both stores, the operational database on PostgreSQL
+    (Spark has its own suite)."""
+    if request.param == "database" and not db_url.startswith("postgresql"):
+        pytest.skip("the database engine runs on PostgreSQL only")
+    return str(request.param)
+
+
 @pytest.fixture
 def live_url(app) -> Iterator[str]:  # type: ignore[no-untyped-def]
     """The app served over real HTTP (uvicorn in a thread) on a free port."""

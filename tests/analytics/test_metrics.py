@@ -11,39 +11,43 @@ from cherish.analytics.engines import open_engine
 from cherish.analytics.service import analyze
 from cherish.errors import EngineError
 from cherish.events.service import ingest
-from tests.helpers import AS_OF, engines_for, order, run, same_results
+from tests.helpers import AS_OF, order, run, same_results
 
 
-def test_repeat_rate_and_cohorts_by_hand(loaded, settings):
-    results = {engine: run(loaded, settings, engine) for engine in engines_for(loaded)}
-    for result in results.values():
-        assert result["customers"] == 4  # A, B, C, E: D cancelled, F refunded
-        assert result["repeat_customer_rate"] == pytest.approx(0.5, abs=1e-12)  # A (3 days) and C (2 days)
-        retention = result["cohort_retention"]
-        assert retention["2026-01"] == {"size": 2, "retention": [0.5, 0.0, 0.5], "partial": False,
-                                        "revenue_retention": pytest.approx([30 / 65, 0.0, 15 / 65])}
-        assert retention["2026-02"]["retention"] == [0.0, 0.0] and retention["2026-03"]["size"] == 1
-        assert result["days_to_second_purchase"]["n"] == 2  # A: 36 days, C: 17 days
-        assert result["days_to_second_purchase"]["mean"] == pytest.approx(26.5)
-    same_results(results)
+def test_repeat_rate_and_cohorts_by_hand(loaded, settings, engine):
+    result = run(loaded, settings, engine)
+    assert result["customers"] == 4  # A, B, C, E: D cancelled, F refunded
+    assert result["repeat_customer_rate"] == pytest.approx(0.5, abs=1e-12)  # A (3 days) and C (2 days)
+    retention = result["cohort_retention"]
+    assert retention["2026-01"] == {"size": 2, "retention": [0.5, 0.0, 0.5], "partial": False,
+                                    "revenue_retention": pytest.approx([30 / 65, 0.0, 15 / 65])}
+    assert retention["2026-02"]["retention"] == [0.0, 0.0] and retention["2026-03"]["size"] == 1
+    assert result["days_to_second_purchase"]["n"] == 2  # A: 36 days, C: 17 days
+    assert result["days_to_second_purchase"]["mean"] == pytest.approx(26.5)
 
 
-def test_experience_scores_by_hand(loaded, settings):
-    results = {engine: run(loaded, settings, engine) for engine in engines_for(loaded)}
-    for result in results.values():
-        nps, csat, ces = (result["scores"][k] for k in ("nps", "csat", "ces"))
-        assert nps["n"] == 5 and nps["value"] == pytest.approx(0.0, abs=1e-9)
-        assert nps["high"] == pytest.approx(100 * 1.959963984540054 * math.sqrt(0.8 / 5))
-        assert csat["value"] == pytest.approx(2 / 3)
-        assert csat["low"] == pytest.approx(0.2076, abs=1e-3) and csat["high"] == pytest.approx(0.9385, abs=1e-3)
-        assert ces["value"] == pytest.approx(5.0) and ces["high_effort"] == pytest.approx(0.25)
-        # the t interval 5 ± 3.44 passes the top of the 1–7 scale: it stops at 7
-        assert ces["value"] - ces["low"] == pytest.approx(3.182446305284263 * math.sqrt(14 / 3) / 2)
-        assert ces["high"] == 7.0
-        assert result["scores_by"]["branch"]["nps"]["X"]["n"] == 2
-        assert result["scores_by"]["branch"]["nps"]["Y"]["value"] == pytest.approx(100 * (1 / 3 - 1 / 3), abs=1e-9)
-        assert set(result["scores_by"]["month"]["nps"]) == {"2026-03"}
-    same_results(results)
+def test_experience_scores_by_hand(loaded, settings, engine):
+    result = run(loaded, settings, engine)
+    nps, csat, ces = (result["scores"][k] for k in ("nps", "csat", "ces"))
+    assert nps["n"] == 5 and nps["value"] == pytest.approx(0.0, abs=1e-9)
+    assert nps["high"] == pytest.approx(100 * 1.959963984540054 * math.sqrt(0.8 / 5))
+    assert csat["value"] == pytest.approx(2 / 3)
+    assert csat["low"] == pytest.approx(0.2076, abs=1e-3) and csat["high"] == pytest.approx(0.9385, abs=1e-3)
+    assert ces["value"] == pytest.approx(5.0) and ces["high_effort"] == pytest.approx(0.25)
+    # the t interval 5 ± 3.44 passes the top of the 1–7 scale: it stops at 7
+    assert ces["value"] - ces["low"] == pytest.approx(3.182446305284263 * math.sqrt(14 / 3) / 2)
+    assert ces["high"] == 7.0
+    assert result["scores_by"]["branch"]["nps"]["X"]["n"] == 2
+    assert result["scores_by"]["branch"]["nps"]["Y"]["value"] == pytest.approx(100 * (1 / 3 - 1 / 3), abs=1e-9)
+    assert set(result["scores_by"]["month"]["nps"]) == {"2026-03"}
+
+
+@pytest.mark.postgres
+def test_the_engines_agree_on_every_figure(loaded, settings):
+    """DuckDB and the operational PostgreSQL give the same metrics, to 1e-9 (only PostgreSQL has both)."""
+    if loaded.dialect != "postgresql":
+        pytest.skip("the database engine runs on PostgreSQL only")
+    same_results({engine: run(loaded, settings, engine) for engine in ("duckdb", "database")})
 
 
 def test_business_time_zone_moves_day_and_month(loaded, settings):
@@ -98,31 +102,30 @@ def test_analyze_cli_snapshot_api_and_files(loaded, settings, monkeypatch, tmp_p
     reset_settings()
 
 
-def test_rfm_and_consistency_by_hand(loaded, settings):
+def test_rfm_and_consistency_by_hand(loaded, settings, engine):
     from cherish.analytics.service import customer_scores
 
-    for engine in engines_for(loaded):
-        chosen = open_engine(engine, loaded, settings)
-        try:
-            rows = {r["customer_id"]: r for r in customer_scores(chosen, AS_OF)}
-            result = analyze(chosen, AS_OF)
-        finally:
-            chosen.close()
-        with loaded.read() as session:
-            from sqlalchemy import select
+    chosen = open_engine(engine, loaded, settings)
+    try:
+        rows = {r["customer_id"]: r for r in customer_scores(chosen, AS_OF)}
+        result = analyze(chosen, AS_OF)
+    finally:
+        chosen.close()
+    with loaded.read() as session:
+        from sqlalchemy import select
 
-            from cherish.identity.models import Identifier
+        from cherish.identity.models import Identifier
 
-            ids = dict(session.execute(select(Identifier.value, Identifier.customer_id)
-                                       .where(Identifier.type == "user_id")).all())
-        scores = {user: (rows[cid]["r"], rows[cid]["f"], rows[cid]["m"]) for user, cid in ids.items() if cid in rows}
-        # recency days A 29, B 100, C 69, E 60; purchase days A 3, B 1, C 2, E 1; value A 70, B 40, C 20, E 10
-        assert scores == {"A": (4, 4, 4), "B": (1, 1, 3), "C": (2, 3, 2), "E": (3, 1, 1)}, engine
-        assert rows[ids["A"]]["recency_days"] == 29 and rows[ids["A"]]["monetary"] == pytest.approx(70)
-        assert result["rfm"]["f"] == {"1": 2, "2": 0, "3": 1, "4": 1, "5": 0}
-        branch = result["consistency"]["branch"]["nps"]
-        assert branch["icc1"] == pytest.approx(-0.67345, abs=1e-4) and branch["index"] == 1.0
-        assert branch["flagged"] == [] and branch["mean"] == pytest.approx(6.0)
+        ids = dict(session.execute(select(Identifier.value, Identifier.customer_id)
+                                   .where(Identifier.type == "user_id")).all())
+    scores = {user: (rows[cid]["r"], rows[cid]["f"], rows[cid]["m"]) for user, cid in ids.items() if cid in rows}
+    # recency days A 29, B 100, C 69, E 60; purchase days A 3, B 1, C 2, E 1; value A 70, B 40, C 20, E 10
+    assert scores == {"A": (4, 4, 4), "B": (1, 1, 3), "C": (2, 3, 2), "E": (3, 1, 1)}, engine
+    assert rows[ids["A"]]["recency_days"] == 29 and rows[ids["A"]]["monetary"] == pytest.approx(70)
+    assert result["rfm"]["f"] == {"1": 2, "2": 0, "3": 1, "4": 1, "5": 0}
+    branch = result["consistency"]["branch"]["nps"]
+    assert branch["icc1"] == pytest.approx(-0.67345, abs=1e-4) and branch["index"] == 1.0
+    assert branch["flagged"] == [] and branch["mean"] == pytest.approx(6.0)
 
 
 def test_consistency_flags_real_outliers_not_small_samples():
@@ -209,7 +212,7 @@ def test_stages_health_and_flows_by_hand(loaded, settings):
     assert by_user["A"] == day(2026, 6, 26)
 
 
-def test_windowed_and_first_channel_repeat_rates(store, settings):
+def test_windowed_and_first_channel_repeat_rates(store, settings, engine):
     messages = [
         order("P", "p1", "2026-01-10T10:00:00Z", 10, channel="web"), order("P", "p2", "2026-03-10T10:00:00Z", 10),
         order("Q", "q1", "2026-02-10T10:00:00Z", 10, channel="store"),
@@ -220,15 +223,14 @@ def test_windowed_and_first_channel_repeat_rates(store, settings):
         m["context"] = {"channel": m["properties"].pop("channel", "web")}
     with store.write() as session:
         assert ingest(session, messages, settings=settings).rejected == []
-    for engine in engines_for(store):
-        chosen = open_engine(engine, store, settings)
-        try:
-            result = analyze(chosen, date(2026, 6, 30), window=(date(2026, 1, 1), date(2026, 3, 31)))
-        finally:
-            chosen.close()
-        # first purchase inside Jan–Mar: P, Q, R; repeats by 31 March: P only (R's second comes in May)
-        assert result["repeat_customer_rate_window"]["customers"] == 3
-        assert result["repeat_customer_rate_window"]["rate"] == pytest.approx(1 / 3)
-        by_channel = result["repeat_customer_rate_by_first_channel"]
-        assert by_channel["web"] == {"customers": 2, "rate": 1.0}  # P and S began on the web
-        assert by_channel["store"]["customers"] == 2 and by_channel["store"]["rate"] == pytest.approx(0.5)
+    chosen = open_engine(engine, store, settings)
+    try:
+        result = analyze(chosen, date(2026, 6, 30), window=(date(2026, 1, 1), date(2026, 3, 31)))
+    finally:
+        chosen.close()
+    # first purchase inside Jan–Mar: P, Q, R; repeats by 31 March: P only (R's second comes in May)
+    assert result["repeat_customer_rate_window"]["customers"] == 3
+    assert result["repeat_customer_rate_window"]["rate"] == pytest.approx(1 / 3)
+    by_channel = result["repeat_customer_rate_by_first_channel"]
+    assert by_channel["web"] == {"customers": 2, "rate": 1.0}  # P and S began on the web
+    assert by_channel["store"]["customers"] == 2 and by_channel["store"]["rate"] == pytest.approx(0.5)
