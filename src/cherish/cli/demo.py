@@ -82,7 +82,7 @@ def demo(
     out.print(f"  write key: {company.write_key}")
     out.print(f"  try:       curl -u {company.write_key}: {url}/v1/track -H 'Content-Type: application/json' "
               "-d '{\"userId\": \"u1\", \"event\": \"Hello\"}'\n")
-    dialect = store.dialect
+    one_writer = store.one_writer
     store.dispose()
     if serve:
-        run_server(settings, dialect, host=host, port=port)
+        run_server(settings, one_writer, host=host, port=port)

@@ -22,14 +22,15 @@ def serve(host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
     """Serve intake, API and dashboard from the database CHERISH_DATABASE_URL names."""
     settings = settings_for(db)
     store = store_for(settings, migrate=True)
-    dialect = store.dialect
+    one_writer = store.one_writer
     store.dispose()
-    run_server(settings, dialect, host=host, port=port, workers=workers, intake_writer=intake_writer)
+    run_server(settings, one_writer, host=host, port=port, workers=workers, intake_writer=intake_writer)
 
 
-def run_server(settings: Settings, dialect: str, *, host: str, port: int, workers: int = 1,
+def run_server(settings: Settings, one_writer: bool, *, host: str, port: int, workers: int = 1,
                intake_writer: bool = True) -> None:
-    """Serve the app until stopped; on SQLite with the intake writer process beside the server processes.
+    """Serve the app until stopped; with the intake writer process beside the server processes on a store that
+    takes one writer at a time (SQLite).
     Every process started here ends with it: on SIGTERM or Ctrl-C after a graceful shutdown, and by itself
     when this process is killed outright (``cherish.processes``)."""
     import uvicorn
@@ -43,7 +44,7 @@ def run_server(settings: Settings, dialect: str, *, host: str, port: int, worker
     # proxies CHERISH_FORWARDED_ALLOW_IPS names: uvicorn's copies of both are off
     server_options: dict[str, Any] = {"log_level": "warning", "access_log": False, "proxy_headers": False}
 
-    writer = WriterProcess(settings) if intake_writer and dialect == "sqlite" else nullcontext()
+    writer = WriterProcess(settings) if intake_writer and one_writer else nullcontext()
     try:
         with stop_on_signals(), writer:
             err.print(f"cherish is serving on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")

@@ -87,6 +87,12 @@ class Store:
     def dialect(self) -> str:
         return self.engine.dialect.name
 
+    @property
+    def one_writer(self) -> bool:
+        """Whether the database takes one writing transaction at a time (SQLite), so that writes are best made
+        by one writer for everyone; PostgreSQL takes several side by side."""
+        return self.dialect == "sqlite"
+
     @contextmanager
     def read(self) -> Iterator[Session]:
         """A session for reading; nothing it changes is committed."""

@@ -40,7 +40,7 @@ class GroupCommitter:
 
     def __init__(self, store: Store, settings: Settings, writers: int | None = None) -> None:
         self.store, self.settings = store, settings
-        self.writers = writers or (1 if store.dialect == "sqlite" else 4)
+        self.writers = writers or (1 if store.one_writer else 4)
         self._queue: queue.Queue[_Submission] = queue.Queue()
         self._threads: list[threading.Thread] = []
         self._lock = threading.Lock()
