@@ -58,8 +58,9 @@ def main() -> None:
     emails = [f"person{rng.randrange(args.customers)}@example.com" for _ in range(args.lookups)]
 
     from cherish.config import Settings
-    from cherish.customers import service
+    from cherish.customers import service as customers
     from cherish.db.engine import open_store
+    from cherish.profiles import service as profiles
 
     settings = Settings(database_url=db)
     store = open_store(db)
@@ -67,9 +68,9 @@ def main() -> None:
     for email in emails:
         start = time.perf_counter()
         with store.read() as session:
-            customer_id = service.lookup(session, settings, kind="email", value=email)
-            customer, _ = service.find(session, customer_id)
-            service.profile(session, customer)
+            customer_id = profiles.lookup(session, settings, kind="email", value=email)
+            customer, _ = customers.find(session, customer_id)
+            profiles.profile(session, customer)
         timings.append((time.perf_counter() - start) * 1000)
     result["in_process_ms"] = {"p50": round(percentile(timings, 50), 2), "p99": round(percentile(timings, 99), 2)}
     key = create_key(env, "viewer")

@@ -25,6 +25,7 @@ from cherish.analytics.engines import Engine
 from cherish.analytics.experience_scores import SCALES, score_of
 from cherish.analytics.models import MetricsSnapshot
 from cherish.config import Settings
+from cherish.db.dialects import json_reader, raw_rows
 from cherish.db.engine import Store
 from cherish.errors import EngineError
 
@@ -260,8 +261,6 @@ _SCORE_COLUMNS = ("as_of", "recency_days", "frequency", "monetary", "r", "f", "m
 
 def scores_of(session: Session, customer_id: str) -> dict[str, Any] | None:
     """What the latest `cherish analyze` wrote about one customer (None before it ran, or without a purchase)."""
-    from cherish.db.dialects import json_reader, raw_rows
-
     rows = raw_rows(session, f"SELECT {', '.join(_SCORE_COLUMNS)} FROM customer_scores WHERE customer_id = ?",
                     [customer_id])
     if not rows:

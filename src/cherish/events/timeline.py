@@ -121,6 +121,16 @@ def recent_customers(session: Session, *, limit: int) -> list[str]:
     return list(dict.fromkeys(latest))[:limit]
 
 
+def holder_of_order(session: Session, order_id: str) -> str | None:
+    """The surviving customer an order number belongs to (its buyer, or whom the buyer was merged into); None
+    when there is no such order or its buyer was erased. One query through the driver, for lookups."""
+    rows = raw_rows(session, "SELECT c.id, c.merged_into, c.erased_at FROM orders o JOIN customers c "
+                             "ON c.id = o.customer_id WHERE o.order_id = ?", [order_id.strip()])
+    if not rows or rows[0][2] is not None:
+        return None
+    return rows[0][1] or rows[0][0]
+
+
 def owner_of_order(session: Session, order_id: str) -> list[str]:
     """The customers an order number names (as stored: the customer may have been merged since)."""
     return list(session.scalars(select(Order.customer_id).where(Order.order_id == order_id.strip())))

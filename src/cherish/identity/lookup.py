@@ -14,15 +14,20 @@ from cherish.identity.models import Identifier
 from cherish.identity.normalize import known_types, normalize
 
 
-def owner_of(session: Session, settings: Settings, *, kind: str, value: str) -> list[str]:
-    """The customer (as stored: it may have been merged since) holding an identifier, normalised as intake does."""
+def holder_of(session: Session, settings: Settings, *, kind: str, value: str) -> str | None:
+    """The surviving customer that holds an identifier (normalised as intake does): its owner, or the customer
+    the owner was merged into; None when nobody holds it or its owner was erased. One query through the driver
+    (the lookup's hot path), joined to the customer records below identity."""
     if kind not in known_types(settings):
         raise InvalidInput(f"unknown identifier type {kind!r}; known: {', '.join(known_types(settings))}")
     normalized = normalize(kind, value, settings)
     if normalized is None:
         raise InvalidInput(f"{value!r} is not a valid {kind}")
-    return [owner for (owner,) in raw_rows(session, "SELECT customer_id FROM identifiers WHERE type = ? AND value = ?",
-                                          [kind, normalized])]
+    rows = raw_rows(session, "SELECT c.id, c.merged_into, c.erased_at FROM identifiers i JOIN customers c "
+                             "ON c.id = i.customer_id WHERE i.type = ? AND i.value = ?", [kind, normalized])
+    if not rows or rows[0][2] is not None:
+        return None
+    return rows[0][1] or rows[0][0]
 
 
 def identifiers_of(session: Session, customer_id: str) -> list[dict[str, Any]]:

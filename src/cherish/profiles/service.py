@@ -59,11 +59,9 @@ def _profile(session: Session, customer_id: str, created_at: datetime | None, na
 
 def lookup(session: Session, settings: Settings, *, kind: str, value: str) -> str | None:
     """The surviving customer id that an identifier (normalised as intake does) or order number points to."""
-    owners = (history.owner_of_order(session, value) if kind == "order_id"
-              else identities.owner_of(session, settings, kind=kind, value=value))
-    if not owners:
-        return None
-    return customers.survivor_of(session, owners[0])
+    if kind == "order_id":
+        return history.holder_of_order(session, value)
+    return identities.holder_of(session, settings, kind=kind, value=value)
 
 
 def search(session: Session, settings: Settings, query: str, *, limit: int = 25) -> list[dict[str, Any]]:
