@@ -288,3 +288,63 @@ def test_row_counts_for_the_progress_bar(tmp_path):
     (tmp_path / "e.csv").write_text("")
     assert [count_rows(tmp_path / n) for n in ("a.csv", "b.csv", "c.jsonl", "d.parquet", "e.csv")] == [2, 2, 2, 3, 0]
     assert count_rows(tmp_path / "missing.csv") is None
+
+
+EDGES = """order_id,email,phone,timestamp,sku,product_name,price,quantity,total,currency,channel,first_name,last_name
+ C-1 , Zed@Example.COM ,,2026-02-01T10:00:00Z,S1,"Beans, dark",  7.50 ,1,,gbp,Web,Zoë,Ñúñez
+C-2,zed@example.com,,2026-02-01,S2,Mug ☕,1e1,2,,,STORE,,
+C-3,neg@example.com,,2026-02-02,S1,Beans,-3,1,,,,,
+C-4,inf@example.com,,2026-02-02,S1,Beans,inf,1,,,,,
+C-5,nan@example.com,,2026-02-02,S1,Beans,NaN,1,,,,,
+C-6,huge@example.com,,2026-02-02,S1,Beans,2,1000000000000,,,,,
+C-7,future@example.com,,2099-01-01,S1,Beans,2,1,,,,,
+C-8,long@example.com,,2026-02-03,S1,""" + "L" * 400 + """,2,1,,,,,
+C-9,same@example.com,,2026-02-04,S1,Beans,2,1,,,,,
+C-9,same@example.com,,2026-02-04,S1,Beans,2,1,,,,,
+C-10,zero@example.com,,2026-02-05,S1,Beans,0,0,,,,,
+C-11,total@example.com,,2026-02-05T23:59:59+14:00,,,,,12.345,EUR,,,
+C-12,not-an-email,,2026-02-06,S1,Beans,2,1,,,,,
+C-13,,+1 (503) 555-0199,2026-02-06,S1,Beans,2,1,,,,Ann,
+"""
+
+
+@pytest.mark.parametrize("chunk", [100_000, 4])
+def test_both_import_paths_agree_on_malformed_and_edge_values(tmp_path, monkeypatch, chunk):
+    """Spaces around values, case, a decimal in exponent form, unicode, a comma inside quotes, a name longer than
+    a column, a repeated line, zero amounts, a far time zone, and values each path must refuse (a negative price,
+    inf, an implausible quantity, a time in the future, an invalid email): both paths store the same rows and
+    reject the same lines for the same reasons. ``NaN`` is a missing value to both, as spreadsheets write it."""
+
+    from cherish.config import Settings
+    from cherish.db.migrate import upgrade
+    from cherish.events import importer
+    from cherish.events.importer import run_import
+
+    monkeypatch.setattr(importer, "BULK_ROWS", chunk)
+    monkeypatch.setattr(importer, "BATCH_ROWS", min(chunk, importer.BATCH_ROWS))
+    source = tmp_path / "edges.csv"
+    source.write_text(EDGES)
+    results = []
+    for bulk in (True, False):
+        url = f"sqlite:///{tmp_path / f'{bulk}.db'}"
+        store = open_store(url)
+        upgrade(store)
+        settings = Settings(database_url=url, default_region="US")
+        report = run_import(store, settings, source, bulk=bulk)
+        results.append((report.rows, report.stored, report.rejected, _tables(store)))
+        store.dispose()
+    (rows, stored, rejected, tables), expected = results
+    assert (rows, stored, rejected) == expected[:3]
+    for got, want in zip(tables, expected[3], strict=True):
+        assert got == want
+    assert rows == 14
+    # rows count from the first line under the header: negative, inf, implausible, future, not an email
+    assert {number for number, _ in rejected} == {3, 4, 6, 7, 13}, rejected
+    identifiers, orders, lines, _, traits, names = tables
+    assert ("email", "zed@example.com") in {(kind, value) for kind, value, _, _ in identifiers}
+    assert {o[0] for o in orders} >= {"C-1", "C-2", "C-9", "C-10", "C-11", "C-13"}
+    assert ("C-1", None, "S1", "Beans, dark", None, 7.5, 1.0) in lines
+    assert [line for line in lines if line[0] == "C-9"] == [("C-9", None, "S1", "Beans", None, 2.0, 1.0)] * 2
+    assert any(shown == "Zoë Ñúñez" for _, shown in names)
+    assert [line[5] for line in lines if line[0] == "C-5"] == [None]  # NaN: no price given
+    assert [len(line[3]) for line in lines if line[0] == "C-8"] == [300]  # a product name is kept to 300
