@@ -85,9 +85,9 @@ def _window(first: str | None, last: str | None) -> tuple[date, date] | None:
     """The window of the windowed repeat rate, from --window-start and --window-end (both or neither)."""
     if not (first or last):
         return None
-    start, end = parse_date(first, "--window-start"), parse_date(last, "--window-end")
-    if start is None or end is None:
+    if not (first and last):
         raise InvalidInput("give both --window-start and --window-end")
+    start, end = parse_date(first, "--window-start"), parse_date(last, "--window-end")
     if start > end:
         raise InvalidInput("the window starts after it ends")
     return start, end

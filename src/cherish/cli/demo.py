@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
+from rich.progress import Progress, TaskID
+from rich.status import Status
 
 from cherish.cli.common import DbOption, StdoutConsole, err, friendly, progress_bar, settings_for, store_for
 from cherish.cli.serve import run_server
@@ -40,31 +43,15 @@ def demo(
         Path("cherish-data").mkdir(exist_ok=True)
     truth = truth or beside_store(settings.database_url, "demo-truth.csv")
     store = store_for(settings, migrate=True)
-    with progress_bar() as bar:
-        task = bar.add_task("building the demo company", total=customers, visible=False)
-
-        class Watch:
-            def building(self, people: int) -> None:
-                bar.update(task, visible=True, advance=people)
-
-            def step(self, text: str) -> None:
-                bar.update(task, description=text + "…")
-
+    watch = _Watch(customers, truth)
+    try:
         company = set_up(store, settings, people=customers, seed=seed, truth=truth, rebuild=rebuild, match=match,
-                         analyze=analyze, workers=workers, watch=Watch())
+                         analyze=analyze, workers=workers, watch=watch)
+    finally:
+        watch.stop()
     if company.existing:
         err.print(f"the demo company is already built ({plural(company.existing, 'customer record')}); "
                   "--rebuild to start over")
-    if company.built:
-        built = company.built
-        err.print(f"built {plural(built.people, 'person', 'people')}, {plural(built.messages, 'event')}; "
-                  f"ground truth in {truth}")
-    if company.matched:
-        err.print(f"identity match (run {company.matched.run_id}): {company.matched.merged} merged, "
-                  f"{company.matched.reviews} waiting for review")
-    if company.analyzed:
-        err.print(f"analyzed: {plural(company.analyzed['customers'], 'customer')} with a purchase, repeat-customer "
-                  f"rate {rate_text(company.analyzed['repeat_customer_rate'])}")
     url = f"http://{host}:{port}"
     if serve:
         out.print(f"\n[bold]cherish demo[/bold] at [link={url}]{url}[/link]")
@@ -86,3 +73,53 @@ def demo(
     store.dispose()
     if serve:
         run_server(settings, one_writer, host=host, port=port)
+
+
+class _Watch:
+    """The demo's steps on standard error: a bar while people are built, a spinner for each later step, and a
+    line as each step ends (the ground truth's place and the matching run's number as soon as they exist)."""
+
+    def __init__(self, people: int, truth: Path) -> None:
+        self.people, self.truth = people, truth
+        self.bar: Progress | None = None
+        self.task: TaskID | None = None
+        self.status: Status | None = None
+
+    def building(self, people: int) -> None:
+        if self.bar is None:
+            self.bar = progress_bar()
+            self.bar.start()
+            self.task = self.bar.add_task("building the demo company", total=self.people)
+        if self.task is not None:
+            self.bar.advance(self.task, people)
+
+    def step(self, text: str) -> None:
+        self._stop_bar()
+        if self.status is None:
+            self.status = err.status(text + "…")
+            self.status.start()
+        else:
+            self.status.update(text + "…")
+
+    def done(self, step: str, result: Any) -> None:
+        self.stop()
+        if step == "built":
+            err.print(f"built {plural(result.people, 'person', 'people')}, {plural(result.messages, 'event')}; "
+                      f"ground truth in {self.truth}")
+        elif step == "matched":
+            err.print(f"identity match (run {result.run_id}): {result.merged} merged, {result.reviews} waiting "
+                      "for review")
+        elif step == "analyzed":
+            err.print(f"analyzed: {plural(result['customers'], 'customer')} with a purchase, repeat-customer "
+                      f"rate {rate_text(result['repeat_customer_rate'])}")
+
+    def stop(self) -> None:
+        self._stop_bar()
+        if self.status is not None:
+            self.status.stop()
+            self.status = None
+
+    def _stop_bar(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+            self.bar = None

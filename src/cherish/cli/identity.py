@@ -8,6 +8,7 @@ import typer
 
 from cherish.cli.common import MAX_ID, DbOption, err, friendly, pairs, settings_for, store_for
 from cherish.cli.text import plural
+from cherish.errors import InvalidInput
 
 app = typer.Typer(help="Identity: unmerge, probabilistic matching and its runs, file deduplication.",
                   no_args_is_help=True)
@@ -107,6 +108,8 @@ def dedupe(
     """Find the rows of a file that are the same person, with the same matcher as `cherish identity match`."""
     from cherish.identity.dedupe import dedupe_file
 
+    if not input.is_file():
+        raise InvalidInput(f"no such file: {input}")
     given = pairs(column, "--column", "role=COLUMN")
     with err.status(f"matching the rows of {input.name} (Splink on DuckDB)…"):
         result = dedupe_file(input, output, id_column=id_column, columns=given, threshold=threshold, say=err.print)

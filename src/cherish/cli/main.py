@@ -12,12 +12,12 @@ app = typer.Typer(help="cherish: remember every customer across every channel.",
 
 # in the order `cherish --help` lists them
 app.command("serve")(serve.serve)
+app.command("erase")(privacy.erase)
+app.command("export")(privacy.export)
 app.command("demo")(demo.demo)
 app.command("import")(imports.import_file)
 app.command("analyze")(analyze.analyze)
 app.command("report")(report.report)
-app.command("erase")(privacy.erase)
-app.command("export")(privacy.export)
 app.add_typer(db.app, name="db")
 app.add_typer(keys.app, name="keys")
 app.add_typer(users.app, name="users")

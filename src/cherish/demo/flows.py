@@ -26,6 +26,9 @@ class Watch(Protocol):
     def step(self, text: str) -> None:
         """A later step starts (``matching``, ``analyzing``) or says where it is."""
 
+    def done(self, step: str, result: Any) -> None:
+        """A step finished: ``built`` (a DemoSummary), ``matched`` (a MatchSummary) or ``analyzed`` (the metrics)."""
+
 
 @dataclass
 class DemoCompany:
@@ -59,17 +62,20 @@ def set_up(store: Store, settings: Settings, *, people: int, seed: int, truth: P
 
         company.built = build_demo(store, settings, people=people, seed=seed, truth_path=truth,
                                    progress=watch.building, workers=workers)
+        watch.done("built", company.built)
         if match:
             from cherish.identity.match_store import run_match
 
             watch.step("matching customers who share no identifier")
             company.matched = run_match(store, settings, actor="demo")
+            watch.done("matched", company.matched)
         if analyze:
             from cherish.analytics.service import analyze_store
 
             watch.step("measuring the relationship (cherish analyze)")
             company.analyzed = analyze_store(store, settings, datetime.now(UTC).astimezone(settings.zone).date(),
                                              progress=lambda text: watch.step(f"cherish analyze: {text}"))
+            watch.done("analyzed", company.analyzed)
     with store.write() as session:
         company.password = _admin(session)
         company.write_key = _write_key(session, truth.parent / DEMO_KEY_FILE)
@@ -126,4 +132,7 @@ class _Quiet:
         pass
 
     def step(self, text: str) -> None:
+        pass
+
+    def done(self, step: str, result: Any) -> None:
         pass

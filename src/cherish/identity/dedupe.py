@@ -34,9 +34,9 @@ def dedupe_file(path: Path, output: Path, *, id_column: str, columns: dict[str, 
                                 convert_options=pacsv.ConvertOptions(include_columns=[])).column_names
     except Exception as exc:  # noqa: BLE001  (Arrow says what it could not read in its own words)
         raise InvalidInput(f"cannot read {path} as CSV: {exc}") from None
-    id_column = id_column.strip()
-    if id_column not in [name.strip() for name in header]:
+    if id_column not in header:
         raise InvalidInput(f"the file has no column {id_column!r}; its columns: {', '.join(header)}")
+    id_column = id_column.strip()
     table = pacsv.read_csv(path, convert_options=pacsv.ConvertOptions(
         column_types={name: "string" for name in header}, strings_can_be_null=True))
     table = table.rename_columns([name.strip() for name in table.column_names])

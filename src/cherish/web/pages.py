@@ -1,4 +1,4 @@
-"""Dashboard pages: login, customer search, the customer 360, identity reviews and rejected events."""
+"""The dashboard's own pages: home, login and logout (each domain's pages are in its pages.py)."""
 
 from __future__ import annotations
 
