@@ -38,7 +38,7 @@ from cherish.events.import_rows import (
 )
 from cherish.events.messages import InvalidMessage, parse_time, plausible_promise, plausible_time
 from cherish.events.models import Event, Order, OrderLine
-from cherish.events.orders import LINE_FIELDS, amount_problem, order_id_problem
+from cherish.events.orders import LINE_FIELDS, amount_problem, order_id_problem, order_value
 from cherish.identity.normalize import Key, identifiers_from_traits, normalize_plain
 from cherish.identity.resolve import IdentityResolver
 
@@ -376,11 +376,7 @@ def _write(session: Session, settings: Settings, orders: _Orders, identities: di
     pks = reserve_ids(session, Order.__table__, count)
     amounts = []
     for props, lines_total in zip(orders.props, orders.lines_total, strict=True):
-        amount = props.get("total")
-        if amount is None:
-            amount = props.get("revenue")
-        if amount is None:
-            amount = lines_total
+        amount = order_value(props.get, lines_total)
         amounts.append(0.0 if amount is None else amount)
     bulk_insert_columns(session, Order.__table__, {
         "id": pks, "order_id": [props["order_id"] for props in orders.props], "customer_id": customers,

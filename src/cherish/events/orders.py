@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -106,13 +107,8 @@ def read_order(event: str, properties: dict[str, Any]) -> OrderFacts:
                 "name": _text(product.get("name"), 300), "category": _text(product.get("category")),
                 "price": price, "quantity": 1.0 if quantity is None else quantity,
             })
-    amount = _number(properties, "total")
-    if amount is None:
-        amount = _number(properties, "revenue")
-    if amount is None and event == "Order Refunded":
-        amount = _number(properties, "value")
-    if amount is None and lines:
-        amount = sum((line["price"] or 0.0) * line["quantity"] for line in lines)
+    lines_total = sum((line["price"] or 0.0) * line["quantity"] for line in lines) if lines else None
+    amount = order_value(lambda name: _number(properties, name), lines_total, refund=event == "Order Refunded")
     promised = None
     raw_promise = properties.get("promised_delivery_date")
     if raw_promise is not None:
@@ -167,6 +163,18 @@ def _apply(order: dict[str, Any], op: OrderEvent, currency: str) -> None:
 
 _FIELDS = ("customer_id", "status", "value", "refunded", "currency", "discount", "coupon", "channel", "branch",
            "employee", "placed_at", "promised_delivery_date", "shipped_at", "delivered_at", "updated_at")
+
+
+def order_value(read: Callable[[str], float | None], lines_total: float | None, *,
+                refund: bool = False) -> float | None:
+    """An order's value, one rule for every path: its ``total``, else its ``revenue``, else (a refund's) ``value``,
+    else the sum of its lines. ``read`` gives a property as a number (None when it was not sent); a property is
+    read only when those before it were not sent, so that a bad value nobody needs rejects nothing."""
+    for name in ("total", "revenue", "value") if refund else ("total", "revenue"):
+        amount = read(name)
+        if amount is not None:
+            return amount
+    return lines_total
 
 
 LINE_FIELDS = ("product_id", "sku", "name", "category", "price", "quantity")  # an order line, as stored
