@@ -36,9 +36,9 @@ from cherish.events.import_rows import (
     row_identity,
     row_time,
 )
-from cherish.events.messages import InvalidMessage, parse_time, plausible_promise, plausible_time
+from cherish.events.messages import InvalidMessage, channel_name, parse_time, plausible_promise, plausible_time
 from cherish.events.models import Event, Order, OrderLine
-from cherish.events.orders import LINE_FIELDS, amount_problem, order_id_problem, order_value
+from cherish.events.orders import LINE_FIELDS, amount_problem, currency_code, order_id_problem, order_value, text_of
 from cherish.identity.normalize import Key, identifiers_from_traits, normalize_plain
 from cherish.identity.resolve import IdentityResolver
 
@@ -129,10 +129,6 @@ def _acceptable(problem: Callable[[str], str | None]) -> Callable[[str], str]:
         return text
 
     return parse
-
-
-def _text(value: str | None, size: int = 200) -> str | None:
-    return value[:size] or None if value is not None else None
 
 
 def _last_present(present: np.ndarray, group: np.ndarray, groups: int) -> np.ndarray:
@@ -365,7 +361,7 @@ def _write(session: Session, settings: Settings, orders: _Orders, identities: di
             message["context"] = person["context"]
         message["messageId"] = message_id
         payloads.append(orjson.dumps(message).decode())
-    channels = [_channel(props.get("channel")) for props in orders.props]
+    channels = [channel_name(props.get("channel")) for props in orders.props]
     times = [when for _, when in orders.when]
     count = len(customers)
     bulk_insert_columns(session, Event.__table__, {
@@ -383,9 +379,9 @@ def _write(session: Session, settings: Settings, orders: _Orders, identities: di
         "status": ["completed"] * count, "value": amounts, "refunded": [0.0] * count,
         "currency": [_currency(props.get("currency"), settings.currency) for props in orders.props],
         "discount": [props.get("discount") for props in orders.props],
-        "coupon": [_text(props.get("coupon")) for props in orders.props], "channel": channels,
-        "branch": [_text(props.get("branch")) for props in orders.props],
-        "employee": [_text(props.get("employee")) for props in orders.props], "placed_at": times,
+        "coupon": [text_of(props.get("coupon")) for props in orders.props], "channel": channels,
+        "branch": [text_of(props.get("branch")) for props in orders.props],
+        "employee": [text_of(props.get("employee")) for props in orders.props], "placed_at": times,
         "promised_delivery_date": [_day(props.get("promised_delivery_date")) for props in orders.props],
         "updated_at": times})
     lines = dict(orders.lines)
@@ -393,13 +389,8 @@ def _write(session: Session, settings: Settings, orders: _Orders, identities: di
     bulk_insert_columns(session, OrderLine.__table__, lines)
 
 
-def _channel(value: str | None) -> str | None:
-    return value.lower()[:40] or None if value else None
-
-
 def _currency(value: str | None, default: str) -> str:
-    currency = _text(value, 3)
-    return currency.upper() if currency else default
+    return currency_code(value) or default
 
 
 def _day(value: str | None) -> date | None:

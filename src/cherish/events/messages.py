@@ -153,6 +153,11 @@ def _channel(context: dict[str, Any], properties: dict[str, Any]) -> str | None:
     value = properties.get("channel") if isinstance(properties.get("channel"), str) else None
     if value is None and isinstance(context.get("channel"), str):
         value = context["channel"]
+    return channel_name(value)
+
+
+def channel_name(value: str | None) -> str | None:
+    """A channel as stored: trimmed, lower case, at most 40 characters (``Store `` is ``store``)."""
     return value.strip().lower()[:40] or None if value else None
 
 

@@ -62,11 +62,18 @@ def _number(properties: dict[str, Any], name: str) -> float | None:
     raise InvalidOrder(amount_problem(f"properties.{name}", number) or f"properties.{name} is out of range")
 
 
-def _text(value: Any, size: int = 200) -> str | None:
+def text_of(value: Any, size: int = 200) -> str | None:
+    """A text property as stored: trimmed, cut to its column's ``size``; None for nothing, a list or an object."""
     if value is None or isinstance(value, dict | list):
         return None
     text = str(value).strip()
     return text[:size] or None
+
+
+def currency_code(value: Any) -> str | None:
+    """An ISO 4217 code as sent (``eur`` is ``EUR``); None when none was sent (the business currency applies)."""
+    code = text_of(value, 3)
+    return code.upper() if code else None
 
 
 @dataclass(slots=True)
@@ -103,8 +110,8 @@ def read_order(event: str, properties: dict[str, Any]) -> OrderFacts:
             except InvalidOrder as exc:
                 raise InvalidOrder(f"properties.products[{i}]: {str(exc).removeprefix('properties.')}") from None
             lines.append({
-                "product_id": _text(product.get("product_id")), "sku": _text(product.get("sku")),
-                "name": _text(product.get("name"), 300), "category": _text(product.get("category")),
+                "product_id": text_of(product.get("product_id")), "sku": text_of(product.get("sku")),
+                "name": text_of(product.get("name"), 300), "category": text_of(product.get("category")),
                 "price": price, "quantity": 1.0 if quantity is None else quantity,
             })
     lines_total = sum((line["price"] or 0.0) * line["quantity"] for line in lines) if lines else None
@@ -116,12 +123,11 @@ def read_order(event: str, properties: dict[str, Any]) -> OrderFacts:
             promised = date.fromisoformat(str(raw_promise)[:10])
         except ValueError:
             raise InvalidOrder("properties.promised_delivery_date must be a date (YYYY-MM-DD)") from None
-    currency = _text(properties.get("currency"), 3)
     return OrderFacts(
         event=event, order_id=str(properties["order_id"]).strip(), amount=amount,
-        currency=currency.upper() if currency else None, discount=_number(properties, "discount"),
-        coupon=_text(properties.get("coupon")), lines=lines, promised=promised,
-        branch=_text(properties.get("branch")), employee=_text(properties.get("employee")),
+        currency=currency_code(properties.get("currency")), discount=_number(properties, "discount"),
+        coupon=text_of(properties.get("coupon")), lines=lines, promised=promised,
+        branch=text_of(properties.get("branch")), employee=text_of(properties.get("employee")),
     )
 
 
