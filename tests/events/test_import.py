@@ -207,16 +207,38 @@ def _tables(store):  # type: ignore[no-untyped-def]
     return sorted(identifiers), orders, lines, events, traits, names
 
 
+def _import_both_ways(tmp_path, source, *, strict=False, before=None):  # type: ignore[no-untyped-def]
+    """Import ``source`` into two new stores, by the bulk path and row by row (after ``before(store, settings)``),
+    assert that both give the same report and tables, and return them: (rows, stored, rejected, tables)."""
+    from cherish.config import Settings
+    from cherish.db.migrate import upgrade
+    from cherish.events.importer import run_import
+
+    results = []
+    for bulk in (True, False):
+        url = f"sqlite:///{tmp_path / f'{bulk}.db'}"
+        store = open_store(url)
+        upgrade(store)
+        settings = Settings(database_url=url, default_region="US")
+        if before is not None:
+            before(store, settings)
+        report = run_import(store, settings, source, strict=strict, bulk=bulk)
+        results.append((report.rows, report.stored, report.rejected, _tables(store)))
+        store.dispose()
+    (rows, stored, rejected, tables), expected = results
+    assert (rows, stored, rejected) == expected[:3]
+    for got, want in zip(tables, expected[3], strict=True):
+        assert got == want
+    return rows, stored, rejected, tables
+
+
 @pytest.mark.parametrize(("strict", "chunk"), [(False, 100_000), (True, 100_000), (False, 3)])
 def test_bulk_and_row_by_row_imports_store_the_same(tmp_path, monkeypatch, strict, chunk):
     """The bulk path for clean order lines and the row-by-row path give the same rows, rejects and merges (also
     when the file is read in chunks of a few lines, so that customers come back in later chunks)."""
     from datetime import UTC, datetime
 
-    from cherish.config import Settings
-    from cherish.db.migrate import upgrade
     from cherish.events import importer
-    from cherish.events.importer import run_import
     from cherish.events.service import ingest
 
     monkeypatch.setattr(importer, "BULK_ROWS", chunk)
@@ -225,12 +247,8 @@ def test_bulk_and_row_by_row_imports_store_the_same(tmp_path, monkeypatch, stric
     source = tmp_path / "mixed.csv"
     source.write_text(MIXED if not strict else "\n".join(
         line for line in MIXED.splitlines() if not line.startswith(("B-5", "B-6", "B-7"))) + "\n")
-    results = []
-    for bulk in (True, False):
-        url = f"sqlite:///{tmp_path / f'{bulk}.db'}"
-        store = open_store(url)
-        upgrade(store)
-        settings = Settings(database_url=url, default_region="US")
+
+    def known_before(store, settings):  # type: ignore[no-untyped-def]
         with store.write() as session:  # a known customer by phone, and an order known from a live event
             ingest(session, [
                 {"type": "identify", "userId": "u-1", "traits": {"phone": "+15035550100"}, "messageId": "m1",
@@ -238,13 +256,8 @@ def test_bulk_and_row_by_row_imports_store_the_same(tmp_path, monkeypatch, stric
                 {"type": "track", "userId": "u-2", "event": "Order Completed", "messageId": "m2",
                  "timestamp": "2026-01-05T00:00:00Z", "properties": {"order_id": "LIVE-1", "total": 1}},
             ], settings=settings, received_at=datetime(2026, 3, 1, tzinfo=UTC))
-        report = run_import(store, settings, source, strict=strict, bulk=bulk)
-        results.append((report.rows, report.stored, report.rejected, _tables(store)))
-        store.dispose()
-    (rows, stored, rejected, tables), expected = results
-    assert (rows, stored, rejected) == expected[:3]
-    for got, want in zip(tables, expected[3], strict=True):
-        assert got == want
+
+    rows, stored, rejected, tables = _import_both_ways(tmp_path, source, strict=strict, before=known_before)
     if chunk < 10:  # the last line of B-1 comes after its order was stored from the lines read with the first
         assert rejected[-1] == (11, importer._scattered("B-1"))
         assert [n for n, _ in rejected] == [6, 7, 8, 11]
@@ -315,28 +328,13 @@ def test_both_import_paths_agree_on_malformed_and_edge_values(tmp_path, monkeypa
     inf, an implausible quantity, a time in the future, an invalid email): both paths store the same rows and
     reject the same lines for the same reasons. ``NaN`` is a missing value to both, as spreadsheets write it."""
 
-    from cherish.config import Settings
-    from cherish.db.migrate import upgrade
     from cherish.events import importer
-    from cherish.events.importer import run_import
 
     monkeypatch.setattr(importer, "BULK_ROWS", chunk)
     monkeypatch.setattr(importer, "BATCH_ROWS", min(chunk, importer.BATCH_ROWS))
     source = tmp_path / "edges.csv"
     source.write_text(EDGES)
-    results = []
-    for bulk in (True, False):
-        url = f"sqlite:///{tmp_path / f'{bulk}.db'}"
-        store = open_store(url)
-        upgrade(store)
-        settings = Settings(database_url=url, default_region="US")
-        report = run_import(store, settings, source, bulk=bulk)
-        results.append((report.rows, report.stored, report.rejected, _tables(store)))
-        store.dispose()
-    (rows, stored, rejected, tables), expected = results
-    assert (rows, stored, rejected) == expected[:3]
-    for got, want in zip(tables, expected[3], strict=True):
-        assert got == want
+    rows, stored, rejected, tables = _import_both_ways(tmp_path, source)
     assert rows == 14
     # rows count from the first line under the header: negative, inf, implausible, future, not an email
     assert {number for number, _ in rejected} == {3, 4, 6, 7, 13}, rejected
