@@ -25,19 +25,14 @@ def _replay(session: Session, customer_id: str) -> ProfileRows:
     return profiles
 
 
-def rebuild_traits(session: Session, customer_id: str) -> None:
-    """A customer's traits and name, replayed from the events it holds now."""
+def rebuild_profile(session: Session, customer_id: str) -> None:
+    """A customer's traits, name and consent, replayed once from the events it holds now; consent recorded
+    through the API stays."""
     profiles = _replay(session, customer_id)
     session.execute(delete(Trait).where(Trait.customer_id == customer_id))
     for row in profiles.traits.values():
         session.add(Trait(**row))
     session.execute(update(Customer).where(Customer.id == customer_id).values(name=profiles.names.get(customer_id)))
-    session.flush()
-
-
-def rebuild_consent(session: Session, customer_id: str) -> None:
-    """A customer's consent replayed from the events it holds now; what was recorded through the API stays."""
-    profiles = _replay(session, customer_id)
     session.execute(delete(Consent).where(Consent.customer_id == customer_id, Consent.source != "api"))
     kept = {(c.purpose, c.channel) for c in session.scalars(select(Consent).where(Consent.customer_id == customer_id))}
     for (_, purpose, channel), row in profiles.consent.items():
@@ -53,11 +48,11 @@ def _notes(session: Session, customer_ids: list[str]) -> list[dict[str, Any]]:
 
 declare(
     CustomerRows("traits", merge=Latest(key=("name",), when="updated_at", values=("value", "source")),
-                 rebuild=rebuild_traits, erase="delete",
+                 rebuild=rebuild_profile, erase="delete",
                  why="what the person's events said, latest first; after a split, replayed from each side's events "
                      "(the name with them)"),
     CustomerRows("consent", merge=Latest(key=("purpose", "channel"), when="at", values=("status", "source")),
-                 rebuild=rebuild_consent, erase="delete",
+                 rebuild=rebuild_profile, erase="delete",  # (one replay rebuilds traits and consent)
                  why="the latest word per purpose and channel; after a split, replayed from each side's events"),
     CustomerRows("notes", erase="delete", export=Export("notes", _notes),
                  why="an agent's words about the person: they stay with the customer they were written about"),

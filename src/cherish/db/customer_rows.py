@@ -15,7 +15,8 @@ What a declaration says, per flow:
   as written), or a function ``(session, Merging) -> None``.
 - ``unmerge``: ``"stay"`` (rows stay with the customer that keeps the rest) or a function
   ``(session, Split) -> None`` that moves what follows the split identifier; then ``rebuild``, a function
-  ``(session, customer_id) -> None``, recomputes the table's rows of both customers from what each now holds.
+  ``(session, customer_id) -> None``, recomputes the table's rows of both customers from what each now holds
+  (tables that declare the same function are rebuilt by one call).
 - ``erase``: ``"delete"``, ``"keep"`` (an anonymous fact: scores, stages), a mapping of the columns to null or
   overwrite (the person's words go, the fact stays), or a function ``(session, Erasure) -> dict of counts``.
 - ``export``: ``None`` (nothing a person would ask for: derived or bookkeeping) or ``Export(section, function)``
@@ -208,10 +209,9 @@ def unmerge_rows(session: Session, split: Split) -> None:
             entry.unmerge(session, split)
         elif entry.unmerge != "stay":
             raise ValueError(f"{entry.table}: unknown unmerge rule {entry.unmerge!r}")
-    for entry in entries:
-        if entry.rebuild is not None:
-            entry.rebuild(session, split.owner)
-            entry.rebuild(session, split.target)
+    for rebuild in dict.fromkeys(entry.rebuild for entry in entries if entry.rebuild is not None):
+        rebuild(session, split.owner)  # (a rebuild several tables declare runs once)
+        rebuild(session, split.target)
 
 
 def erase_rows(session: Session, erasure: Erasure) -> dict[str, int]:
