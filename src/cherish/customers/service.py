@@ -13,7 +13,7 @@ from cherish.customers.models import Consent, Customer, Note, Trait
 from cherish.customers.traits import NAME_TRAITS, display_name
 from cherish.db.base import utcnow
 from cherish.db.dialects import bulk_insert_columns, json_reader, raw_rows, read_time, upsert
-from cherish.errors import InvalidInput
+from cherish.errors import InvalidInput, NotFound
 
 
 def find(session: Session, customer_id: str) -> tuple[Customer | None, str | None]:
@@ -37,10 +37,22 @@ def record(session: Session, customer_id: str) -> tuple[datetime | None, str | N
 def survivor_of(session: Session, customer_id: str) -> str | None:
     """The customer that now holds this id's history (itself, or the one it was merged into); None if it was
     erased or never was. Straight to the driver, for lookups."""
-    rows = raw_rows(session, "SELECT merged_into, erased_at FROM customers WHERE id = ?", [customer_id])
-    if not rows or rows[0][1] is not None:
-        return None
-    return rows[0][0] or customer_id
+    rows = raw_rows(session, "SELECT id, merged_into, erased_at FROM customers WHERE id = ?", [customer_id])
+    return surviving(*rows[0]) if rows else None
+
+
+def surviving(customer_id: str, merged_into: str | None, erased_at: object) -> str | None:
+    """Who holds a customer record's history now, from its row: itself, the customer it was merged into, or
+    nobody when it was erased. (The query that found the row may join it to the identifier or order it holds.)"""
+    return None if erased_at is not None else merged_into or customer_id
+
+
+def survivor_or_404(session: Session, customer_id: str) -> str:
+    """``survivor_of`` for a request that names a customer: there must be one."""
+    survivor = survivor_of(session, customer_id)
+    if survivor is None:
+        raise NotFound(f"no customer {customer_id}")
+    return survivor
 
 
 def family(session: Session, customer_id: str) -> list[str]:

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
+from cherish.customers.service import surviving
 from cherish.db.dialects import raw_rows, read_time
 from cherish.errors import InvalidInput
 from cherish.events.models import Event, Order, OrderLine
@@ -126,9 +127,7 @@ def holder_of_order(session: Session, order_id: str) -> str | None:
     when there is no such order or its buyer was erased. One query through the driver, for lookups."""
     rows = raw_rows(session, "SELECT c.id, c.merged_into, c.erased_at FROM orders o JOIN customers c "
                              "ON c.id = o.customer_id WHERE o.order_id = ?", [order_id.strip()])
-    if not rows or rows[0][2] is not None:
-        return None
-    return rows[0][1] or rows[0][0]
+    return surviving(*rows[0]) if rows else None
 
 
 def owner_of_order(session: Session, order_id: str) -> list[str]:

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cherish.config import Settings
+from cherish.customers.service import surviving
 from cherish.db.dialects import raw_rows, read_time
 from cherish.errors import InvalidInput
 from cherish.identity.models import Identifier
@@ -25,9 +26,7 @@ def holder_of(session: Session, settings: Settings, *, kind: str, value: str) ->
         raise InvalidInput(f"{value!r} is not a valid {kind}")
     rows = raw_rows(session, "SELECT c.id, c.merged_into, c.erased_at FROM identifiers i JOIN customers c "
                              "ON c.id = i.customer_id WHERE i.type = ? AND i.value = ?", [kind, normalized])
-    if not rows or rows[0][2] is not None:
-        return None
-    return rows[0][1] or rows[0][0]
+    return surviving(*rows[0]) if rows else None
 
 
 def identifiers_of(session: Session, customer_id: str) -> list[dict[str, Any]]:

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from cherish.access.service import audit
 from cherish.config import Settings
-from cherish.customers.service import create, family, survivor_of
+from cherish.customers.service import create, family, survivor_or_404
 from cherish.db.base import new_id, utcnow
 from cherish.db.customer_rows import Split, history, unmerge_rows
 from cherish.errors import Conflict, NotFound
@@ -19,16 +19,9 @@ from cherish.identity.normalize import parse_key
 from cherish.identity.resolve import IdentityResolver
 
 
-def _alive(session: Session, customer_id: str) -> str:
-    survivor = survivor_of(session, customer_id)
-    if survivor is None:
-        raise NotFound(f"no customer {customer_id}")
-    return survivor
-
-
 def merge_by_hand(session: Session, settings: Settings, *, survivor_id: str, merged_id: str, actor: str) -> str:
     """Merge two customers a person decided are one; the one created first survives."""
-    a, b = _alive(session, survivor_id), _alive(session, merged_id)
+    a, b = survivor_or_404(session, survivor_id), survivor_or_404(session, merged_id)
     if a == b:
         raise Conflict("these two ids are already the same customer")
     from cherish.identity.models import NeverMerge
@@ -45,7 +38,7 @@ def merge_by_hand(session: Session, settings: Settings, *, survivor_id: str, mer
 
 def unmerge(session: Session, settings: Settings, *, customer_id: str, identifier: str, actor: str) -> str:
     """Split ``identifier`` and the events that carried it into a customer of its own; returns the new id."""
-    owner_id = _alive(session, customer_id)
+    owner_id = survivor_or_404(session, customer_id)
     key = parse_key(identifier, settings)
     row = session.scalar(select(Identifier).where(Identifier.type == key[0], Identifier.value == key[1]))
     if row is None or row.customer_id != owner_id:
@@ -99,7 +92,7 @@ def decide_review(session: Session, settings: Settings, *, review_id: int, accep
     if review.status != "pending":
         raise Conflict(f"review {review_id} was already decided ({review.status})")
     if accept:
-        a, b = _alive(session, review.customer_a), _alive(session, review.customer_b)
+        a, b = survivor_or_404(session, review.customer_a), survivor_or_404(session, review.customer_b)
         if a != b:
             IdentityResolver(session, settings).merge([a, b], via=None, message_id=None, reason="review", actor=actor)
         session.refresh(review)

@@ -30,19 +30,11 @@ TIMELINE_SHOWS = {"orders": ("order", None), "feedback": (None, "Feedback Submit
                   "other events": ("track", None), "profile updates": ("identify", None), "pages": ("page", None)}
 
 
-def _alive(session: Session, customer_id: str) -> str:
-    """The id of the customer the page shows (the survivor, if this one was merged since)."""
-    survivor = customers.survivor_of(session, customer_id)
-    if survivor is None:
-        raise NotFound(f"no customer {customer_id}")
-    return survivor
-
-
 @router.post("/customers/{customer_id}/notes")
 def add_note(request: Request, customer_id: str, body: str = Form(""),
              principal: Principal = Depends(require("agent"))) -> RedirectResponse:
     with request.app.state.store.write() as session:
-        owner = _alive(session, customer_id)
+        owner = customers.survivor_or_404(session, customer_id)
         customers.add_note(session, owner, author=principal.name, body=body)
     return RedirectResponse(f"/customers/{owner}#customer-actions", status_code=303)
 
@@ -53,7 +45,7 @@ def record_consent(request: Request, customer_id: str, purpose: str = Form(...),
                    principal: Principal = Depends(require("agent"))) -> RedirectResponse:
     # the field is not called "channel": the page's timeline filter already has a select of that name
     with request.app.state.store.write() as session:
-        owner = _alive(session, customer_id)
+        owner = customers.survivor_or_404(session, customer_id)
         # "api" as the API records it: a person's decision, which rebuilding a profile from events keeps
         customers.set_consent(session, owner, [{"purpose": purpose, "channel": consent_channel, "status": status}],
                             source="api")
@@ -64,7 +56,7 @@ def record_consent(request: Request, customer_id: str, purpose: str = Form(...),
 def unmerge(request: Request, customer_id: str, identifier: str = Form(...),
             principal: Principal = Depends(require("manager"))) -> RedirectResponse:
     with request.app.state.store.write() as session:
-        owner = _alive(session, customer_id)
+        owner = customers.survivor_or_404(session, customer_id)
         newcomer = identity.unmerge(session, request.app.state.settings, customer_id=owner, identifier=identifier,
                                     actor=principal.label)
     return RedirectResponse(f"/customers/{owner}?unmerged={newcomer}", status_code=303)
