@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from contextlib import nullcontext
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from typing import Any
 
 import typer
@@ -50,30 +51,26 @@ def run_server(settings: Settings, one_writer: bool, *, host: str, port: int, wo
             err.print(f"cherish is serving on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
             if workers > 1:
                 # server processes start afresh and read their settings from the environment they inherit
-                _children_environment({SERVER_PID_VARIABLE: str(os.getpid()),
-                                       "CHERISH_DATABASE_URL": settings.database_url})
-                uvicorn.run("cherish.api.asgi:app", host=host, port=port, workers=workers, **server_options)
+                with _inherited({SERVER_PID_VARIABLE: str(os.getpid()), "CHERISH_DATABASE_URL": settings.database_url}):
+                    uvicorn.run("cherish.api.asgi:app", host=host, port=port, workers=workers, **server_options)
             else:
                 from cherish.api.app import create_app
 
                 uvicorn.run(create_app(settings), host=host, port=port, **server_options)
     except Stopped as signal_name:
         err.print(f"cherish stopped ({signal_name})")
+
+
+@contextmanager
+def _inherited(values: dict[str, str]) -> Iterator[None]:
+    """Environment variables the processes started inside inherit; what was there before is put back."""
+    before = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
     finally:
-        _children_environment({})
-
-
-_saved: dict[str, str | None] = {}
-
-
-def _children_environment(values: dict[str, str]) -> None:
-    """Set what the server processes inherit; with nothing, put back what was there before."""
-    for name, before in _saved.items():
-        if before is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = before
-    _saved.clear()
-    for name, value in values.items():
-        _saved[name] = os.environ.get(name)
-        os.environ[name] = value
+        for name, value in before.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
