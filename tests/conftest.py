@@ -115,7 +115,7 @@ def admin_user(store: Store) -> tuple[str, str]:
 @pytest.fixture
 def loaded(store: Store, settings: Settings) -> Store:
     """The store holding ``tests.helpers.MESSAGES``: metrics known by hand as of ``AS_OF``."""
-    from cherish.events.service import ingest
+    from cherish.events.flows import ingest
     from tests.helpers import MESSAGES
 
     with store.write() as session:

@@ -103,3 +103,18 @@ def test_read_json_parses_sqlite_text_and_passes_parsed_values():
     assert read_json('{"a": [1, 2]}', True) == {"a": [1, 2]}
     assert read_json({"a": [1, 2]}, False) == {"a": [1, 2]}
     assert read_json(None, True) is None
+
+
+def test_the_dialect_is_named_only_in_db():
+    """Code outside ``db/`` asks the store what it can do (``one_writer``, ``has_quantiles``), never which database
+    it is: a third database then means editing ``db/`` alone."""
+    import re
+    from pathlib import Path
+
+    source = Path(__file__).resolve().parent.parent / "src" / "cherish"
+    branching = re.compile(r"dialect(\.name)?\s*(==|!=|in\b)|[\"'](sqlite|postgresql)[\"']\s*(==|!=|in\b)|"
+                           r"(==|!=)\s*[\"'](sqlite|postgresql)[\"']")
+    found = [f"{path.relative_to(source)}:{n}" for path in source.rglob("*.py") if path.parent.name != "db"
+             and "migrations" not in path.parts
+             for n, line in enumerate(path.read_text().splitlines(), 1) if branching.search(line)]
+    assert found == []

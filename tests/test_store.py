@@ -10,8 +10,8 @@ from cherish.customers.models import Customer
 from cherish.db.dialects import existing_values, raw_rows
 from cherish.db.engine import open_store
 from cherish.db.migrate import upgrade
+from cherish.events.flows import ingest
 from cherish.events.models import Event, Order
-from cherish.events.service import ingest
 from cherish.identity.models import Identifier
 
 

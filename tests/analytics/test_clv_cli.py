@@ -46,7 +46,9 @@ def test_fit_prints_writes_json_and_predictions(tmp_path):
 
 
 @pytest.mark.parametrize("model", ["pareto", "mbgnbd"])
-def test_other_models_from_parquet_and_csv(tmp_path, model):
+def test_other_models_from_every_file_cherish_import_reads(tmp_path, model):
+    """One reader for orders files: what `cherish import` reads (Parquet, CSV with any delimiter Excel writes, JSON
+    Lines) the CLV commands read alike."""
     rows = [line.split() for line in CDNOW.read_text().splitlines() if line.strip()]
     table = pa.table({"cust": [r[1] for r in rows], "when": [f"{r[2][:4]}-{r[2][4:6]}-{r[2][6:]}" for r in rows],
                       "usd": [float(r[4]) for r in rows]})
@@ -55,7 +57,11 @@ def test_other_models_from_parquet_and_csv(tmp_path, model):
         writer = csv.writer(handle)
         writer.writerow(table.column_names)
         writer.writerows(zip(*(table.column(c).to_pylist() for c in table.column_names), strict=True))
-    for source in ("t.parquet", "t.csv"):
+    with (tmp_path / "excel.csv").open("w", newline="") as handle:  # Excel in Europe: the delimiter is sniffed
+        handle.write((tmp_path / "t.csv").read_text().replace(",", ";"))
+    with (tmp_path / "t.jsonl").open("w") as handle:
+        handle.writelines(json.dumps(row) + "\n" for row in table.to_pylist())
+    for source in ("t.parquet", "t.csv", "excel.csv", "t.jsonl"):
         result = run("fit", str(tmp_path / source), "--customer-column", "cust", "--date-column", "when",
                      "--calibration-end", "1997-09-30", "--model", model, "--json", str(tmp_path / "f.json"))
         assert result.exit_code == 0, result.stderr

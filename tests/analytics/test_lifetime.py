@@ -7,7 +7,7 @@ from datetime import date, timedelta
 import pytest
 
 from cherish.analytics.service import analyze_store
-from cherish.events.service import ingest
+from cherish.events.flows import ingest
 from tests.helpers import AS_OF, lifetime_history
 
 

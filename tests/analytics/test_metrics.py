@@ -10,7 +10,7 @@ import pytest
 from cherish.analytics.engines import open_engine
 from cherish.analytics.service import analyze
 from cherish.errors import EngineError
-from cherish.events.service import ingest
+from cherish.events.flows import ingest
 from tests.helpers import AS_OF, order, run, same_results
 
 

@@ -59,7 +59,7 @@ def test_the_store_is_never_opened_through_two_sqlite_libraries(store, settings)
 def test_a_failed_read_says_so_with_its_query(tmp_path):
     import pytest
 
-    from cherish.analytics.sqlite_reader import read_arrow
+    from cherish.db.sqlite_reader import read_sqlite
     from cherish.errors import EngineError
 
     folder = tmp_path / "a #folder?"
@@ -69,6 +69,6 @@ def test_a_failed_read_says_so_with_its_query(tmp_path):
     with sqlite3.connect(folder / "s.db") as conn:
         conn.execute("CREATE TABLE t (x INTEGER)")
         conn.execute("INSERT INTO t VALUES (1), (2)")
-    assert read_arrow(str(folder / "s.db"), "SELECT x FROM t").column("x").to_pylist() == [1, 2]
+    assert read_sqlite(str(folder / "s.db"), "SELECT x FROM t").column("x").to_pylist() == [1, 2]
     with pytest.raises(EngineError, match="no such table: missing.*SELECT x FROM missing"):
-        read_arrow(str(folder / "s.db"), "SELECT x FROM missing")
+        read_sqlite(str(folder / "s.db"), "SELECT x FROM missing")

@@ -17,7 +17,7 @@ from cherish.db.transfer import copy_store
 from cherish.demo import build
 from cherish.demo.build import build_demo
 from cherish.errors import Conflict
-from cherish.events.service import ingest
+from cherish.events.flows import ingest
 
 END = datetime(2026, 6, 1, tzinfo=UTC)
 

@@ -96,7 +96,7 @@ def test_customers_from_parquet_join_live_identities(cli, tmp_path):
 def test_history_imported_after_live_events_moves_creation_back(cli, tmp_path, settings):
     """Last year's orders imported after this year's live events: the customer is as old as the oldest order."""
     run, store = cli
-    from cherish.events.service import ingest
+    from cherish.events.flows import ingest
 
     with store.write() as session:
         ingest(session, [{"type": "track", "event": "Visited", "userId": "u-ann", "timestamp": "2026-03-01T10:00:00Z",
@@ -239,7 +239,7 @@ def test_bulk_and_row_by_row_imports_store_the_same(tmp_path, monkeypatch, stric
     from datetime import UTC, datetime
 
     from cherish.events import importer
-    from cherish.events.service import ingest
+    from cherish.events.flows import ingest
 
     monkeypatch.setattr(importer, "BULK_ROWS", chunk)
     monkeypatch.setattr(importer, "BATCH_ROWS", min(chunk, importer.BATCH_ROWS))
@@ -301,6 +301,28 @@ def test_row_counts_for_the_progress_bar(tmp_path):
     (tmp_path / "e.csv").write_text("")
     assert [count_rows(tmp_path / n) for n in ("a.csv", "b.csv", "c.jsonl", "d.parquet", "e.csv")] == [2, 2, 2, 3, 0]
     assert count_rows(tmp_path / "missing.csv") is None
+
+
+def test_whitespace_separated_text_reads_as_its_columns(tmp_path):
+    """A .txt with no delimiter in its first line is separated by whitespace (as CDNOW's files), with a header or,
+    when the first line holds numbers only, columns named 1, 2, 3; a .txt with commas stays a CSV."""
+    from cherish.errors import InvalidInput
+    from cherish.events.files import read_table
+
+    (tmp_path / "a.txt").write_text("order_id  email   total\nA-1 a@example.com 12.5\n\nA-2\tb@example.com 3\n")
+    (tmp_path / "b.txt").write_text("00001 19970101 1 11.77\n00002 19970112 2 89.00\n")
+    (tmp_path / "c.txt").write_text("order_id,email\nA-1,a@example.com\n")
+    assert read_table(tmp_path / "a.txt").to_pylist() == [
+        {"order_id": "A-1", "email": "a@example.com", "total": "12.5"},
+        {"order_id": "A-2", "email": "b@example.com", "total": "3"}]
+    assert read_table(tmp_path / "b.txt").column_names == ["1", "2", "3", "4"]
+    assert read_table(tmp_path / "b.txt").column("1").to_pylist() == ["00001", "00002"]  # text, zeros kept
+    assert read_table(tmp_path / "c.txt").to_pylist() == [{"order_id": "A-1", "email": "a@example.com"}]
+    with pytest.raises(InvalidInput, match="no such file"):
+        read_table(tmp_path / "missing.txt")
+    (tmp_path / "d.xlsx").write_text("x")
+    with pytest.raises(InvalidInput, match="cannot read d.xlsx: use .csv"):
+        read_table(tmp_path / "d.xlsx")
 
 
 EDGES = """order_id,email,phone,timestamp,sku,product_name,price,quantity,total,currency,channel,first_name,last_name

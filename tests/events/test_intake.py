@@ -300,7 +300,7 @@ def test_names_of_new_merged_and_returning_customers(store, settings):
     """A customer born in a batch is written with its name; a name carried by a customer folded into another in
     the same batch goes to the survivor; a later batch changes a name only when it differs."""
     from cherish.customers.models import Customer
-    from cherish.events.service import ingest
+    from cherish.events.flows import ingest
     from cherish.identity.models import Identifier
 
     def name_of(anonymous_id: str) -> str | None:

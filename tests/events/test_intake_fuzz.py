@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from cherish.events import rejected as rejected_service
+from cherish.events.flows import ingest
 from cherish.events.models import Event
-from cherish.events.service import ingest
 
 # Values at the edges that once made a whole batch fail: year 1 and 9999, long text, numbers beyond 64 bits.
 TEXT = st.one_of(st.text(max_size=5), st.text(min_size=190, max_size=320), st.just("x" * 1200),

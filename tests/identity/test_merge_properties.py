@@ -16,8 +16,8 @@ from cherish.customers.models import Customer
 from cherish.db.engine import open_store
 from cherish.db.migrate import upgrade
 from cherish.errors import CherishError
+from cherish.events.flows import ingest
 from cherish.events.models import Event
-from cherish.events.service import ingest
 from cherish.identity.models import Identifier, NeverMerge
 from cherish.identity.service import unmerge
 

@@ -3,7 +3,7 @@ name the traits hold."""
 
 from __future__ import annotations
 
-from cherish.events.service import ingest
+from cherish.events.flows import ingest
 from tests.conftest import bearer
 from tests.helpers import answer, order
 

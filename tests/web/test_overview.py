@@ -118,7 +118,7 @@ def truthful(store, settings):  # type: ignore[no-untyped-def]
     from datetime import date
 
     from cherish.analytics.service import analyze_store
-    from cherish.events.service import ingest
+    from cherish.events.flows import ingest
     from tests.helpers import answer, order
 
     messages = [

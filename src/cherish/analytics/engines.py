@@ -10,7 +10,7 @@ from typing import Any
 import pyarrow as pa
 
 from cherish.config import Settings
-from cherish.db.dialects import driver_of
+from cherish.db.arrow import read_arrow
 from cherish.db.engine import Store
 from cherish.errors import EngineError, InvalidInput
 
@@ -77,72 +77,12 @@ def _duckdb(purchases: pa.Table, answers: pa.Table, timezone: str) -> Engine:
     return Engine("duckdb", backend, backend.table("purchases"), backend.table("answers"))
 
 
-def _arrow(store: Store, sql: str) -> pa.Table:
-    """Read a source from the store into Arrow (naive UTC timestamps): column by column, never row dicts.
-
-    PostgreSQL sends the rows as CSV through COPY, parsed by Arrow; SQLite's are read by the ADBC driver, in C.
-    """
-    if store.dialect == "postgresql":
-        return _arrow_by_copy(store, sql)
-    path = store.engine.url.database
-    if path is None or path in ("", ":memory:"):
-        raise EngineError("analytics read the store's SQLite file: an in-memory store has none")
-    with store.engine.connect() as conn:
-        names = [c[0] for c in conn.exec_driver_sql(f"SELECT * FROM ({sql}) AS source LIMIT 0").cursor.description]
-    return _arrow_by_adbc(path, sql, names)
-
-
-def _arrow_by_adbc(path: str, sql: str, names: list[str]) -> pa.Table:
-    """A SQLite query read into Arrow by the ADBC driver, in C, in a child process (``sqlite_reader`` says why).
-    The driver infers each column's type from its first rows, and takes a column that starts with NULLs for
-    numbers: text columns are read with NULL as '' (which the store never holds: empty text is stored as NULL)
-    and turned back."""
-    import pyarrow.compute as pc
-
-    from cherish.analytics.sqlite_reader import read_arrow
-
-    text = [name for name in names if name not in _TYPES]
-    select = ", ".join(f"coalesce({name}, '') AS {name}" if name in text else name for name in names)
-    table = read_arrow(path, f"SELECT {select} FROM ({sql}) AS source")
-    if table.num_rows == 0:  # no rows to infer types from
-        return _empty(names)
-    columns = []
-    for name in names:
-        column = table.column(name)
-        if name in text:
-            column = pc.if_else(pc.equal(column, ""), pa.scalar(None, pa.string()), column)
-        else:
-            column = column.cast(_TYPES[name])
-        columns.append(column)
-    return pa.Table.from_arrays(columns, names=names)
-
-
-def _empty(names: list[str]) -> pa.Table:
-    return pa.table({name: pa.array([], type=_TYPES.get(name, pa.string())) for name in names})
-
-
-def _arrow_by_copy(store: Store, sql: str) -> pa.Table:
-    import io
-
-    from pyarrow import csv
-
-    buffer = io.BytesIO()
-    with store.engine.connect() as conn:
-        cursor = driver_of(conn).cursor()
-        with cursor.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv, HEADER true)") as copy:
-            for block in copy:
-                buffer.write(block)
-    buffer.seek(0)
-    names = buffer.readline().decode().strip().split(",")  # our own column names: plain identifiers
-    buffer.seek(0)
-    # every column typed (ids stay text even when they look like numbers); NULL is an unquoted empty field
-    options = csv.ConvertOptions(column_types={name: _TYPES.get(name, pa.string()) for name in names},
-                                 null_values=[""], strings_can_be_null=True, quoted_strings_can_be_null=False)
-    return csv.read_csv(buffer, convert_options=options)
-
-
 _TYPES = {"placed_at": pa.timestamp("us"), "answered_at": pa.timestamp("us"), "value": pa.float64(),
           "score": pa.float64()}
+
+
+def _arrow(store: Store, sql: str) -> pa.Table:
+    return read_arrow(store, sql, _TYPES)
 
 
 def open_engine(name: str, store: Store, settings: Settings) -> Engine:
@@ -150,7 +90,7 @@ def open_engine(name: str, store: Store, settings: Settings) -> Engine:
     if name not in ENGINES:
         raise InvalidInput(f"unknown engine {name!r}; choose one of {', '.join(ENGINES)}")
     if name == "database":
-        if store.dialect != "postgresql":
+        if not store.has_quantiles:
             raise EngineError(f"--engine database needs PostgreSQL; this store is {store.dialect}, which lacks the "
                               "medians and quantiles the metrics need in Ibis: use --engine duckdb")
         return _postgres(store, settings.timezone)

@@ -16,17 +16,11 @@ def purchases_from_file(path: Path, *, customer: str, when: str, amount: str | N
 
     from cherish.analytics.clv.io import read_transactions
 
-    base = read_transactions(path, customer=customer, when=when, amount=amount, date_format=date_format)
-    extras = {}
-    for label, name in (("channel", channel), ("branch", branch)):
-        if name is None:
-            extras[label] = pa.nulls(base.num_rows, pa.string())
-            continue
-        column = read_transactions(path, customer=name, when=when, date_format=date_format).column("customer")
-        extras[label] = column
+    base = read_transactions(path, customer=customer, when=when, amount=amount, date_format=date_format,
+                             text={"channel": channel, "branch": branch})
     con = duckdb.connect()
     try:
-        con.register("base", base.append_column("channel", extras["channel"]).append_column("branch", extras["branch"]))
+        con.register("base", base)
         return con.sql("SELECT customer AS customer_id, CAST(day AS TIMESTAMP) AS placed_at, "
                        "COALESCE(amount, 0.0) AS value, channel, branch FROM base WHERE day IS NOT NULL"
                        ).to_arrow_table()

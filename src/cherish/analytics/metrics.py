@@ -157,25 +157,37 @@ def repeat_rate_by_first_channel(purchases: Any) -> Any:
         customers=_.count(), repeaters=(_.purchase_days >= 2).ifelse(1, 0).sum()).order_by("channel")
 
 
-def calibration_summary(purchases: Any, calibration_end: Any) -> Any:
-    """The purchase models' summary as of ``calibration_end`` with each customer's repeat purchase days after it,
-    compressed where the data lives: one row per distinct (frequency, recency, T, holdout), with its customers.
+def purchase_history(purchases: Any, calibration_end: Any, holdout_end: Any = None) -> Any:
+    """The summary the purchase models fit on, one row per customer whose first purchase day is on or before
+    ``calibration_end``: repeat purchase days by then (frequency), days from the first purchase day to the last by then
+    (recency) and to ``calibration_end`` (T), the mean value of those repeat days (null without one), and the purchase
+    days after ``calibration_end`` up to ``holdout_end`` (holdout; all of them without one).
 
-    Only customers whose first purchase day is on or before ``calibration_end`` count; ``purchases`` should already
-    end at the holdout's end.
+    Defined once: `cherish analyze` compresses it (``calibration_summary``), the CLV commands read it from files.
     """
     days = purchase_days(purchases)
+    if holdout_end is not None:
+        days = days.filter(days.day <= holdout_end)
     inside = days.day <= calibration_end
     per_customer = days.group_by("customer_id").aggregate(
         first_day=_.day.min(), last_day=_.day.max(where=inside), calibration=inside.ifelse(1, 0).sum(),
-        holdout=(~inside).ifelse(1, 0).sum())
+        holdout=(~inside).ifelse(1, 0).sum(), calibration_value=_.value.sum(where=inside),
+        first_value=_.value.argmin(_.day))
     known = per_customer.filter(per_customer.first_day <= calibration_end)
-    rows = known.select(
-        frequency=(known.calibration - 1).cast("int64"),
+    frequency = (known.calibration - 1).cast("int64")
+    return known.select(
+        "customer_id", frequency=frequency,
         recency=(known.last_day - known.first_day).cast("int64"),
         T=(ibis.literal(calibration_end) - known.first_day).cast("int64"),
+        monetary_value=(frequency > 0).ifelse((known.calibration_value - known.first_value) / frequency, ibis.null()),
         holdout=known.holdout.cast("int64"))
-    return rows.group_by(["frequency", "recency", "T", "holdout"]).aggregate(customers=_.count())
+
+
+def calibration_summary(purchases: Any, calibration_end: Any) -> Any:
+    """``purchase_history`` compressed where the data lives: one row per distinct (frequency, recency, T, holdout),
+    with its customers. ``purchases`` should already end at the holdout's end."""
+    history = purchase_history(purchases, calibration_end)
+    return history.group_by(["frequency", "recency", "T", "holdout"]).aggregate(customers=_.count())
 
 
 def repeat_within_days_by_cohort(purchases: Any) -> Any:

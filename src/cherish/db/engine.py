@@ -93,6 +93,11 @@ class Store:
         by one writer for everyone; PostgreSQL takes several side by side."""
         return self.dialect == "sqlite"
 
+    @property
+    def has_quantiles(self) -> bool:
+        """Whether the database computes medians and quantiles in SQL, as the metrics need when they run in it."""
+        return self.dialect == "postgresql"
+
     @contextmanager
     def read(self) -> Iterator[Session]:
         """A session for reading; nothing it changes is committed."""
@@ -220,6 +225,7 @@ def open_store(url: str, *, echo: bool = False, scratch: bool = False, pool_size
         kwargs.update(pool_size=pool_size, max_overflow=10, pool_pre_ping=True)
     else:
         raise InvalidInput(f"unsupported database {parsed.get_backend_name()!r}: use sqlite or postgresql+psycopg")
+    kwargs["hide_parameters"] = True  # an error's message never carries the values (an email, a comment) to a log
     try:
         engine = create_engine(parsed, **kwargs)
     except Exception as exc:  # a missing driver, a bad option

@@ -53,13 +53,14 @@ def _attached(store: Store, source: Path) -> dict[str, int]:
                         for key in column.foreign_keys:
                             if key.column.table.name in shift:
                                 picked[column.name] = f'"{column.name}" + {shift[key.column.table.name]}'
-                    if _has_serial_id(table):
+                    serial = _serial(table)
+                    if serial is not None:
                         if table.name in referenced:
                             shift[table.name] = connection.execute(
-                                f'SELECT COALESCE(MAX(id), 0) FROM main."{table.name}"').fetchone()[0]
-                            picked["id"] = f'id + {shift[table.name]}'
+                                f'SELECT COALESCE(MAX("{serial}"), 0) FROM main."{table.name}"').fetchone()[0]
+                            picked[serial] = f'"{serial}" + {shift[table.name]}'
                         else:
-                            del picked["id"]  # drawn by the store as the rows go in
+                            del picked[serial]  # drawn by the store as the rows go in
                     counts[table.name] = connection.execute(
                         f'INSERT INTO main."{table.name}" ({", ".join(chr(34) + n + chr(34) for n in picked)}) '
                         f'SELECT {", ".join(picked.values())} FROM scratch."{table.name}" ORDER BY rowid').rowcount
@@ -90,13 +91,14 @@ def _through_driver(session: Session, source: Path) -> dict[str, int]:
                     ids = fresh.get(key.column.table.name)
                     if ids is not None:
                         columns[column.name] = [None if v is None else ids[v] for v in columns[column.name]]
-            if _has_serial_id(table):
+            serial = _serial(table)
+            if serial is not None:
                 if table.name in referenced:
                     new = reserve_ids(session, table, len(rows))
-                    fresh[table.name] = dict(zip(columns["id"], new, strict=True))
-                    columns["id"] = new
+                    fresh[table.name] = dict(zip(columns[serial], new, strict=True))
+                    columns[serial] = new
                 else:
-                    del columns["id"]  # drawn by the store as the rows go in
+                    del columns[serial]  # drawn by the store as the rows go in
             bulk_insert_columns(session, table, columns)
             counts[table.name] = len(rows)
     finally:
@@ -104,12 +106,15 @@ def _through_driver(session: Session, source: Path) -> dict[str, int]:
     return counts
 
 
-def _has_serial_id(table: Table) -> bool:
+def _serial(table: Table) -> str | None:
+    """The table's integer key that the store draws (``id``, a domain event's ``position``), if it has one."""
     key = list(table.primary_key.columns)
-    return len(key) == 1 and key[0].name == "id" and isinstance(key[0].type, Integer)
+    return key[0].name if len(key) == 1 and isinstance(key[0].type, Integer) and key[0].autoincrement in (
+        True, "auto") else None
+
 
 
 def _referenced_ids() -> set[str]:
     """Tables whose integer ids other tables point at (an order's lines point at the order)."""
     return {key.column.table.name for table in Base.metadata.sorted_tables for key in table.foreign_keys
-            if _has_serial_id(key.column.table)}
+            if _serial(key.column.table) is not None}

@@ -23,7 +23,7 @@ from typing import Any
 from cherish.config import Settings
 from cherish.db.engine import Store, open_store, paused_gc
 from cherish.demo.people import make_person, simulate
-from cherish.events.service import ingest
+from cherish.events.flows import ingest
 from cherish.spreadsheets import csv_writer
 
 PEOPLE_PER_CHUNK = 1000

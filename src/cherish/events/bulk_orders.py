@@ -13,7 +13,6 @@ is created from its first clean row.)
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -38,7 +37,14 @@ from cherish.events.import_rows import (
 )
 from cherish.events.messages import InvalidMessage, channel_name, parse_time, plausible_promise, plausible_time
 from cherish.events.models import Event, Order, OrderLine
-from cherish.events.orders import LINE_FIELDS, amount_problem, currency_code, order_id_problem, order_value, text_of
+from cherish.events.orders import (
+    LINE_FIELDS,
+    currency_code,
+    number_of,
+    order_id_problem,
+    order_value,
+    text_of,
+)
 from cherish.identity.normalize import Key, identifiers_from_traits, normalize_plain
 from cherish.identity.resolve import IdentityResolver
 
@@ -114,9 +120,9 @@ class _Column:
 def _amount(name: str) -> Callable[[str], float]:
     """The parser of a number column: what the row-by-row path accepts, else ValueError (then it says why)."""
     def parse(text: str) -> float:
-        number = float(text)
-        if not math.isfinite(number) or amount_problem(name, number):
-            raise ValueError(f"not a valid {name}")
+        number = number_of(text, name)
+        if number is None:
+            raise ValueError(f"no {name}")
         return number
 
     return parse

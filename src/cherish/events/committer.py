@@ -22,7 +22,8 @@ from cherish.config import Settings
 from cherish.db.base import utcnow
 from cherish.db.dialects import is_conflict
 from cherish.db.engine import Store
-from cherish.events.service import IngestResult, Parsed, parse_batch, store_batch, store_batches
+from cherish.events.flows import IngestResult, store_batch, store_batches
+from cherish.events.service import Parsed, parse_batch
 
 log = logging.getLogger("cherish.intake")
 MAX_MESSAGES = 5000  # per shared transaction

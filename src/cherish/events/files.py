@@ -42,20 +42,82 @@ def _csv_options(path: Path, delimiter: str | None = None):
                                                      strings_can_be_null=True))
 
 
+_TEXT = (".csv", ".tsv", ".txt", ".dat", "")  # .txt, .dat and no suffix: delimited, or separated by whitespace
+
+
 def read_batches(path: Path, delimiter: str | None = None) -> Iterator[Any]:
-    """Arrow record batches of a CSV, TSV or Parquet file (CSV columns as text; the delimiter sniffed unless
-    given)."""
+    """Arrow record batches of a CSV, TSV, whitespace-separated text or Parquet file (text columns as text; the
+    delimiter sniffed unless given)."""
     suffix = path.suffix.lower()
     if suffix == ".parquet":
         import pyarrow.parquet as pq
 
         yield from pq.ParquetFile(path).iter_batches(batch_size=PARQUET_BATCH_ROWS)
-    elif suffix in (".csv", ".txt", ".tsv"):
+    elif suffix in _TEXT and delimiter is None and suffix != ".csv" and _whitespace_separated(path):
+        yield from whitespace_table(path).to_batches()
+    elif suffix in _TEXT:
         from pyarrow import csv as pacsv
 
         yield from pacsv.open_csv(path, **_csv_options(path, delimiter))
     else:
-        raise InvalidInput(f"cannot import {path.name}: use .csv, .tsv, .jsonl or .parquet")
+        raise InvalidInput(f"cannot read {path.name}: use .csv, .tsv, .txt (delimited or whitespace-separated), "
+                           ".jsonl or .parquet")
+
+
+def read_table(path: Path, delimiter: str | None = None) -> Any:
+    """A whole file as one Arrow table: every format `cherish import` takes, for the commands that read orders files
+    (`cherish analyze --orders`, the CLV commands). JSON Lines are read with Arrow's types."""
+    import pyarrow as pa
+
+    if not path.is_file():
+        raise InvalidInput(f"no such file: {path}")
+    try:
+        if path.suffix.lower() in (".jsonl", ".ndjson"):
+            from pyarrow import json as pajson
+
+            return pajson.read_json(path)
+        batches = list(read_batches(path, delimiter))
+        if not batches:
+            raise InvalidInput(f"{path.name} holds no rows")
+        return pa.Table.from_batches(batches)
+    except InvalidInput:
+        raise
+    except Exception as exc:  # a malformed file: one line
+        raise InvalidInput(f"cannot read {path.name}: {str(exc).splitlines()[0]}") from None
+
+
+def _whitespace_separated(path: Path) -> bool:
+    """Whether a text file's first line holds none of ``DELIMITERS`` but several fields apart by whitespace (as
+    CDNOW's ``CDNOW_master.txt``)."""
+    with path.open("rb") as handle:
+        first = handle.readline(1 << 16).decode("utf-8-sig", errors="replace")
+    return not any(d in first for d in DELIMITERS) and len(first.split()) > 1
+
+
+def whitespace_table(path: Path) -> Any:
+    """A whitespace-separated text file, every field as text; without a header line (a first line of numbers only)
+    the columns are named 1, 2, 3, …"""
+    import pyarrow as pa
+
+    with path.open() as handle:
+        lines = [line.split() for line in handle if line.strip()]
+    if not lines:
+        raise InvalidInput(f"{path.name} is empty")
+
+    def numeric(token: str) -> bool:
+        try:
+            float(token)
+            return True
+        except ValueError:
+            return False
+
+    header = None if all(numeric(t) for t in lines[0]) else lines.pop(0)
+    width = max(len(row) for row in lines) if lines else len(header or [])
+    names = header or [str(i + 1) for i in range(width)]
+    if len(names) < width:
+        raise InvalidInput(f"{path.name}: some rows have more fields than the header")
+    columns = {name: [row[i] if i < len(row) else None for row in lines] for i, name in enumerate(names)}
+    return pa.table({name: pa.array(values, pa.string()) for name, values in columns.items()})
 
 
 def count_rows(path: Path) -> int | None:

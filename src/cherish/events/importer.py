@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -21,6 +20,7 @@ from cherish.config import Settings
 from cherish.db.engine import Store, paused_gc
 from cherish.errors import InvalidInput
 from cherish.events.files import read_batches, read_rows
+from cherish.events.flows import ingest
 from cherish.events.import_rows import (
     GROUPING,
     IDENTITY_FIELDS,
@@ -32,8 +32,7 @@ from cherish.events.import_rows import (
     row_time,
 )
 from cherish.events.messages import InvalidMessage, parse_message
-from cherish.events.orders import amount_problem, order_id_problem
-from cherish.events.service import ingest
+from cherish.events.orders import BadNumber, number_of, order_id_problem
 
 KINDS = ("customers", "orders", "interactions")
 FIELDS = {
@@ -111,19 +110,10 @@ class _Converter:
 
 
 def _number(row: dict[str, Any], name: str) -> float | None:
-    value = row.get(name)
-    if value is None:
-        return None
     try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise InvalidMessage(f"{name} must be a number, not {str(value)[:30]!r}") from None
-    if not math.isfinite(number):
-        raise InvalidMessage(f"{name} must be a finite number, not {str(value)[:30]!r}")
-    problem = amount_problem(name, number)
-    if problem:
-        raise InvalidMessage(problem)
-    return number
+        return number_of(row.get(name), name)
+    except BadNumber as exc:
+        raise InvalidMessage(str(exc)) from None
 
 
 def _order_messages(lines: list[tuple[int, dict[str, Any]]], convert: _Converter,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -45,21 +46,34 @@ def order_id_problem(value: Any) -> str | None:
     return None
 
 
-def _number(properties: dict[str, Any], name: str) -> float | None:
-    value = properties.get(name)
+class BadNumber(ValueError):
+    """Why a value cannot be one of an order's numbers; the message names the field."""
+
+
+def number_of(value: Any, name: str) -> float | None:
+    """An order's number (price, quantity, total, revenue, discount) as every path reads it: messages, the row
+    import and the bulk import. None for nothing; else a finite number, not negative and not implausibly large, or
+    BadNumber saying why."""
     if value is None or value == "":
         return None
     if isinstance(value, bool):
-        raise InvalidOrder(f"properties.{name} must be a number")
+        raise BadNumber(f"{name} must be a number")
     try:
         number = float(value)
     except (TypeError, ValueError):
-        raise InvalidOrder(f"properties.{name} must be a number, not {str(value)[:30]!r}") from None
-    if 0.0 <= number <= (MAX_QUANTITY if name == "quantity" else MAX_AMOUNT):  # the usual case, in one test
+        raise BadNumber(f"{name} must be a number, not {str(value)[:30]!r}") from None
+    if 0.0 <= number <= (MAX_QUANTITY if name.endswith("quantity") else MAX_AMOUNT):  # the usual case, in one test
         return number
-    if number != number or number in (float("inf"), float("-inf")):
-        raise InvalidOrder(f"properties.{name} must be a finite number")
-    raise InvalidOrder(amount_problem(f"properties.{name}", number) or f"properties.{name} is out of range")
+    if not math.isfinite(number):
+        raise BadNumber(f"{name} must be a finite number, not {str(value)[:30]!r}")
+    raise BadNumber(amount_problem(name, number) or f"{name} is out of range")
+
+
+def _number(properties: dict[str, Any], name: str) -> float | None:
+    try:
+        return number_of(properties.get(name), f"properties.{name}")
+    except BadNumber as exc:
+        raise InvalidOrder(str(exc)) from None
 
 
 def text_of(value: Any, size: int = 200) -> str | None:

@@ -11,8 +11,8 @@ from cherish.access.service import audit
 from cherish.config import Settings
 from cherish.db.base import utcnow
 from cherish.errors import Conflict, NotFound
+from cherish.events.flows import ingest
 from cherish.events.models import RejectedEvent
-from cherish.events.service import ingest
 
 
 def listing(session: Session, *, status: str | None = "rejected", limit: int = 100,

@@ -36,7 +36,8 @@ from cherish.db.base import utcnow
 from cherish.db.engine import open_store, paused_gc
 from cherish.errors import EngineError, Unavailable
 from cherish.events.committer import MAX_MESSAGES, commit_group, settle
-from cherish.events.service import IngestResult, Parsed, parse_batch
+from cherish.events.flows import IngestResult
+from cherish.events.service import Parsed, parse_batch
 from cherish.processes import exit_with_parent
 
 log = logging.getLogger("cherish.intake")

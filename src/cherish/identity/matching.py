@@ -154,7 +154,7 @@ def match_records(table: pa.Table, *, id_column: str, roles: dict[str, str], thr
         # give the same model (a retrained model is judged against the kept one)
         con.execute("SET threads TO 1")
         try:
-            model = train_model(records, present, count, seed=seed)
+            model = train_model(_for_training(con, db_api, present), present, count, seed=seed)
         finally:
             con.execute("RESET threads")
     settings = dict(model, retain_intermediate_calculation_columns=explain, retain_matching_columns=True)
@@ -166,6 +166,17 @@ def match_records(table: pa.Table, *, id_column: str, roles: dict[str, str], thr
                 .select("unique_id, cluster_id").fetchall()}
     pairs = _explain(predictions.as_duckdbpyrelation(), linker, present, threshold) if explain else []
     return MatchResult(pairs=pairs, clusters=clusters, model=model)
+
+
+def _for_training(con: Any, db_api: Any, present: set[str]) -> Any:
+    """The records in an order of their values, numbered in that order: the seeded sampling in training picks rows by
+    their ids, and the same people must give the same model whatever ids they were given (two stores, two engines, a
+    demo built again)."""
+    fields = sorted(present)
+    order = ", ".join(f"{f} NULLS LAST" for f in fields)
+    con.execute(f"CREATE TABLE training AS SELECT printf('%09d', row_number() OVER (ORDER BY {order})) AS unique_id, "
+                f"{', '.join(fields)} FROM records ORDER BY unique_id")
+    return db_api.register("training")
 
 
 def train_model(records: Any, present: set[str], count: int, *, seed: int = 42) -> dict[str, Any]:

@@ -39,48 +39,37 @@ def summary_from_transactions(
     ``when`` must be a date or timestamp column.
     """
     import duckdb
+    import ibis
+
+    from cherish.analytics.metrics import purchase_history
 
     if period not in PERIODS:
         raise InvalidInput(f"unknown period {period!r}; use day or week")
     if holdout_end is not None and holdout_end <= calibration_end:
         raise InvalidInput("the holdout end must come after the calibration end")
     length = PERIODS[period]
-    con = duckdb.connect()
-    con.register("tx", transactions)
-    value = f'SUM(CAST("{amount}" AS DOUBLE))' if amount else "0.0"
-    query = f"""
-        WITH days AS (
-            SELECT CAST("{customer}" AS VARCHAR) AS customer, CAST("{when}" AS DATE) AS day, {value} AS value
-            FROM tx WHERE "{when}" IS NOT NULL AND "{customer}" IS NOT NULL GROUP BY 1, 2
-        ), calibration AS (
-            SELECT customer, COUNT(*) - 1 AS frequency, MIN(day) AS first_day, MAX(day) AS last_day,
-                   SUM(value) - ARG_MIN(value, day) AS repeat_value
-            FROM days WHERE day <= $end GROUP BY 1
-        ), holdout AS (
-            SELECT customer, COUNT(*) AS purchases FROM days
-            WHERE day > $end AND day <= COALESCE($holdout, $end) GROUP BY 1
-        )
-        SELECT c.customer, c.frequency, DATE_DIFF('day', c.first_day, c.last_day) / {length} AS recency,
-               DATE_DIFF('day', c.first_day, $end) / {length} AS T,
-               CASE WHEN c.frequency > 0 THEN c.repeat_value / c.frequency END AS monetary_value,
-               COALESCE(h.purchases, 0) AS holdout_purchases
-        FROM calibration c LEFT JOIN holdout h USING (customer) ORDER BY c.customer
-    """
+    backend = ibis.duckdb.connect()
+    backend.con.register("tx", transactions)
+    value = f'CAST("{amount}" AS DOUBLE)' if amount else "0.0"
     try:
-        result = con.sql(query, params={"end": calibration_end, "holdout": holdout_end}).to_arrow_table()
+        purchases = backend.sql(
+            f'SELECT CAST("{customer}" AS VARCHAR) AS customer_id, CAST("{when}" AS DATE) AS day, '
+            f'CAST(date_trunc(\'month\', CAST("{when}" AS DATE)) AS DATE) AS month, {value} AS value '
+            f'FROM tx WHERE "{when}" IS NOT NULL AND "{customer}" IS NOT NULL')
+        history = purchase_history(purchases, calibration_end, holdout_end or calibration_end)
+        result = history.order_by("customer_id").to_pyarrow()
     except duckdb.Error as exc:
         raise InvalidInput(f"cannot summarise the transactions: {str(exc).splitlines()[0]}") from None
     finally:
-        con.close()
+        backend.disconnect()
     if result.num_rows == 0:
         raise InvalidInput(f"no purchases on or before the calibration end {calibration_end}")
-    column = lambda name: result.column(name).to_numpy(zero_copy_only=False)  # noqa: E731
-    monetary = np.array([np.nan if v is None else v for v in result.column("monetary_value").to_pylist()])
+    column = lambda name: result.column(name).to_numpy(zero_copy_only=False).astype(float)  # noqa: E731
     return Summary(
-        customer_id=column("customer"), frequency=column("frequency").astype(float),
-        recency=column("recency").astype(float), T=column("T").astype(float),
-        monetary_value=monetary if amount else np.full(result.num_rows, np.nan),
-        holdout_purchases=column("holdout_purchases").astype(float) if holdout_end else None,
+        customer_id=result.column("customer_id").to_numpy(zero_copy_only=False),
+        frequency=column("frequency"), recency=column("recency") / length, T=column("T") / length,
+        monetary_value=column("monetary_value") if amount else np.full(result.num_rows, np.nan),
+        holdout_purchases=column("holdout") if holdout_end else None,
         holdout_length=((holdout_end - calibration_end).days / length) if holdout_end else None,
     )
 

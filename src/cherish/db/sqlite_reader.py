@@ -23,7 +23,7 @@ from cherish.errors import EngineError
 _BATCH_ROWS = 65536
 
 
-def read_arrow(path: str, sql: str) -> pa.Table:
+def read_sqlite(path: str, sql: str) -> pa.Table:
     """The rows of ``sql`` on the SQLite file at ``path``, read read-only by a child process."""
     request = json.dumps({"path": str(Path(path).resolve()), "sql": sql}).encode()
     child = subprocess.Popen([sys.executable, "-m", __name__], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
