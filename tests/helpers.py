@@ -169,3 +169,76 @@ def lifetime_history() -> list[dict]:  # type: ignore[type-arg]
     messages.append(order("steady", "s2", f"{(AS_OF - timedelta(days=30)).isoformat()}T12:00:00Z", 20))
     messages.append(order("steady", "s3", f"{(AS_OF - timedelta(days=2)).isoformat()}T12:00:00Z", 20))
     return messages
+
+
+class Receiver:
+    """A real HTTP server on a free local port that takes webhooks: it checks each signature with the
+    ``standardwebhooks`` package (an implementation independent of cherish's), answers ``fail`` times with a 500
+    before it accepts, waits ``delay`` seconds per request, and counts how many requests it handles at once."""
+
+    def __init__(self, secret: str | None = None, *, fail: int = 0, delay: float = 0.0) -> None:
+        import http.server
+        import threading
+
+        self.secret, self.fail, self.delay = secret, fail, delay
+        self.received: list[dict[str, Any]] = []  # {"id", "body", "verified"}
+        self.statuses: list[int] = []
+        self.in_flight = self.most_at_once = 0
+        self._lock = threading.Lock()
+        receiver = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self) -> None:  # noqa: N802 (the standard library's name)
+                body = self.rfile.read(int(self.headers.get("content-length", 0)))
+                status = receiver.take(body, {k.lower(): v for k, v in self.headers.items()})
+                self.send_response(status)
+                self.send_header("content-length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self._thread.start()
+
+    def take(self, body: bytes, headers: dict[str, str]) -> int:
+        import time
+
+        from standardwebhooks import Webhook
+
+        with self._lock:
+            self.in_flight += 1
+            self.most_at_once = max(self.most_at_once, self.in_flight)
+        try:
+            if self.delay:
+                time.sleep(self.delay)
+            verified = None
+            if self.secret:
+                try:
+                    verified = Webhook(self.secret).verify(body, headers)
+                except Exception:  # noqa: BLE001 — a bad signature is recorded, and refused
+                    verified = None
+            with self._lock:
+                if self.fail > 0:
+                    self.fail -= 1
+                    self.statuses.append(500)
+                    return 500
+                status = 200 if verified is not None or not self.secret else 401
+                self.statuses.append(status)
+                if status == 200:
+                    import json
+
+                    self.received.append({"id": headers.get("webhook-id"), "body": json.loads(body),
+                                          "verified": verified})
+                return status
+        finally:
+            with self._lock:
+                self.in_flight -= 1
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()

@@ -48,7 +48,7 @@ def _world(store, settings) -> dict[str, str]:  # type: ignore[no-untyped-def]
     """Two customers with rows in every declared table, and a third held apart from the second."""
     from cherish.analytics.models import CustomerScore, StageChange
     from cherish.customers.service import add_note
-    from cherish.events.service import ingest
+    from cherish.events.flows import ingest
     from cherish.identity.merge import forbid_merge, propose_review
     from cherish.identity.models import Identifier, MatchRun, MatchRunMerge
 
@@ -71,6 +71,11 @@ def _world(store, settings) -> dict[str, str]:  # type: ignore[no-untyped-def]
         session.flush()
         session.add(MatchRunMerge(run_id=run.id, survivor_id=ids["ann"], merged_id=ids["cat"], probability=0.99,
                                   identifiers=["email:cat.person@example.com"], evidence={"name": "Cat"}, family=[]))
+        from cherish.contact.flows import Message, reach_out
+
+        quiet = settings.model_copy(update={"quiet_hours": ""})
+        reach_out(session, quiet, [Message(customer, "feedback", "email", f"survey {tag}")  # a contact, an email
+                                   for tag, customer in ids.items()])
         for customer in ids.values():  # what `cherish analyze` writes (tests/analytics run it for real)
             session.add(CustomerScore(customer_id=customer, as_of=date(2026, 4, 1), recency_days=30, frequency=1,
                                       monetary=30.0, r=3, f=1, m=2, p_alive=0.8, stage="first purchase",

@@ -1,4 +1,5 @@
-"""`cherish serve` leaves no process behind: its children end on SIGTERM, on Ctrl-C and when it is killed -9."""
+"""`cherish serve` leaves no process behind: its children (the intake writer, the worker, server processes) end on
+SIGTERM, on Ctrl-C and when it is killed -9."""
 
 from __future__ import annotations
 
@@ -77,6 +78,8 @@ def test_every_child_ends_with_the_server(tmp_path: Path, how: str, workers: str
     server, children = _serve(tmp_path, "--workers", workers)
     try:
         assert children, "the writer (and with --workers, the server processes) run beside the server"
+        spawned = [pid for pid in children if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+        assert len(spawned) >= 2, "the intake writer and the worker run beside the server"
         server.send_signal(getattr(signal, how))
         server.wait(30)
         left = _gone_within(children, 10)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from datetime import time
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -65,6 +67,87 @@ class Settings(BaseSettings):
         description="PostgreSQL connections each process keeps open (10 more may open under load); SQLite ignores it.",
     )
     spark_master: str = Field("local[*]", description="Spark master URL for `cherish analyze --engine spark`.")
+    match_schedule: str = Field(
+        "0 2 * * *", description="When the worker runs `cherish identity match` (cron, business time zone).")
+    analyze_schedule: str = Field(
+        "30 2 * * *", description="When the worker runs `cherish analyze` (cron, business time zone).")
+    worker_poll_seconds: float = Field(
+        0.2, gt=0, le=60, description="How often the worker looks for domain events and due messages when idle.")
+    outbox_max_attempts: int = Field(
+        8, ge=1, le=50,
+        description="Attempts to deliver a message before it becomes a dead letter (backoff 5 s to 6 h).")
+    outbox_concurrency: int = Field(
+        4, ge=1, le=100, description="Messages sent at once to one destination.")
+    outbox_retention_days: int = Field(
+        30, ge=1, le=3650,
+        description="Days delivered and discarded messages are kept (the delivery log), then removed.")
+    outbox_timeout: float = Field(
+        10.0, gt=0, le=120, description="Seconds a receiver has to answer a delivery.")
+
+    public_url: str = Field(
+        "http://127.0.0.1:8000", description="The address customers reach cherish at, for links in messages "
+                                             "(unsubscribe, later surveys).")
+    smtp_host: str | None = Field(None, description="SMTP server for email; unset: email waits and is retried.")
+    smtp_port: int = Field(587, ge=1, le=65535, description="SMTP port.")
+    smtp_tls: str = Field("starttls", pattern="^(starttls|ssl|none)$",
+                          description="starttls, ssl (implicit TLS, port 465) or none (a local relay only).")
+    smtp_user: str | None = Field(None, description="SMTP user name, when the server asks for one.")
+    smtp_password: str | None = Field(None, description="SMTP password.")
+    email_sender: str = Field("cherish <cherish@localhost>", description="The From of every email.")
+    consent_defaults: dict[str, str] = Field(
+        default_factory=lambda: {"service": "granted", "feedback": "granted", "marketing": "denied"},
+        description="Consent assumed per purpose for a customer who never said (JSON): service messages are part of "
+                    "the purchase, a survey may be asked once unless refused, marketing needs a yes first.",
+    )
+    contact_caps: list[str] = Field(
+        default_factory=lambda: ["2/7d", "6/30d"],
+        description="Most messages a customer gets over rolling windows, every channel together (JSON list of "
+                    "LIMIT/DAYSd); service messages are exempt.",
+    )
+    contact_channel_caps: dict[str, list[str]] = Field(
+        default_factory=dict, description="Caps per channel besides, as {\"sms\": [\"1/7d\"]} (JSON).")
+    quiet_hours: str = Field(
+        "21:00-08:00", description="Hours in the customer's time zone (trait timezone, else the business's) when "
+                                   "only service messages go out; later ones wait. Empty: none.")
+
+    @field_validator("consent_defaults")
+    @classmethod
+    def _consent_defaults(cls, value: dict[str, str]) -> dict[str, str]:
+        for purpose, status in value.items():
+            if purpose not in ("service", "feedback", "marketing") or status not in ("granted", "denied"):
+                raise ValueError(f"{purpose}: {status} is not a consent default; use service, feedback or marketing "
+                                 "with granted or denied")
+        return value
+
+    @field_validator("contact_caps")
+    @classmethod
+    def _caps(cls, value: list[str]) -> list[str]:
+        for text in value:
+            parse_cap(text)
+        return value
+
+    @field_validator("contact_channel_caps")
+    @classmethod
+    def _channel_caps(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        for texts in value.values():
+            for text in texts:
+                parse_cap(text)
+        return value
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _quiet_hours(cls, value: str) -> str:
+        parse_quiet_hours(value)
+        return value
+
+    @field_validator("match_schedule", "analyze_schedule")
+    @classmethod
+    def _cron(cls, value: str) -> str:
+        from croniter import croniter
+
+        if not croniter.is_valid(value):
+            raise ValueError(f"{value!r} is not a cron expression (minute hour day month weekday)")
+        return value
 
     @field_validator("timezone")
     @classmethod
@@ -86,6 +169,28 @@ class Settings(BaseSettings):
 
     def identifier_limit(self, identifier_type: str) -> int | None:
         return self.identifier_limits.get(identifier_type)
+
+
+_CAP = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*d\s*$")
+
+
+def parse_cap(text: str) -> tuple[int, int]:
+    """``"2/7d"``: at most 2 messages in 7 days, as (2, 7)."""
+    found = _CAP.match(text)
+    if not found or int(found.group(2)) < 1:
+        raise ValueError(f"{text!r} is not a cap: write LIMIT/DAYSd, as 2/7d")
+    return int(found.group(1)), int(found.group(2))
+
+
+def parse_quiet_hours(text: str) -> tuple[time | None, time | None]:
+    """``"21:00-08:00"``: from 21:00 to 08:00 the next morning; ``""``: none."""
+    if not text.strip():
+        return None, None
+    try:
+        start, end = (time.fromisoformat(part.strip()) for part in text.split("-"))
+    except ValueError:
+        raise ValueError(f"{text!r} are not quiet hours: write HH:MM-HH:MM, as 21:00-08:00") from None
+    return start, end
 
 
 @lru_cache

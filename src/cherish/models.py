@@ -5,8 +5,12 @@ unmerge, an erasure and an export."""
 from cherish.access.models import ApiKey, AuditRecord, InstanceSetting, LoginFailure, User
 from cherish.analytics import customer_rows as _analytics_rows  # noqa: F401
 from cherish.analytics.models import CustomerScore, MetricsSnapshot
+from cherish.contact import customer_rows as _contact_rows  # noqa: F401
+from cherish.contact.models import Contact, SuppressionRule
 from cherish.customers import customer_rows as _customers_rows  # noqa: F401
 from cherish.customers.models import Consent, Customer, Note, Trait
+from cherish.domain_events import customer_rows as _domain_events_rows  # noqa: F401
+from cherish.domain_events.models import ConsumerPosition, DomainEvent
 from cherish.events import customer_rows as _events_rows  # noqa: F401
 from cherish.events.models import Event, Order, OrderLine, RejectedEvent
 from cherish.feedback import customer_rows as _feedback_rows  # noqa: F401
@@ -21,9 +25,13 @@ from cherish.identity.models import (
     Merge,
     NeverMerge,
 )
+from cherish.outbox import customer_rows as _outbox_rows  # noqa: F401
+from cherish.outbox.models import DeliveryAttempt, OutboxMessage, WebhookEndpoint
+from cherish.worker.models import Job
 
 __all__ = [
-    "Answer", "ApiKey", "AuditRecord", "CustomerScore", "MetricsSnapshot", "Consent", "Customer", "Event", "Identifier",
-    "IdentityReview", "InstanceSetting", "MatchModel", "MatchRun", "MatchRunMerge", "LoginFailure", "Merge",
-    "NeverMerge", "Note", "Order", "OrderLine", "RejectedEvent", "Trait", "User",
+    "Answer", "ApiKey", "AuditRecord", "Consent", "ConsumerPosition", "Contact", "Customer", "CustomerScore",
+    "DeliveryAttempt", "DomainEvent", "Event", "Identifier", "IdentityReview", "InstanceSetting", "Job",
+    "LoginFailure", "MatchModel", "MatchRun", "MatchRunMerge", "Merge", "MetricsSnapshot", "NeverMerge", "Note",
+    "Order", "OrderLine", "OutboxMessage", "RejectedEvent", "SuppressionRule", "Trait", "User", "WebhookEndpoint",
 ]

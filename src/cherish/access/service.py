@@ -157,9 +157,21 @@ def audit(session: Session, *, actor: str, action: str, subject: str | None = No
 
 def instance_secret(session: Session) -> str:
     """The key that signs dashboard sessions, generated on first use and kept in the store."""
-    row = session.get(InstanceSetting, "secret_key")
+    key = instance_key(session, "secret_key")
+    assert key is not None
+    return key
+
+
+def instance_key(session: Session, name: str, *, create: bool = True) -> str | None:
+    """A signing key of this installation, by name, generated on first use and kept in the store: each purpose its
+    own, so that rotating one (the sessions') leaves the others (unsubscribe links already mailed) working. None
+    when it was never made and ``create`` is false (a reader checking a signature nothing could have made)."""
+    row = session.get(InstanceSetting, name)
+    if row is None and not create:
+        return None
     if row is None:
-        row = InstanceSetting(name="secret_key", value=secrets.token_urlsafe(48))
+        row = InstanceSetting(name=name, value=secrets.token_urlsafe(48))
         session.add(row)
         session.flush()
     return row.value
+

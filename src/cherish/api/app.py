@@ -22,6 +22,7 @@ from cherish.analytics.views import router as metrics_router
 from cherish.api import errors, openapi
 from cherish.api.edge import Edge
 from cherish.config import Settings, get_settings
+from cherish.contact.pages import router as unsubscribe_router
 from cherish.db.engine import Store, check_connection, open_store
 from cherish.db.migrate import is_current
 from cherish.errors import EngineError
@@ -29,6 +30,8 @@ from cherish.events.pages import router as rejected_actions_router
 from cherish.events.views import router as intake_router
 from cherish.identity.pages import router as identity_pages_router
 from cherish.identity.views import router as identity_router
+from cherish.outbox.pages import router as outbox_pages_router
+from cherish.outbox.views import router as outbox_router
 from cherish.profiles.pages import router as customer_actions_router
 from cherish.profiles.views import router as customers_router
 from cherish.web.pages import router as pages_router
@@ -99,6 +102,9 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.include_router(identity_router)  # before customers: /api/customers/merge is not a customer id
     app.include_router(customers_router)
     app.include_router(keys_router)
+    app.include_router(outbox_router)
+    app.include_router(unsubscribe_router)
+    app.include_router(outbox_pages_router)
     app.include_router(metrics_router)
     app.include_router(pages_router)
     app.include_router(overview_router)

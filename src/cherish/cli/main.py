@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from cherish.cli import analyze, clv, db, demo, identity, imports, keys, privacy, report, serve, users
+from cherish.cli import analyze, clv, db, demo, identity, imports, keys, privacy, report, serve, users, webhooks, worker
 from cherish.cli.text import ReadableGroup
 
 app = typer.Typer(help="cherish: remember every customer across every channel.", no_args_is_help=True,
@@ -12,6 +12,7 @@ app = typer.Typer(help="cherish: remember every customer across every channel.",
 
 # in the order `cherish --help` lists them
 app.command("serve")(serve.serve)
+app.command("worker")(worker.worker)
 app.command("erase")(privacy.erase)
 app.command("export")(privacy.export)
 app.command("demo")(demo.demo)
@@ -23,6 +24,9 @@ app.add_typer(keys.app, name="keys")
 app.add_typer(users.app, name="users")
 app.add_typer(identity.app, name="identity")
 app.add_typer(clv.app, name="clv")
+app.add_typer(worker.jobs_app, name="jobs")
+app.add_typer(webhooks.app, name="webhooks")
+app.add_typer(webhooks.outbox_app, name="outbox")
 
 
 def main() -> None:  # pragma: no cover

@@ -1,4 +1,4 @@
-"""`cherish serve`: intake, API and dashboard, with the intake writer beside them on SQLite."""
+"""`cherish serve`: intake, API and dashboard, with the intake writer beside them on SQLite and the worker."""
 
 from __future__ import annotations
 
@@ -19,19 +19,22 @@ def serve(host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
           workers: int = typer.Option(1, min=1, help="Server processes (2 suits a 2-core machine under heavy intake)."),
           intake_writer: bool = typer.Option(True, help="On SQLite, store intake in a writer process of its own that "
                                                         "every server process sends to (it has one writer anyway)."),
+          worker: bool = typer.Option(True, help="Run the worker (jobs, webhooks, outbox delivery) in a process beside "
+                                                 "the server; --no-worker when `cherish worker` runs elsewhere."),
           db: str | None = DbOption) -> None:
     """Serve intake, API and dashboard from the database CHERISH_DATABASE_URL names."""
     settings = settings_for(db)
     store = store_for(settings, migrate=True)
     one_writer = store.one_writer
     store.dispose()
-    run_server(settings, one_writer, host=host, port=port, workers=workers, intake_writer=intake_writer)
+    run_server(settings, one_writer, host=host, port=port, workers=workers, intake_writer=intake_writer,
+               worker=worker)
 
 
 def run_server(settings: Settings, one_writer: bool, *, host: str, port: int, workers: int = 1,
-               intake_writer: bool = True) -> None:
+               intake_writer: bool = True, worker: bool = True) -> None:
     """Serve the app until stopped; with the intake writer process beside the server processes on a store that
-    takes one writer at a time (SQLite).
+    takes one writer at a time (SQLite), and the worker process unless ``worker`` is false.
     Every process started here ends with it: on SIGTERM or Ctrl-C after a graceful shutdown, and by itself
     when this process is killed outright (``cherish.processes``)."""
     import uvicorn
@@ -39,6 +42,7 @@ def run_server(settings: Settings, one_writer: bool, *, host: str, port: int, wo
     from cherish.api.edge import configure_logging
     from cherish.events.writer import WriterProcess
     from cherish.processes import SERVER_PID_VARIABLE, Stopped, stop_on_signals
+    from cherish.worker.process import WorkerProcess
 
     configure_logging(settings.log_level, access=settings.access_log)
     # cherish writes its own access log (JSON, no query strings) and reads forwarded headers itself, from the
@@ -46,8 +50,9 @@ def run_server(settings: Settings, one_writer: bool, *, host: str, port: int, wo
     server_options: dict[str, Any] = {"log_level": "warning", "access_log": False, "proxy_headers": False}
 
     writer = WriterProcess(settings) if intake_writer and one_writer else nullcontext()
+    beside = WorkerProcess(settings) if worker else nullcontext()
     try:
-        with stop_on_signals(), writer:
+        with stop_on_signals(), writer, beside:
             err.print(f"cherish is serving on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
             if workers > 1:
                 # server processes start afresh and read their settings from the environment they inherit

@@ -14,7 +14,7 @@ from cherish.db.customer_rows import CustomerRows, Export, Latest, declare, hist
 
 def _replay(session: Session, customer_id: str) -> ProfileRows:
     """The traits, consent and display name a customer's events give, replayed in order (latest wins)."""
-    profiles = ProfileRows()
+    profiles = ProfileRows(announce=False)
     for event in history(session, customer_id):
         payload = event.payload if isinstance(event.payload, dict) else {}
         context = payload.get("context")

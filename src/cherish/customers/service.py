@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from cherish.customers.consent import CHANNELS, PURPOSES
 from cherish.customers.models import Consent, Customer, Note, Trait
-from cherish.customers.traits import NAME_TRAITS, display_name
+from cherish.customers.traits import NAME_TRAITS, announce_consent, display_name
 from cherish.db.base import utcnow
 from cherish.db.dialects import bulk_insert_columns, json_reader, raw_rows, read_time, upsert
 from cherish.errors import InvalidInput, NotFound
@@ -115,6 +115,7 @@ def set_consent(session: Session, customer_id: str, changes: list[dict[str, Any]
             raise InvalidInput("status must be 'granted' or 'denied'")
         rows.append({"customer_id": customer_id, "purpose": purpose, "channel": channel, "status": status,
                      "at": now, "source": (change.get("source") or source)[:80]})
+    announce_consent(session, rows)
     upsert(session, Consent, rows, index=("customer_id", "purpose", "channel"), update=("status", "source", "at"))
 
 
@@ -203,3 +204,32 @@ def living_traits(session: Session, names: tuple[str, ...] | list[str]) -> list[
         .join(Customer, Customer.id == Trait.customer_id)
         .where(Trait.name.in_(names), Customer.merged_into.is_(None), Customer.erased_at.is_(None))
         .order_by(Trait.customer_id, Trait.name))]
+
+
+def consent_for(session: Session, customer_ids: list[str]) -> dict[str, list[tuple[str, str, str, datetime, str]]]:
+    """Each customer's consent rows (purpose, channel, status, at, source), for many customers at once."""
+    found: dict[str, list[tuple[str, str, str, datetime, str]]] = {}
+    for start in range(0, len(customer_ids), 500):
+        for row in session.execute(select(Consent.customer_id, Consent.purpose, Consent.channel, Consent.status,
+                                          Consent.at, Consent.source)
+                                   .where(Consent.customer_id.in_(customer_ids[start:start + 500]))):
+            found.setdefault(row[0], []).append((row[1], row[2], row[3], row[4], row[5]))
+    return found
+
+
+def trait_for(session: Session, customer_ids: list[str], name: str) -> dict[str, Any]:
+    """One trait's value for many customers at once (those that have it)."""
+    found: dict[str, Any] = {}
+    for start in range(0, len(customer_ids), 500):
+        for customer_id, value in session.execute(select(Trait.customer_id, Trait.value).where(
+                Trait.customer_id.in_(customer_ids[start:start + 500]), Trait.name == name)):
+            found[str(customer_id)] = value
+    return found
+
+
+def erased_among(session: Session, customer_ids: list[str]) -> set[str]:
+    found: set[str] = set()
+    for start in range(0, len(customer_ids), 500):
+        found.update(session.scalars(select(Customer.id).where(Customer.id.in_(customer_ids[start:start + 500]),
+                                                               Customer.erased_at.is_not(None))))
+    return found

@@ -9,7 +9,8 @@ from sqlalchemy.orm import Session
 
 from cherish.customers.consent import CHANNELS, PURPOSES
 from cherish.customers.models import Consent, Trait
-from cherish.db.dialects import distinct_from, raw_executemany, upsert
+from cherish.db.dialects import distinct_from, raw_executemany, raw_rows, read_time, upsert
+from cherish.domain_events import service as domain_events
 
 _GRANTED = {True, "granted", "yes", "true", "opt_in", "opted_in", "subscribed"}
 _DENIED = {False, "denied", "no", "false", "opt_out", "opted_out", "unsubscribed"}
@@ -63,7 +64,8 @@ class ProfileRows:
     import and a split's replay. Per customer a trait keeps its latest value (by the message's time), consent
     and the display name what the last message added said."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, announce: bool = True) -> None:
+        self.announce = announce  # consent that changes is a domain event (not when a split replays history)
         self.traits: dict[tuple[str, str], dict[str, Any]] = {}
         self.consent: dict[tuple[str, str, str], dict[str, Any]] = {}
         self.names: dict[str, str] = {}
@@ -106,10 +108,36 @@ class ProfileRows:
         """Write what was gathered beside what is stored (an older value never replaces a newer) and start over."""
         upsert(session, Trait, list(self.traits.values()), index=("customer_id", "name"),
                update=("value", "source", "updated_at"), newer_than="updated_at")
-        upsert(session, Consent, list(self.consent.values()), index=("customer_id", "purpose", "channel"),
+        consent = list(self.consent.values())
+        if self.announce:
+            announce_consent(session, consent)
+        upsert(session, Consent, consent, index=("customer_id", "purpose", "channel"),
                update=("status", "source", "at"), newer_than="at")
         store_names(session, self.names)
         self.traits, self.consent, self.names = {}, {}, {}
+
+
+def announce_consent(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Record ``consent.changed`` for each row (customer_id, purpose, channel, status, at, source) about to be
+    stored that changes what is stored: a first answer, or a newer one that says otherwise."""
+    if not rows:
+        return
+    customers = sorted({row["customer_id"] for row in rows})
+    stored = {}  # read straight from the driver: this sits on intake's path
+    for start in range(0, len(customers), 500):
+        part = customers[start:start + 500]
+        for c, p, ch, status, at in raw_rows(
+                session, f"SELECT customer_id, purpose, channel, status, at FROM consent WHERE customer_id IN "
+                         f"({', '.join('?' * len(part))})", part):
+            stored[(c, p, ch)] = (status, read_time(at))
+    changed = []
+    for row in rows:
+        before = stored.get((row["customer_id"], row["purpose"], row["channel"]))
+        if before is None or (before[1] <= row["at"] and before[0] != row["status"]):
+            changed.append((row["customer_id"], {
+                "purpose": row["purpose"], "channel": row["channel"], "status": row["status"],
+                "previous": before[0] if before else None, "source": row["source"], "at": row["at"].isoformat()}))
+    domain_events.record(session, "consent.changed", changed)
 
 
 def store_names(session: Session, names: dict[str, str]) -> None:

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 from typing import Any, overload
 
 import orjson
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
@@ -110,6 +111,33 @@ def bulk_insert_columns(session: Session, table: Any, columns: dict[str, Any]) -
         cursor.executemany(f'INSERT INTO "{table.name}" ({quoted}) VALUES ({", ".join("?" for _ in names)})', rows)
     finally:
         cursor.close()
+
+
+# The one advisory lock that orders appends to logs read by position (domain events): any 64-bit number
+_APPEND_LOCK = 0x636865726973680A
+
+
+def append_in_commit_order(session: Session) -> None:
+    """Before appending to a log that readers follow by an increasing position: make positions visible in the order
+    they were given. On PostgreSQL two transactions may take positions 7 and 8 and commit 8 first; a reader that saw
+    8 would never look back for 7. An advisory lock held until commit lets one appender at a time take positions
+    (only transactions that append wait, and only for each other's commit). SQLite has one writer anyway."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _APPEND_LOCK})
+
+
+_NAMED_LOCKS = 0x63686572  # the first key of the advisory locks taken by name
+
+
+def lock_names(session: Session, names: Sequence[str]) -> None:
+    """Hold a lock per name until the transaction ends (PostgreSQL's advisory locks, taken in one order so that two
+    transactions never wait for each other crosswise); SQLite has one writer anyway. For decisions that read what
+    was decided before (a customer's contacts) and must not be made twice at once by two workers."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    for name in sorted(set(names)):
+        session.execute(text("SELECT pg_advisory_xact_lock(:space, hashtext(:name))"),
+                        {"space": _NAMED_LOCKS, "name": name})
 
 
 def existing_values(session: Session, column: Any, values: Sequence[Any], chunk: int = 5000) -> set[Any]:

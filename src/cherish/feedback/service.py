@@ -1,4 +1,5 @@
-"""What a customer said: their survey answers, newest first, for the customer 360."""
+"""What a customer said: their survey answers, stored (each one a ``feedback.received`` domain event) and read
+newest first for the customer 360."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from cherish.domain_events import service as domain_events
 from cherish.feedback.models import Answer
 from cherish.feedback.scales import SCALE_TEXT
 
@@ -34,5 +36,15 @@ def answers_of(session: Session, customer_id: str, *, limit: int = 100) -> list[
 
 def store_answers(session: Session, rows: list[dict[str, Any]]) -> None:
     """Write survey answers (source, customer_id, score_type, score, answered_at and what else an answer has)."""
-    if rows:
-        session.execute(insert(Answer), rows)
+    if not rows:
+        return
+    session.execute(insert(Answer), rows)
+    domain_events.record(session, "feedback.received", [(row["customer_id"], {
+        "source": row["source"], "score_type": row["score_type"], "score": row["score"],
+        "comment": row.get("comment"), "channel": row.get("channel"), "branch": row.get("branch"),
+        "employee": row.get("employee"), "survey": row.get("survey"),
+        "answered_at": _iso(row["answered_at"])}) for row in rows])
+
+
+def _iso(value: Any) -> str:
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -81,3 +81,18 @@ class TimelineItem(BaseModel):
 class TimelinePage(BaseModel):
     items: list[TimelineItem]
     next: str | None
+
+
+class ContactItem(BaseModel):
+    at: datetime = Field(description="When the contact policy last decided about the message.")
+    purpose: str = Field(examples=["feedback"])
+    channel: str = Field(examples=["email"])
+    topic: str = Field(examples=["survey after delivery"])
+    outcome: Literal["sent", "deferred", "suppressed", "dropped"]
+    reason: str = Field(examples=["the contact cap (2 in 7 days) is reached; a place frees up 2026-12-04 09:00 UTC"])
+    send_at: datetime | None = Field(None, description="Sent: when; deferred: when it is decided again.")
+
+
+class ContactPage(BaseModel):
+    items: list[ContactItem]
+    next: str | None = Field(None, description="Pass as cursor for the older ones.")

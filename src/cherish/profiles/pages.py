@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from cherish.access.guard import require
 from cherish.access.service import Principal
+from cherish.contact import service as contact
 from cherish.customers import service as customers
 from cherish.customers.consent import CHANNELS, PURPOSES
 from cherish.errors import NotFound
@@ -113,4 +114,7 @@ def customer_page(request: Request, customer_id: str, channel: str | None = None
             unmerged=unmerged if unmerged and unmerged.startswith("cus_") and unmerged[4:].isalnum() else None,
             notes=customers.notes_of(session, customer.id),
             answers=feedback.answers_of(session, customer.id),
+            contacts=contact.waiting(session, [customer.id]) + [
+                c for c in contact.contacts_page(session, [customer.id], before=None, limit=50)
+                if c.outcome != "deferred"],
         )

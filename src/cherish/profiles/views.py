@@ -11,11 +11,19 @@ from pydantic import BaseModel
 
 from cherish.access.guard import require
 from cherish.access.service import Principal
+from cherish.contact import service as contact
 from cherish.customers import service as customers
 from cherish.errors import InvalidInput, NotFound
 from cherish.events import timeline as history
 from cherish.profiles import flows, service
-from cherish.profiles.models import ConsentUpdate, CustomerPage, CustomerRead, TimelinePage
+from cherish.profiles.models import (
+    ConsentUpdate,
+    ContactItem,
+    ContactPage,
+    CustomerPage,
+    CustomerRead,
+    TimelinePage,
+)
 
 router = APIRouter(prefix="/api/customers", tags=["customers"])
 
@@ -95,6 +103,22 @@ def timeline(
         customer, redirect = _customer_or_redirect(request, session, customer_id)
         return redirect or fast_json(history.timeline(session, customer.id, channel=channel, before=before,
                                                       limit=limit, kind=kind or None, event=event or None))
+
+
+@router.get("/{customer_id}/contacts", response_model=ContactPage,
+            summary="Why we did or did not contact this customer: every message and the policy's decision, newest "
+                    "first")
+def contact_log(request: Request, customer_id: str,
+                cursor: str | None = Query(None, max_length=18, pattern=r"^[0-9]+$"),
+                limit: int = Query(50, ge=1, le=500), _: Principal = Depends(require("viewer"))) -> Any:
+    with request.app.state.store.read() as session:
+        customer, redirect = _customer_or_redirect(request, session, customer_id)
+        if redirect:
+            return redirect
+        rows = contact.contacts_page(session, [customer.id], before=int(cursor) if cursor else None, limit=limit)
+        items = [ContactItem(at=c.decided_at, purpose=c.purpose, channel=c.channel, topic=c.topic,
+                             outcome=c.outcome, reason=c.reason, send_at=c.send_at) for c in rows]
+        return ContactPage(items=items, next=str(rows[-1].id) if len(rows) == limit else None)
 
 
 class ConsentChanges(BaseModel):
