@@ -26,12 +26,23 @@ from serving import CLI, create_key, fresh_database, serving
 RUN = os.environ.get("CHERISH_BENCH_RUN", "r")
 
 
-def make_batch(seed: int, n: int = 100) -> bytes:
+def make_batch(seed: int, n: int = 100, feedback: float = 0.0) -> bytes:
+    """A batch of ``n`` messages: identify, orders, pages and product views, and with ``feedback`` that share of
+    survey answers and consent changes (what domain events follow)."""
     rng = random.Random(seed)
     batch = []
     for i in range(n):
         person = rng.randrange(2_000_000)
         base = {"messageId": f"{RUN}-{seed}-{i}", "timestamp": f"2026-0{1 + person % 9}-1{person % 10}T10:00:00Z"}
+        if feedback and rng.random() < feedback:
+            if rng.random() < 0.8:
+                batch.append({**base, "type": "track", "anonymousId": f"a{person}", "event": "Feedback Submitted",
+                              "properties": {"score_type": "nps", "score": person % 11, "comment": "fine",
+                                             "channel": "web"}})
+            else:
+                batch.append({**base, "type": "identify", "userId": f"u{person}",
+                              "traits": {"consent": {"marketing": {"email": person % 2 == 0}}}})
+            continue
         roll = rng.random()
         if roll < 0.15:
             batch.append({**base, "type": "identify", "userId": f"u{person}", "anonymousId": f"a{person}",

@@ -31,6 +31,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--batches", type=int, default=3000)
     parser.add_argument("--group", type=int, default=2, help="batches per transaction")
+    parser.add_argument("--feedback", type=float, default=0.0,
+                        help="share of survey answers and consent changes (domain events follow them)")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="cherish-writer-"))
     try:
@@ -39,7 +41,8 @@ def main() -> None:
         upgrade(store)
         sent = []
         for seed in range(args.batches):
-            parsed = parse_batch(json.loads(make_batch(seed))["batch"], settings=settings)
+            parsed = parse_batch(json.loads(make_batch(seed, feedback=args.feedback))["batch"],
+                                 settings=settings)
             for message in parsed.messages:  # as the server processes send them
                 message.payload = message.properties = {}
             sent.append(pickle.dumps(parsed, protocol=pickle.HIGHEST_PROTOCOL))
