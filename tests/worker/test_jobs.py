@@ -19,6 +19,20 @@ def test_schedules_are_read_in_the_business_time_zone(settings):
 
 
 
+def test_a_job_in_the_repeated_hour_runs_once_when_clocks_go_back(settings):
+    """Berlin goes from 03:00 summer time back to 02:00 on 2026-10-25: 02:30 happens at 00:30 and 01:30 UTC."""
+    berlin = settings.model_copy(update={"timezone": "Europe/Berlin"})
+    first = next_run("30 2 * * *", berlin, datetime(2026, 10, 24, 23, tzinfo=UTC))
+    assert first == datetime(2026, 10, 25, 0, 30, tzinfo=UTC)
+    assert next_run("30 2 * * *", berlin, first) == datetime(2026, 10, 26, 1, 30, tzinfo=UTC)  # not 01:30 the 25th
+    # a job every half hour keeps its rhythm in real time through the repeated hour
+    assert next_run("*/30 * * * *", berlin, datetime(2026, 10, 25, 0, 45, tzinfo=UTC)) == datetime(
+        2026, 10, 25, 1, tzinfo=UTC)
+    # and a time the clock skips in spring runs when it jumps
+    assert next_run("30 2 * * *", berlin, datetime(2026, 3, 28, 23, tzinfo=UTC)) == datetime(
+        2026, 3, 29, 1, tzinfo=UTC)
+
+
 def test_jobs_are_listed_run_now_and_run_when_due(cli, monkeypatch, loaded):
     run, store = cli
     monkeypatch.setenv("CHERISH_MATCH_SCHEDULE", "15 3 * * *")

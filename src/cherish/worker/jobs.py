@@ -68,9 +68,24 @@ BUILTIN = {
 
 
 def next_run(schedule: str, settings: Settings, after: datetime) -> datetime:
-    """The first time after ``after`` that ``schedule`` names, read in the business time zone (as UTC)."""
-    local = after.astimezone(settings.zone)
-    return croniter(schedule, local).get_next(datetime).astimezone(UTC)
+    """The first time after ``after`` that ``schedule`` names, read in the business time zone (as UTC).
+
+    On the night clocks go back, a time of day inside the repeated hour happens twice: a job set for that time of
+    day runs at its first occurrence only, as cron does (a job whose hours are ``*`` keeps its rhythm in real
+    time). A time skipped when clocks go forward runs when the clock jumps (02:30 becomes 03:00)."""
+    fixed_hours = schedule.split()[1] != "*"
+    runs = croniter(schedule, after.astimezone(settings.zone))
+    for _ in range(3):
+        local = runs.get_next(datetime)
+        if not (fixed_hours and _second_of_repeated(local)):
+            break
+    return local.astimezone(UTC)
+
+
+def _second_of_repeated(local: datetime) -> bool:
+    """Whether ``local`` is the second occurrence of a wall time that the clock showed twice."""
+    first = local.replace(fold=0).astimezone(UTC)
+    return first != local.replace(fold=1).astimezone(UTC) and local.astimezone(UTC) != first
 
 
 def ensure_jobs(session: Session, settings: Settings) -> None:
