@@ -17,17 +17,28 @@ def _log_in(page, live_url, user) -> None:  # type: ignore[no-untyped-def]
     page.wait_for_url("**/webhooks")
 
 
+def _session_of(set_cookie: str) -> str:
+    """What a Set-Cookie header's session holds, decoded (Starlette signs the cookie; it does not encrypt it)."""
+    import base64
+
+    value = set_cookie.partition("=")[2].partition(".")[0]
+    return base64.b64decode(value + "=" * (-len(value) % 4)).decode(errors="replace") if value else ""
+
+
 def test_an_admin_adds_and_tests_an_endpoint_and_settles_dead_letters(live_url, browser, admin_user, store):
     receiver = Receiver()
     try:
         page = browser.new_page()
         _log_in(page, live_url, admin_user)
+        cookies: list[str] = []
+        page.on("response", lambda response: cookies.append(response.header_value("set-cookie") or ""))
         page.fill("input[name=url]", receiver.url)
         page.check("input[name=events][value='feedback.received']")
         page.fill("input[name=description]", "helpdesk <b>inbox</b>")
         page.click("form[action='/webhooks'] button[type=submit]")
         secret = page.locator("#secret code").inner_text().strip()
         assert secret.startswith("whsec_")
+        assert not any(secret in _session_of(cookie) for cookie in cookies)  # the cookie carries the id alone
         receiver.secret = secret
         assert "helpdesk <b>inbox</b>" in page.locator("#endpoints").inner_text()  # shown as text, not markup
         page.reload()

@@ -51,16 +51,17 @@ def settle(request: Request, message_id: int, action: str,
 @router.get("/webhooks", response_class=HTMLResponse)
 def webhooks(request: Request, tested: str | None = None, status: str | None = None,
              principal: Principal = Depends(require("admin"))) -> HTMLResponse:
-    added = request.session.pop("webhook_added", None)  # the new endpoint's secret: shown on this page, once
+    added = request.session.pop("webhook_added", None)  # the endpoint just added: its secret shown here, once
     with request.app.state.store.read() as session:
         rows = service.endpoints(session)
+    secret = next((e.secret for e in rows if e.id == added), None)  # read from the store, never put in the cookie
     ping_result = None
     if tested in {e.id for e in rows}:
         ping_result = {"id": tested, "ok": bool(status and status.isdigit() and status.startswith("2")),
                        "status": status if status and status.isdigit() else None}
     shown = {e.id: service.shown_url(e) for e in rows}
     return render_page(request, "webhooks.html", principal, rows=rows, shown=shown, types=TYPES,
-                       secret=added and added.get("secret"), added=added and added.get("id"), tested=ping_result)
+                       secret=secret, added=added, tested=ping_result)
 
 
 @router.post("/webhooks")
@@ -71,7 +72,7 @@ def add_webhook(request: Request, url: str = Form(...), events: list[str] = Form
         endpoint = service.add_endpoint(session, url, events, kind=kind, description=description)
         audit(session, actor=principal.label, action="webhook_add", subject=endpoint.id,
               details={"events": endpoint.events})
-        request.session["webhook_added"] = {"id": endpoint.id, "secret": endpoint.secret}
+        request.session["webhook_added"] = endpoint.id
     return RedirectResponse("/webhooks", status_code=303)  # a reload does not add it again
 
 
