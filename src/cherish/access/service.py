@@ -175,3 +175,21 @@ def instance_key(session: Session, name: str, *, create: bool = True) -> str | N
         session.flush()
     return row.value
 
+
+def instance_value(session: Session, name: str) -> str | None:
+    """A setting of this installation kept in the store (set from the dashboard or the API), if it was set."""
+    row = session.get(InstanceSetting, name)
+    return None if row is None else row.value
+
+
+def set_instance_value(session: Session, name: str, value: str | None) -> None:
+    """Keep (or, with None, forget) a setting of this installation in the store."""
+    row = session.get(InstanceSetting, name)
+    if value is None:
+        if row is not None:
+            session.delete(row)
+    elif row is None:
+        session.add(InstanceSetting(name=name, value=value))
+    else:
+        row.value = value
+    session.flush()

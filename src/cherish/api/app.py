@@ -23,6 +23,7 @@ from cherish.api import errors, openapi
 from cherish.api.edge import Edge
 from cherish.config import Settings, get_settings
 from cherish.contact.pages import router as unsubscribe_router
+from cherish.contact.views import router as contact_policy_router
 from cherish.db.engine import Store, check_connection, open_store
 from cherish.db.migrate import is_current
 from cherish.errors import EngineError
@@ -103,6 +104,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.include_router(customers_router)
     app.include_router(keys_router)
     app.include_router(outbox_router)
+    app.include_router(contact_policy_router)
     app.include_router(unsubscribe_router)
     app.include_router(outbox_pages_router)
     app.include_router(metrics_router)

@@ -54,7 +54,7 @@ CONFLICTS = {("post", "/api/customers/merge"), ("post", "/api/customers/{custome
              ("post", "/api/identity/reviews/{review_id}/accept"), ("post", "/api/identity/reviews/{review_id}/reject"),
              ("delete", "/api/keys/{key_id}"), ("post", "/api/intake/rejected/{rejected_id}/discard"),
              ("post", "/api/identity/runs/{run_id}/undo")}
-NOT_FOUND = {("post", "/api/customers/merge")}  # ids in the body
+NOT_FOUND = {("post", "/api/customers/merge"), ("put", "/api/contact-policy")}  # names in the body
 _CUSTOMER = "/api/customers/{customer_id}"
 REDIRECTS = {("get", _CUSTOMER), ("get", _CUSTOMER + "/timeline"), ("put", _CUSTOMER + "/consent"),
              ("post", _CUSTOMER + "/notes"), ("get", _CUSTOMER + "/export")}  # a merged customer: the survivor's

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from cherish.config import Settings
 from cherish.contact import policy
 from cherish.contact.models import Contact
-from cherish.contact.service import load, rules_of
+from cherish.contact.service import load, rules_in_force
 from cherish.contact.unsubscribe import link
 from cherish.customers import service as customers
 from cherish.db.base import new_id, utcnow
@@ -23,7 +23,7 @@ from cherish.errors import InvalidInput, NotFound
 from cherish.identity.lookup import contacts as addresses_of
 from cherish.outbox import service as outbox
 
-CHANNELS = ("email", "sms", "app")  # where cherish can reach a customer: email itself, the others by a sender
+CHANNELS = policy.CHANNELS
 MAX_KEY = 100  # (the outbox's key is ctc_ and this, in 120 characters)
 EXPIRY = {"service": 2, "recovery": 3, "feedback": 7, "gesture": 14, "marketing": 14}  # days a message stays relevant
 
@@ -65,7 +65,7 @@ def reach_out(session: Session, settings: Settings, messages: list[Message], *,
     unknown = sorted({m.customer_id for m in messages} - set(survivors))
     if unknown:
         raise NotFound(f"no customer {unknown[0]}")
-    rules = rules_of(settings)
+    rules = rules_in_force(session, settings)
     people = list({survivors.get(m.customer_id, m.customer_id) for m in messages})
     lock_names(session, [f"contacts:{c}" for c in people])  # one decision at a time per customer
     states = load(session, settings, people, now, rules)
@@ -150,7 +150,7 @@ def release_due(store: Store, settings: Settings, *, limit: int = 500, now: date
                                    .with_for_update(skip_locked=True)))
         if not due:
             return 0
-        rules = rules_of(settings)
+        rules = rules_in_force(session, settings)
         lock_names(session, [f"contacts:{c.customer_id}" for c in due])
         people = list({c.customer_id for c in due})
         states = load(session, settings, people, now, rules)

@@ -30,6 +30,7 @@ PRIORITY = {purpose: len(PURPOSES) - rank for rank, purpose in enumerate(PURPOSE
 CONSENT_PURPOSE = {"service": "service", "recovery": "service", "feedback": "feedback", "gesture": "marketing",
                    "marketing": "marketing"}
 OUTCOMES = ("sent", "deferred", "suppressed", "dropped")
+CHANNELS = ("email", "sms", "app")  # where cherish can reach a customer: email itself, the others by a sender
 
 
 @dataclass(frozen=True)

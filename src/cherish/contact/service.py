@@ -10,10 +10,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cherish.config import Settings, parse_quiet_hours
-from cherish.contact import policy
+from cherish.contact import policy, policy_settings
 from cherish.contact.models import Contact, SuppressionRule
 from cherish.customers import service as customers
 from cherish.db.dialects import insert_ignore
+from cherish.errors import NotFound
 
 BUILTIN_SUPPRESSIONS: list[dict[str, Any]] = [
     {"name": "erased", "condition": "erased", "days": None, "purposes": None, "channels": None, "enabled": True,
@@ -31,6 +32,20 @@ def rules_of(settings: Settings) -> policy.Rules:
     start, end = parse_quiet_hours(settings.quiet_hours)
     return policy.Rules(consent_defaults=dict(settings.consent_defaults), caps=tuple(caps),
                         quiet_start=start, quiet_end=end, zone=settings.zone)
+
+
+def rules_in_force(session: Session, settings: Settings) -> policy.Rules:
+    """The policy's rules as they stand: the settings, with what was set on the dashboard or through the API."""
+    return rules_of(policy_settings.in_force(session, settings))
+
+
+def set_rule_enabled(session: Session, name: str, enabled: bool) -> None:
+    """Turn a suppression rule on or off, by name."""
+    rule = next((r for r in suppression_rules(session) if r.name == name), None)
+    if rule is None:
+        raise NotFound(f"no suppression rule {name[:80]!r}")
+    rule.enabled = enabled
+    session.flush()
 
 
 def ensure_rules(session: Session) -> None:
