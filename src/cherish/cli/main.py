@@ -4,7 +4,22 @@ from __future__ import annotations
 
 import typer
 
-from cherish.cli import analyze, clv, db, demo, identity, imports, keys, privacy, report, serve, users, webhooks, worker
+from cherish.cli import (
+    analyze,
+    clv,
+    db,
+    demo,
+    feedback,
+    identity,
+    imports,
+    keys,
+    privacy,
+    report,
+    serve,
+    users,
+    webhooks,
+    worker,
+)
 from cherish.cli.text import ReadableGroup
 
 app = typer.Typer(help="cherish: remember every customer across every channel.", no_args_is_help=True,
@@ -24,6 +39,7 @@ app.add_typer(keys.app, name="keys")
 app.add_typer(users.app, name="users")
 app.add_typer(identity.app, name="identity")
 app.add_typer(clv.app, name="clv")
+app.add_typer(feedback.app, name="feedback")
 app.add_typer(worker.jobs_app, name="jobs")
 app.add_typer(webhooks.app, name="webhooks")
 app.add_typer(webhooks.outbox_app, name="outbox")
