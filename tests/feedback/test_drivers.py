@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from cherish.feedback.drivers import analyze_drivers, relative_weights, shapley_weights
 from cherish.cli import app
 from cherish.errors import InvalidInput
+from cherish.feedback.drivers import analyze_drivers, relative_weights, shapley_weights
 
 
 def _survey(n: int = 3000, seed: int = 11) -> dict[str, np.ndarray]:
