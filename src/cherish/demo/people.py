@@ -193,9 +193,9 @@ def _order(w: Writer, rng: random.Random, when: datetime, number: int, web_ids: 
           channel=channel)
     mood = person.disposition + (BRANCH_QUALITY.get(branch, 0.0) if branch else 0.0)
     mood += EMPLOYEE_EFFECT.get(employee, 0.0) * 0.6 if employee else 0.0
-    aspects = ["quality"] if rng.random() < 0.5 else ["price"]
+    aspects = ["product quality"] if rng.random() < 0.5 else ["price and value"]
     if branch:
-        aspects = [rng.choice(("staff", "wait", "store", "quality"))] + aspects
+        aspects = [rng.choice(("staff and service", "waiting time", "store", "product quality"))] + aspects
     if shipped:
         late = _deliver(w, rng, when, ids, order_id, channel, end)
         if late:
@@ -204,12 +204,12 @@ def _order(w: Writer, rng: random.Random, when: datetime, number: int, web_ids: 
         elif rng.random() < 0.3:
             aspects = ["delivery"] + aspects
         if channel in ("app", "web") and rng.random() < 0.2:
-            aspects.append(channel if channel == "app" else "website")
+            aspects.append("website and app")
     contacts = 0
     if late and rng.random() < 0.6 or rng.random() < 0.04:
         contacts = 1 + (rng.random() < 0.35) + (rng.random() < 0.15)
         mood -= 0.9 * (contacts - 1)
-        aspects = ["support"] + aspects
+        aspects = [rng.choice(("communication", "returns and refunds"))] + aspects
         _support(w, rng, when + timedelta(days=4), order_id, contacts, mood, end)
     if rng.random() < 0.3 and when + timedelta(days=6) < end:
         survey_at = when + timedelta(days=6 if shipped else 1, hours=rng.randint(0, 12))
@@ -303,7 +303,7 @@ def _support(w: Writer, rng: random.Random, when: datetime, order_id: str, conta
             properties = {"score_type": kind, "score": score, "survey": "support", "channel": channel,
                           "employee": employee}
             if rng.random() < 0.5:
-                properties["comment"] = comment(rng, sentiment=sentiment, aspects=["support"])
+                properties["comment"] = comment(rng, sentiment=sentiment, aspects=["communication"])
             w.add("track", at + timedelta(hours=2), ids, event="Feedback Submitted", channel="email",
                   properties=properties, context_traits=traits or None)
 

@@ -32,10 +32,10 @@ def sniff_delimiter(path: Path) -> str:
     return best if counts[best] else ","
 
 
-def _csv_options(path: Path, delimiter: str | None = None):
+def _csv_options(path: Path, delimiter: str | None = None, multiline: bool = False):
     from pyarrow import csv as pacsv
 
-    parse = pacsv.ParseOptions(delimiter=delimiter or sniff_delimiter(path))
+    parse = pacsv.ParseOptions(delimiter=delimiter or sniff_delimiter(path), newlines_in_values=multiline)
     names = pacsv.open_csv(path, parse_options=parse).schema.names
     return dict(parse_options=parse, read_options=pacsv.ReadOptions(block_size=1 << 22),
                 convert_options=pacsv.ConvertOptions(column_types={n: "string" for n in names},
@@ -45,9 +45,10 @@ def _csv_options(path: Path, delimiter: str | None = None):
 _TEXT = (".csv", ".tsv", ".txt", ".dat", "")  # .txt, .dat and no suffix: delimited, or separated by whitespace
 
 
-def read_batches(path: Path, delimiter: str | None = None) -> Iterator[Any]:
+def read_batches(path: Path, delimiter: str | None = None, *, multiline: bool = False) -> Iterator[Any]:
     """Arrow record batches of a CSV, TSV, whitespace-separated text or Parquet file (text columns as text; the
-    delimiter sniffed unless given)."""
+    delimiter sniffed unless given). With ``multiline``, a quoted CSV value may hold line breaks (comments do;
+    reading is slower)."""
     suffix = path.suffix.lower()
     if suffix == ".parquet":
         import pyarrow.parquet as pq
@@ -58,7 +59,7 @@ def read_batches(path: Path, delimiter: str | None = None) -> Iterator[Any]:
     elif suffix in _TEXT:
         from pyarrow import csv as pacsv
 
-        yield from pacsv.open_csv(path, **_csv_options(path, delimiter))
+        yield from pacsv.open_csv(path, **_csv_options(path, delimiter, multiline))
     else:
         raise InvalidInput(f"cannot read {path.name}: use .csv, .tsv, .txt (delimited or whitespace-separated), "
                            ".jsonl or .parquet")
