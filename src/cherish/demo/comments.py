@@ -85,7 +85,9 @@ def written(rng: random.Random, *, sentiment: float, aspects: list[str], employe
     """A comment of one to three sentences on at most two ``aspects``; ``sentiment`` runs from -1 (angry) to 1
     (delighted)."""
     chosen = list(dict.fromkeys(aspects))[:2] or [rng.choice(list(ASPECTS))]
-    sentences, named, tones = [], set(), set()
+    sentences: list[str] = []
+    named: set[str] = set()
+    tones: set[str] = set()
     for aspect in chosen:
         positive, negative = ASPECTS[aspect]
         pool = positive if sentiment > 0.1 else negative if sentiment < -0.1 else positive + negative

@@ -7,7 +7,7 @@ words with ``Taxonomy.extended``."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 ASPECTS = ("delivery", "price and value", "product quality", "staff and service", "waiting time",
@@ -58,10 +58,10 @@ class Taxonomy:
     patterns: dict[str, re.Pattern[str]]
 
     @classmethod
-    def of(cls, words: dict[str, Iterable[str]]) -> Taxonomy:
+    def of(cls, words: Mapping[str, Iterable[str]]) -> Taxonomy:
         return cls({aspect: re.compile(r"\b(" + "|".join(ws) + r")\b") for aspect, ws in words.items()})
 
-    def extended(self, words: dict[str, Iterable[str]]) -> Taxonomy:
+    def extended(self, words: Mapping[str, Iterable[str]]) -> Taxonomy:
         """This taxonomy with more words for some aspects (or new aspects), as patterns."""
         merged = {aspect: [p.pattern[3:-3]] for aspect, p in self.patterns.items()}
         for aspect, more in words.items():
