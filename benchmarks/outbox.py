@@ -1,6 +1,6 @@
 """Outbox delivery to a local receiver, and the time from an answer's commit to its webhook's arrival.
 
-Usage: python benchmarks/outbox.py [--db URL] [--messages 5000] [--answers 300] [--rate 30]
+Usage: python benchmarks/outbox.py [--db URL] [--messages 5000] [--answers 300] [--rate 30] [--skip-latency]
 
 The receiver is a uvicorn server (h11, one process) with an ASGI app that answers 200 and notes when each
 webhook-id arrived. Part one enqueues --messages messages for one endpoint and times the worker's delivery rounds
@@ -50,12 +50,38 @@ def pct(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """User and system CPU time of these processes so far (Linux /proc)."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def postgres_pids() -> list[int]:
+    """The local PostgreSQL server's processes (its share of the machine during a run on PostgreSQL)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() in ("postgres", "postmaster"):
+                    found.append(int(entry.name))
+            except OSError:
+                pass
+    return found
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--db", default=None)
     parser.add_argument("--messages", type=int, default=5000)
     parser.add_argument("--answers", type=int, default=300)
     parser.add_argument("--rate", type=float, default=30.0)
+    parser.add_argument("--skip-latency", action="store_true", help="measure delivery only (part one)")
     args = parser.parse_args()
 
     from cherish.config import Settings
@@ -84,14 +110,25 @@ def main() -> None:
             for n in range(args.messages):
                 outbox.enqueue(session, kind="webhook", type="ping", endpoint_id=endpoint.id,
                                body={"type": "ping", "timestamp": "2026-12-01T00:00:00Z", "data": {"n": n}})
+        servers = postgres_pids() if store.dialect == "postgresql" else []
+        cpu_before = (cpu_seconds([os.getpid()]), cpu_seconds([receiver.pid]), cpu_seconds(servers))
         started = time.perf_counter()
         sent = 0
         with courier_for(settings) as courier:
             while answers := deliver_due(store, courier):
                 sent += len(answers)
         elapsed = time.perf_counter() - started
-        result: dict[str, object] = {"engine": store.dialect, "messages": args.messages, "delivered": sent,
-                                     "seconds": round(elapsed, 2), "deliveries_per_s": round(sent / elapsed, 1)}
+        cpu = [after - before for after, before in zip(
+            (cpu_seconds([os.getpid()]), cpu_seconds([receiver.pid]), cpu_seconds(servers)), cpu_before, strict=True)]
+        result: dict[str, object] = {
+            "engine": store.dialect, "messages": args.messages, "delivered": sent, "seconds": round(elapsed, 2),
+            "deliveries_per_s": round(sent / elapsed, 1),
+            # CPU seconds of each side during delivery, and of all together per second of the run (2 cores: 2.0)
+            "cpu_s": {"worker": round(cpu[0], 2), "receiver": round(cpu[1], 2), "database": round(cpu[2], 2)},
+            "cores_busy": round(sum(cpu) / elapsed, 2), "load_before": os.getloadavg()[0]}
+        if args.skip_latency:
+            print(json.dumps(result))
+            return
 
         env = {**os.environ, "CHERISH_DATABASE_URL": url, "CHERISH_WORKER_POLL_SECONDS": "0.05"}
         worker = subprocess.Popen([sys.executable, "-m", "cherish", "worker"], env=env, stderr=subprocess.DEVNULL)

@@ -106,22 +106,21 @@ def enqueue(session: Session, *, kind: str, type: str, body: dict[str, Any], end
     return message
 
 
-def claim_due(session: Session, *, limit: int, lease: timedelta, now: datetime | None = None,
-              only: Sequence[int] | None = None) -> list[OutboxMessage]:
-    """Messages due now that no worker is sending (of ``only``, when given), leased to this one (rows another
-    worker has locked are skipped, on PostgreSQL). A lease that ran out belongs to a worker that died: the message
-    is due again."""
+def claim_due(session: Session, *, limit: int, lease: timedelta, now: datetime | None = None) -> list[Any]:
+    """Messages due now that no worker is sending, leased to this one in one statement (rows another worker has
+    locked are skipped, on PostgreSQL): each with ``id``, ``key``, ``kind``, ``endpoint_id``, ``body`` and
+    ``leased_until``. A lease that ran out belongs to a worker that died: the message is due again."""
     now = now or utcnow()
-    query = select(OutboxMessage).where(
+    due = (select(OutboxMessage.id).where(
         OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now,
         (OutboxMessage.leased_until.is_(None)) | (OutboxMessage.leased_until < now))
-    if only is not None:
-        query = query.where(OutboxMessage.id.in_(list(only)))
-    due = list(session.scalars(query.order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(limit)
-                               .with_for_update(skip_locked=True)))
-    for message in due:
-        message.leased_until = now + lease
-    return due
+        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(limit).with_for_update(skip_locked=True))
+    claimed = session.execute(
+        update(OutboxMessage).where(OutboxMessage.id.in_(due.scalar_subquery())).values(leased_until=now + lease)
+        .returning(OutboxMessage.id, OutboxMessage.key, OutboxMessage.kind, OutboxMessage.endpoint_id,
+                   OutboxMessage.body, OutboxMessage.leased_until)
+        .execution_options(synchronize_session=False)).all()
+    return sorted(claimed, key=lambda row: row.id)
 
 
 def anything_due(session: Session, now: datetime | None = None) -> bool:
@@ -153,16 +152,34 @@ class Attempt:
 def record_attempts(session: Session, attempts: Sequence[Attempt], *, max_attempts: int,
                     now: datetime | None = None) -> list[str]:
     """Log each attempt and decide what comes next for its message: delivered, another attempt later, or the dead
-    letters; the outcome of each ("gone" for a message removed with its endpoint or settled meanwhile)."""
+    letters; the outcome of each ("gone" for a message removed with its endpoint, settled meanwhile, or taken over
+    by another worker after this one's lease ran out)."""
     now = now or utcnow()
+    outcomes: dict[int, str] = {}
+    rows: list[dict[str, Any]] = []
+    leased: dict[datetime, list[Attempt]] = {}
+    for attempt in attempts:  # the usual case, settled by one statement per lease: delivered under this lease
+        if attempt.ok and attempt.lease is not None:
+            leased.setdefault(attempt.lease, []).append(attempt)
+    for lease, delivered in leased.items():
+        settled = set(session.scalars(
+            update(OutboxMessage).where(OutboxMessage.id.in_([a.message_id for a in delivered]),
+                                        OutboxMessage.status == "pending", OutboxMessage.leased_until == lease)
+            .values(attempts=OutboxMessage.attempts + 1, leased_until=None, status="delivered", delivered_at=now,
+                    last_error=None)
+            .returning(OutboxMessage.id).execution_options(synchronize_session=False)))
+        for attempt in delivered:
+            outcomes[id(attempt)] = "delivered" if attempt.message_id in settled else "gone"
+            if attempt.message_id in settled:
+                rows.append(_attempt_row(attempt, now, "delivered"))
+    rest = [a for a in attempts if id(a) not in outcomes]
     found = {m.id: m for m in session.scalars(select(OutboxMessage).where(
-        OutboxMessage.id.in_([a.message_id for a in attempts])))} if attempts else {}
-    outcomes, rows = [], []
-    for attempt in attempts:
+        OutboxMessage.id.in_([a.message_id for a in rest])))} if rest else {}
+    for attempt in rest:
         message = found.get(attempt.message_id)
         if message is None or message.status != "pending" or (
                 attempt.lease is not None and message.leased_until != attempt.lease):
-            outcomes.append("gone")  # removed, settled meanwhile, or taken over after this worker's lease ran out
+            outcomes[id(attempt)] = "gone"  # removed, settled meanwhile, or taken over after this lease ran out
             continue
         message.attempts += 1
         message.leased_until = None
@@ -173,13 +190,17 @@ def record_attempts(session: Session, attempts: Sequence[Attempt], *, max_attemp
         else:
             message.next_attempt_at, message.last_error = now + backoff(message.attempts), attempt.error
             outcome = "retry"
-        outcomes.append(outcome)
-        rows.append({"message_id": message.id, "at": now, "status_code": attempt.status_code,
-                     "latency_ms": round(attempt.latency_ms, 2), "error": attempt.error and attempt.error[:2000],
-                     "outcome": outcome})
+        outcomes[id(attempt)] = outcome
+        rows.append(_attempt_row(attempt, now, outcome))
     if rows:
         session.execute(insert(DeliveryAttempt), rows)
-    return outcomes
+    return [outcomes[id(a)] for a in attempts]
+
+
+def _attempt_row(attempt: Attempt, now: datetime, outcome: str) -> dict[str, Any]:
+    return {"message_id": attempt.message_id, "at": now, "status_code": attempt.status_code,
+            "latency_ms": round(attempt.latency_ms, 2), "error": attempt.error and attempt.error[:2000],
+            "outcome": outcome}
 
 
 def messages(session: Session, *, status: str | None = None, endpoint_id: str | None = None, limit: int = 50,
