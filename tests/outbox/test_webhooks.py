@@ -129,6 +129,32 @@ def test_failures_are_retried_with_backoff_then_dead_letters_that_can_be_retried
         receiver.close()
 
 
+
+def test_an_endpoint_that_is_down_or_too_slow_is_an_attempt_that_failed(store, settings):
+    """Nothing listening, or no answer within CHERISH_OUTBOX_TIMEOUT: each is one failed attempt with its reason,
+    retried later; the worker goes on with the rest."""
+    from tests.helpers import free_port
+
+    settings = settings.model_copy(update={"outbox_timeout": 0.5})
+    slow = Receiver(delay=2.0)
+    try:
+        with store.write() as session:
+            down = outbox.add_endpoint(session, f"http://127.0.0.1:{free_port()}/hook", ["*"])
+            late = outbox.add_endpoint(session, slow.url, ["*"])
+        _answers(store, settings, 1)
+        _work(store, settings)
+        with store.read() as session:
+            messages = {m.endpoint_id: m for m in session.scalars(select(OutboxMessage))}
+            attempts = {a.message_id: a for a in session.scalars(select(DeliveryAttempt))}
+        for endpoint, words in ((down.id, "refused"), (late.id, "timed out")):
+            message = messages[endpoint]
+            assert message.status == "pending" and message.attempts == 1 and message.next_attempt_at > utcnow()
+            attempt = attempts[message.id]
+            assert attempt.outcome == "retry" and attempt.status_code is None
+            assert words in (attempt.error or "").lower(), attempt.error
+    finally:
+        slow.close()
+
 def test_backoff_grows_and_carries_jitter():
     import random
 
