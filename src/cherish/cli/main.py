@@ -16,6 +16,7 @@ from cherish.cli import (
     privacy,
     report,
     serve,
+    text_analytics,
     users,
     webhooks,
     worker,
@@ -40,6 +41,7 @@ app.add_typer(users.app, name="users")
 app.add_typer(identity.app, name="identity")
 app.add_typer(clv.app, name="clv")
 app.add_typer(feedback.app, name="feedback")
+app.add_typer(text_analytics.app, name="text")
 app.add_typer(worker.jobs_app, name="jobs")
 app.add_typer(webhooks.app, name="webhooks")
 app.add_typer(webhooks.outbox_app, name="outbox")
