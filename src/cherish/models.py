@@ -14,7 +14,7 @@ from cherish.domain_events.models import ConsumerPosition, DomainEvent
 from cherish.events import customer_rows as _events_rows  # noqa: F401
 from cherish.events.models import Event, Order, OrderLine, RejectedEvent
 from cherish.feedback import customer_rows as _feedback_rows  # noqa: F401
-from cherish.feedback.models import Answer
+from cherish.feedback.models import Answer, CommentAnalysis
 from cherish.identity import customer_rows as _identity_rows  # noqa: F401
 from cherish.identity.models import (
     Identifier,
@@ -30,7 +30,8 @@ from cherish.outbox.models import DeliveryAttempt, OutboxMessage, WebhookEndpoin
 from cherish.worker.models import Job
 
 __all__ = [
-    "Answer", "ApiKey", "AuditRecord", "Consent", "ConsumerPosition", "Contact", "Customer", "CustomerScore",
+    "Answer", "ApiKey", "AuditRecord", "CommentAnalysis", "Consent", "ConsumerPosition", "Contact", "Customer",
+    "CustomerScore",
     "DeliveryAttempt", "DomainEvent", "Event", "Identifier", "IdentityReview", "InstanceSetting", "Job",
     "LoginFailure", "MatchModel", "MatchRun", "MatchRunMerge", "Merge", "MetricsSnapshot", "NeverMerge", "Note",
     "Order", "OrderLine", "OutboxMessage", "RejectedEvent", "SuppressionRule", "Trait", "User", "WebhookEndpoint",

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from cherish.domain_events import service as domain_events
 from cherish.domain_events.models import DomainEvent
 from cherish.events.flows import ingest
+from cherish.worker.consumers import consume_all
 from tests.helpers import identify, track
 
 
@@ -31,18 +32,47 @@ def _answer(message_id: str, score: int, comment: str = "fine") -> dict:  # type
 
 def test_each_answer_is_received_once_however_often_it_is_resent(store, settings):
     with store.write() as session:
-        first_time = ingest(session, [_answer("m-1", 3, "cold coffee"), _answer("m-2", 10)], settings=settings)
+        first_time = ingest(session, [_answer("m-1", 3, "The coffee was cold and bitter."), _answer("m-2", 10)], settings=settings)
     with store.write() as session:  # the SDK resends the batch
-        result = ingest(session, [_answer("m-1", 3, "cold coffee"), _answer("m-2", 10)], settings=settings)
+        result = ingest(session, [_answer("m-1", 3, "The coffee was cold and bitter."), _answer("m-2", 10)], settings=settings)
     assert result.duplicates == 2
+    assert [e.data["score"] for e in _events(store, "feedback.stored")] == [3, 10]
+    assert _events(store, "feedback.received") == []  # not before the worker has read the comments
+    consume_all(store)
+    consume_all(store)  # (nothing more the second time)
     received = _events(store, "feedback.received")
     assert [e.data["score"] for e in received] == [3, 10]
     first = received[0]
     assert first.customer_id == first_time.customers[0]
-    assert first.data == {"source": "m-1", "score_type": "nps", "score": 3, "comment": "cold coffee",
+    said = {name: first.data.pop(name) for name in ("sentiment", "label", "aspects", "urgency", "language")}
+    assert first.data == {"source": "m-1", "score_type": "nps", "score": 3, "comment": "The coffee was cold and bitter.",
                           "channel": "web", "branch": "Portland", "employee": "Ann", "survey": "after-delivery",
                           "answered_at": "2026-03-01T10:00:00+00:00"}
+    assert said["language"] == "en" and said["label"] == "negative" and said["sentiment"] < 0
+    assert [a["name"] for a in said["aspects"]] == ["product quality"] and said["urgency"] == []
     assert received[0].position < received[1].position
+
+
+def test_what_a_comment_says_is_kept_and_erased_with_the_words(store, settings):
+    from cherish.feedback.models import Answer, CommentAnalysis
+    from cherish.profiles.flows import erase
+
+    with store.write() as session:
+        customer = ingest(session, [_answer("m-7", 2, "Third time I have called about my refund. I'm cancelling!"),
+                                    _answer("m-8", 9, "")], settings=settings).customers[0]
+    consume_all(store)
+    with store.read() as session:
+        read = session.scalars(select(CommentAnalysis)).one()  # the answer without a comment has nothing to read
+        assert read.label == "negative" and read.urgency == ["churn", "repeated contact"]
+        assert {a["name"] for a in read.aspects} == {"returns and refunds", "communication"}
+    received = _events(store, "feedback.received")
+    assert [e.data["label"] for e in received] == ["negative", None]
+    with store.write() as session:
+        erase(session, customer, actor="test")
+    with store.read() as session:
+        assert session.scalars(select(CommentAnalysis)).all() == []
+        assert [a.comment for a in session.scalars(select(Answer))] == [None, None]
+        assert [a.score for a in session.scalars(select(Answer).order_by(Answer.id))] == [2, 9]
 
 
 def test_consent_changed_only_when_what_is_stored_changes(store, settings):

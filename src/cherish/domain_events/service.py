@@ -14,6 +14,9 @@ from cherish.db.dialects import append_in_commit_order, bulk_insert_columns, ins
 from cherish.domain_events.models import ConsumerPosition, DomainEvent
 
 TYPES = ("feedback.received", "consent.changed", "ping")  # later issues add theirs (case.opened, …)
+# Steps inside cherish, not offered to subscribers: an answer stored, waiting for its comment to be read (the
+# worker then records feedback.received with what the comment says)
+INTERNAL = ("feedback.stored",)
 
 
 def record(session: Session, type: str, items: Sequence[tuple[str | None, dict[str, Any]]],
@@ -23,7 +26,7 @@ def record(session: Session, type: str, items: Sequence[tuple[str | None, dict[s
     positions (``append_in_commit_order``) is then held only for the commit itself."""
     if not items:
         return
-    if type not in TYPES:
+    if type not in TYPES + INTERNAL:
         raise ValueError(f"unknown domain event type {type!r}")
     when = at or utcnow()
     session.info.setdefault(_PENDING, []).extend((type, customer, data, when) for customer, data in items)

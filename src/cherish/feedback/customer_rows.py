@@ -1,14 +1,15 @@
-"""The feedback domain's part of the customer-row contract (`cherish.db.customer_rows`): survey answers."""
+"""The feedback domain's part of the customer-row contract (`cherish.db.customer_rows`): survey answers (and what
+was read in their comments, which follows each answer by its id)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from cherish.db.customer_rows import CustomerRows, Export, Split, declare
-from cherish.feedback.models import Answer
+from cherish.db.customer_rows import CustomerRows, Erasure, Export, Split, declare
+from cherish.feedback.models import Answer, CommentAnalysis
 
 _BATCH = 500  # ids per IN (…) list
 
@@ -22,14 +23,27 @@ def _split_answers(session: Session, split: Split) -> None:
 
 
 def _answers(session: Session, customer_ids: list[str]) -> list[dict[str, Any]]:
+    answers = list(session.scalars(select(Answer).where(Answer.customer_id.in_(customer_ids))
+                                   .order_by(Answer.answered_at, Answer.id)))
+    read = {c.answer_id: c for c in session.scalars(select(CommentAnalysis).where(
+        CommentAnalysis.answer_id.in_([a.id for a in answers])))} if answers else {}
     return [{"score_type": a.score_type, "score": a.score, "comment": a.comment, "survey": a.survey,
-             "channel": a.channel, "answered_at": a.answered_at}
-            for a in session.scalars(select(Answer).where(Answer.customer_id.in_(customer_ids))
-                                     .order_by(Answer.answered_at, Answer.id))]
+             "channel": a.channel, "answered_at": a.answered_at,
+             **({"sentiment": read[a.id].sentiment, "aspects": [x["name"] for x in read[a.id].aspects],
+                 "urgency": read[a.id].urgency} if a.id in read else {})}
+            for a in answers]
+
+
+def _erase_words(session: Session, erasure: Erasure) -> dict[str, int]:
+    """The comments go, and with them what was read in them; the scores stay."""
+    answers = select(Answer.id).where(Answer.customer_id.in_(erasure.people)).scalar_subquery()
+    session.execute(delete(CommentAnalysis).where(CommentAnalysis.answer_id.in_(answers)))
+    session.execute(update(Answer).where(Answer.customer_id.in_(erasure.people)).values(comment=None))
+    return {}
 
 
 declare(
-    CustomerRows("feedback_answers", unmerge=_split_answers, erase={"comment": None},
+    CustomerRows("feedback_answers", unmerge=_split_answers, erase=_erase_words,
                  export=Export("feedback", _answers),
                  why="scores stay for the aggregates, tied to an id that no longer names anyone; "
                      "the words were theirs"),

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Float, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from cherish.db.base import Base
+from cherish.db.base import Base, JSONType
 
 
 class Answer(Base):
@@ -27,3 +28,19 @@ class Answer(Base):
     branch: Mapped[str | None] = mapped_column(String(200))
     employee: Mapped[str | None] = mapped_column(String(200))
     answered_at: Mapped[datetime]
+
+
+class CommentAnalysis(Base):
+    """What text analytics found in an answer's comment, by which model (a newer model analyses it again). It
+    follows its answer through merges and splits, and goes with the comment when the customer is erased."""
+
+    __tablename__ = "feedback_comment_analyses"
+
+    answer_id: Mapped[int] = mapped_column(ForeignKey("feedback_answers.id", ondelete="CASCADE"), primary_key=True)
+    model: Mapped[str] = mapped_column(String(80))
+    language: Mapped[str] = mapped_column(String(12))
+    sentiment: Mapped[float | None] = mapped_column(Float)
+    label: Mapped[str | None] = mapped_column(String(10))
+    aspects: Mapped[list[dict[str, Any]]] = mapped_column(JSONType)  # [{"name", "sentiment", "label"}]
+    urgency: Mapped[list[str]] = mapped_column(JSONType)
+    analyzed_at: Mapped[datetime]

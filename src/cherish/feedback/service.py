@@ -1,15 +1,18 @@
-"""What a customer said: their survey answers, stored (each one a ``feedback.received`` domain event) and read
-newest first for the customer 360."""
+"""What a customer said: their survey answers, stored (each one a ``feedback.stored`` domain event, which the
+worker turns into ``feedback.received`` once the comment is read) and read newest first for the customer 360."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from cherish.db.base import utcnow
+from cherish.db.dialects import insert_ignore
 from cherish.domain_events import service as domain_events
-from cherish.feedback.models import Answer
+from cherish.feedback.models import Answer, CommentAnalysis
 from cherish.feedback.scales import SCALE_TEXT
 
 
@@ -39,7 +42,7 @@ def store_answers(session: Session, rows: list[dict[str, Any]]) -> None:
     if not rows:
         return
     session.execute(insert(Answer), rows)
-    domain_events.record(session, "feedback.received", [(row["customer_id"], {
+    domain_events.record(session, "feedback.stored", [(row["customer_id"], {
         "source": row["source"], "score_type": row["score_type"], "score": row["score"],
         "comment": row.get("comment"), "channel": row.get("channel"), "branch": row.get("branch"),
         "employee": row.get("employee"), "survey": row.get("survey"),
@@ -48,3 +51,36 @@ def store_answers(session: Session, rows: list[dict[str, Any]]) -> None:
 
 def _iso(value: Any) -> str:
     return value.isoformat() if hasattr(value, "isoformat") else str(value)
+
+
+def receive(session: Session, stored: Sequence[Any], *, model: str = "default") -> int:
+    """Read the comments of the answers that ``feedback.stored`` events announce, keep what they say, and record a
+    ``feedback.received`` event per answer with its scores and, for a comment, its language, sentiment, aspects and
+    urgency; how many answers. In the transaction that moves the reading consumer's position: once per answer."""
+    from cherish.feedback.text.analysis import analyze
+
+    events = [e for e in stored if e.type == "feedback.stored"]
+    answers: dict[str, Answer] = {}
+    sources = [e.data["source"] for e in events]
+    for start in range(0, len(sources), 500):
+        answers.update((a.source, a) for a in session.scalars(
+            select(Answer).where(Answer.source.in_(sources[start:start + 500]))))
+    present = [(e, answers[e.data["source"]]) for e in events if e.data["source"] in answers]  # (not erased since)
+    commented = [(e, a) for e, a in present if a.comment and a.comment.strip()]
+    found = dict(zip([a.id for _, a in commented], analyze([a.comment or "" for _, a in commented], model=model),
+                     strict=True))
+    now = utcnow()
+    insert_ignore(session, CommentAnalysis, [
+        {"answer_id": answer_id, "model": r.model, "language": r.language, "sentiment": r.sentiment,
+         "label": r.label, "aspects": [vars(a) for a in r.aspects], "urgency": r.urgency, "analyzed_at": now}
+        for answer_id, r in found.items()], index=("answer_id",))
+    domain_events.record(session, "feedback.received", [
+        (answer.customer_id, {**event.data, **_said(found.get(answer.id))}) for event, answer in present])
+    return len(present)
+
+
+def _said(result: Any) -> dict[str, Any]:
+    if result is None:
+        return {"sentiment": None, "label": None, "aspects": [], "urgency": [], "language": None}
+    found = result.as_json()
+    return {name: found[name] for name in ("sentiment", "label", "aspects", "urgency", "language")}

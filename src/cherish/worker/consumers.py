@@ -1,6 +1,7 @@
 """Domain-event consumers: each reads from its own saved position, in the worker, never on intake's hot path.
 
-The first is ``webhooks``: every event goes to the endpoints subscribed to its type, as an outbox message written in
+``comments`` reads the comment of each stored answer (text analytics) and records ``feedback.received`` with what
+it says. ``webhooks``: every event goes to the endpoints subscribed to its type, as an outbox message written in
 the transaction that also saves the consumer's position, so that an event is turned into messages exactly once.
 """
 
@@ -12,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from cherish.db.engine import Store
 from cherish.domain_events import service as domain_events
+from cherish.feedback import service as feedback
 from cherish.outbox import service as outbox
 from cherish.outbox import slack
 
@@ -27,6 +29,8 @@ def webhook_body(event: Any) -> dict[str, object]:
 def _to_webhooks(session: Session, events: list[Any]) -> None:
     endpoints = outbox.endpoints(session)
     for event in events:
+        if event.type in domain_events.INTERNAL:
+            continue
         for endpoint in endpoints:
             if (endpoint.enabled and ("*" in endpoint.events or event.type in endpoint.events)
                     and event.recorded_at >= endpoint.created_at):  # an endpoint gets what happens once it exists
@@ -38,8 +42,13 @@ def _to_webhooks(session: Session, events: list[Any]) -> None:
                                key=f"msg_{event.position}_{endpoint.id}")
 
 
-# name: (handler, start from the first event rather than the last)
-CONSUMERS = {"webhooks": (_to_webhooks, True)}
+def _read_comments(session: Session, events: list[Any]) -> None:
+    feedback.receive(session, events)
+
+
+# name: (handler, start from the first event rather than the last), in the order a round runs them: comments are
+# read before the webhooks consumer looks, so an answer's webhook leaves in the round it was read
+CONSUMERS = {"comments": (_read_comments, True), "webhooks": (_to_webhooks, True)}
 
 
 def consume(store: Store, name: str, *, limit: int = BATCH) -> int:

@@ -20,7 +20,7 @@ from cherish.contact.flows import release_due
 from cherish.db.engine import Store
 from cherish.errors import Conflict
 from cherish.outbox.delivery import Courier, courier_for, deliver_due
-from cherish.worker.consumers import consume_all
+from cherish.worker.consumers import CONSUMERS, consume
 from cherish.worker.jobs import ensure_jobs, run_due_jobs
 
 log = logging.getLogger("cherish.worker")
@@ -62,7 +62,8 @@ def run_once(store: Store, settings: Settings, courier: Courier, *, jobs: bool =
     """One round: due jobs (unless they run beside), consumers, contacts that waited, deliveries; how much was
     done."""
     done = _step("jobs", lambda: run_due_jobs(store, settings)) if jobs else 0
-    done += _step("consumers", lambda: consume_all(store))
+    for name in CONSUMERS:  # each on its own: comments that cannot be read hold up no consent webhook
+        done += _step(f"the {name} consumer", lambda name=name: consume(store, name))  # type: ignore[misc]
     done += _step("contacts", lambda: release_due(store, settings))
     return done + _step("deliveries", lambda: len(deliver_due(store, courier)))
 
