@@ -67,6 +67,20 @@ def test_what_a_comment_says_is_kept_and_erased_with_the_words(store, settings):
         assert {a["name"] for a in read.aspects} == {"returns and refunds", "communication"}
     received = _events(store, "feedback.received")
     assert [e.data["label"] for e in received] == ["negative", None]
+
+    from sqlalchemy import update
+
+    from cherish.feedback.text.model import VERSION
+    from cherish.worker.jobs import BUILTIN
+
+    with store.write() as session:  # as an older model left it
+        session.execute(update(CommentAnalysis).values(model="default:older", label="positive", urgency=[]))
+    assert BUILTIN["comments-reread"].run(store, settings) == "1 comments read again by the current model"
+    with store.read() as session:
+        read = session.scalars(select(CommentAnalysis)).one()
+        assert read.model == VERSION and read.label == "negative" and read.urgency == ["churn", "repeated contact"]
+    assert len(_events(store, "feedback.received")) == 2  # nothing published again
+
     with store.write() as session:
         erase(session, customer, actor="test")
     with store.read() as session:

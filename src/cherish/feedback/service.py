@@ -84,3 +84,24 @@ def _said(result: Any) -> dict[str, Any]:
         return {"sentiment": None, "label": None, "aspects": [], "urgency": [], "language": None}
     found = result.as_json()
     return {name: found[name] for name in ("sentiment", "label", "aspects", "urgency", "language")}
+
+
+def reread(session: Session, *, model: str = "default", limit: int = 500) -> int:
+    """Read again, with the current ``model``, up to ``limit`` comments that an older model read; how many. What
+    was published stays as it was: this brings the stored analysis up to date for what reads it now."""
+    from cherish.feedback.text.analysis import analyze
+    from cherish.feedback.text.sentiment import scorer_named
+
+    version = scorer_named(model).version
+    stale = list(session.execute(
+        select(CommentAnalysis, Answer.comment).join(Answer, Answer.id == CommentAnalysis.answer_id)
+        .where(CommentAnalysis.model != version).order_by(CommentAnalysis.answer_id).limit(limit)))
+    if not stale:
+        return 0
+    now = utcnow()
+    for (row, _), result in zip(stale, analyze([comment or "" for _, comment in stale], model=model), strict=True):
+        row.model, row.language, row.sentiment, row.label = result.model, result.language, result.sentiment, \
+            result.label
+        row.aspects, row.urgency, row.analyzed_at = [vars(a) for a in result.aspects], result.urgency, now
+    session.flush()
+    return len(stale)

@@ -52,6 +52,18 @@ def _forget_sent(store: Store, settings: Settings) -> str:
     return f"{removed} delivered or discarded messages older than {settings.outbox_retention_days} days removed"
 
 
+def _reread(store: Store, settings: Settings) -> str:
+    from cherish.feedback.service import reread
+
+    total = 0
+    while True:  # in batches, each its own transaction: intake waits for none of them long
+        with store.write() as session:
+            done = reread(session)
+        total += done
+        if not done:
+            return f"{total} comments read again by the current model"
+
+
 @dataclass(frozen=True)
 class Builtin:
     run: Callable[[Store, Settings], str]
@@ -62,6 +74,8 @@ class Builtin:
 BUILTIN = {
     "identity-match": Builtin(_match, lambda s: s.match_schedule, "identity matching with the kept model"),
     "analyze": Builtin(_analyze, lambda s: s.analyze_schedule, "metrics, lifetime value, stages and health"),
+    "comments-reread": Builtin(_reread, lambda s: "0 3 * * *",
+                               "comments read by an older text model read again by the current one"),
     "outbox-cleanup": Builtin(_forget_sent, lambda s: "0 4 * * *",
                               "delivered and discarded messages removed after CHERISH_OUTBOX_RETENTION_DAYS"),
 }
