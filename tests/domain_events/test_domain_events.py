@@ -14,6 +14,8 @@ from cherish.events.flows import ingest
 from cherish.worker.consumers import consume_all
 from tests.helpers import identify, track
 
+COLD = "The coffee was cold and bitter."
+
 
 def _events(store, type: str | None = None) -> list[DomainEvent]:  # type: ignore[no-untyped-def]
     with store.read() as session:
@@ -32,9 +34,9 @@ def _answer(message_id: str, score: int, comment: str = "fine") -> dict:  # type
 
 def test_each_answer_is_received_once_however_often_it_is_resent(store, settings):
     with store.write() as session:
-        first_time = ingest(session, [_answer("m-1", 3, "The coffee was cold and bitter."), _answer("m-2", 10)], settings=settings)
+        first_time = ingest(session, [_answer("m-1", 3, COLD), _answer("m-2", 10)], settings=settings)
     with store.write() as session:  # the SDK resends the batch
-        result = ingest(session, [_answer("m-1", 3, "The coffee was cold and bitter."), _answer("m-2", 10)], settings=settings)
+        result = ingest(session, [_answer("m-1", 3, COLD), _answer("m-2", 10)], settings=settings)
     assert result.duplicates == 2
     assert [e.data["score"] for e in _events(store, "feedback.stored")] == [3, 10]
     assert _events(store, "feedback.received") == []  # not before the worker has read the comments
@@ -45,7 +47,7 @@ def test_each_answer_is_received_once_however_often_it_is_resent(store, settings
     first = received[0]
     assert first.customer_id == first_time.customers[0]
     said = {name: first.data.pop(name) for name in ("sentiment", "label", "aspects", "urgency", "language")}
-    assert first.data == {"source": "m-1", "score_type": "nps", "score": 3, "comment": "The coffee was cold and bitter.",
+    assert first.data == {"source": "m-1", "score_type": "nps", "score": 3, "comment": COLD,
                           "channel": "web", "branch": "Portland", "employee": "Ann", "survey": "after-delivery",
                           "answered_at": "2026-03-01T10:00:00+00:00"}
     assert said["language"] == "en" and said["label"] == "negative" and said["sentiment"] < 0

@@ -31,6 +31,9 @@ def test_customer_page_shows_answers_detractor_mark_and_every_health_reason(clie
     with store.write() as session:  # among sixty other buyers: enough for a purchase model, so P(alive) is known
         assert ingest(session, lifetime_history() + messages, settings=settings).rejected == []
     analyze_store(store, settings, AS_OF)
+    from cherish.worker.consumers import consume_all
+
+    consume_all(store)  # the worker reads the comments
     page = client.get(f"/customers/{_ids(store)['ann']}", headers=bearer(keys["viewer"]))
     assert page.status_code == 200
     answers = page.text.split('id="answers"', 1)[1].split("</table>", 1)[0]
@@ -38,6 +41,7 @@ def test_customer_page_shows_answers_detractor_mark_and_every_health_reason(clie
     assert answers.index("NPS 3") < answers.index("CSAT 5")
     assert "The parcel came &lt;b&gt;late&lt;/b&gt; and broken" in answers and "Lovely shop" in answers
     assert 'class="detractor"' in answers and ">detractor</span>" in answers
+    assert "negative · delivery (negative)" in answers and "positive · store (positive)" in answers
     reasons = page.text.split('id="health-reasons"', 1)[1].split("</ul>", 1)[0]
     for part in ("chance they are still a customer (P(alive))", "recent compared with their usual rhythm",
                  "repeat purchases", "spend compared with other customers"):

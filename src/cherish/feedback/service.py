@@ -30,11 +30,17 @@ def verdict(score_type: str, score: float) -> str | None:
 
 def answers_of(session: Session, customer_id: str, *, limit: int = 100) -> list[dict[str, Any]]:
     """The customer's answers with their score, comment and where they were given, newest first."""
-    rows = session.scalars(select(Answer).where(Answer.customer_id == customer_id)
-                           .order_by(Answer.answered_at.desc(), Answer.id.desc()).limit(limit))
+    rows = list(session.execute(
+        select(Answer, CommentAnalysis).outerjoin(CommentAnalysis, CommentAnalysis.answer_id == Answer.id)
+        .where(Answer.customer_id == customer_id)
+        .order_by(Answer.answered_at.desc(), Answer.id.desc()).limit(limit)))
     return [{"answered_at": a.answered_at, "score_type": a.score_type, "score": a.score,
              "scale": SCALE_TEXT.get(a.score_type, ""), "comment": a.comment, "survey": a.survey, "channel": a.channel,
-             "branch": a.branch, "employee": a.employee, "verdict": verdict(a.score_type, a.score)} for a in rows]
+             "branch": a.branch, "employee": a.employee, "verdict": verdict(a.score_type, a.score),
+             "read": None if read is None else {"label": read.label, "sentiment": read.sentiment,
+                                                "language": read.language, "urgency": read.urgency,
+                                                "aspects": read.aspects}}
+            for a, read in rows]
 
 
 def store_answers(session: Session, rows: list[dict[str, Any]]) -> None:
