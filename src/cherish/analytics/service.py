@@ -189,6 +189,7 @@ def analyze_store(store: Store, settings: Settings, as_of: date, *, engine: str 
 
     from cherish.analytics.engines import open_engine
     from cherish.customers import service as customers
+    from cherish.feedback import service as feedback
 
     say = progress or (lambda text: None)
     chosen = open_engine(engine, store, settings)
@@ -206,6 +207,9 @@ def analyze_store(store: Store, settings: Settings, as_of: date, *, engine: str 
         result["clv_distribution"] = clv_distribution(scores)
         result["purchase_model"] = scores.model
         result["stage_flows"] = save_customer_scores(session, scores, as_of)
+        say("what drives the scores")
+        result["drivers"] = {kind: found for kind in ("nps", "csat")
+                             if (found := feedback.aspect_drivers(session, kind)) is not None}
         save_snapshot(session, result)
     return result
 

@@ -111,3 +111,36 @@ def reread(session: Session, *, model: str = "default", limit: int = 500) -> int
         row.aspects, row.urgency, row.analyzed_at = [vars(a) for a in result.aspects], result.urgency, now
     session.flush()
     return len(stale)
+
+
+def aspect_drivers(session: Session, score_type: str = "nps", *, since: Any = None, fewest: int = 10,
+                   bootstrap: int = 200) -> dict[str, Any] | None:
+    """What drives ``score_type`` among the answers whose comment was read in English: each aspect a 0/1 driver
+    (mentioned or not; aspects mentioned fewer than ``fewest`` times are left out), by ``drivers.analyze_drivers``.
+    None when there is too little to say."""
+    import numpy as np
+
+    from cherish.errors import InvalidInput
+    from cherish.feedback.drivers import analyze_drivers
+
+    query = (select(Answer.score, CommentAnalysis.aspects)
+             .join(CommentAnalysis, CommentAnalysis.answer_id == Answer.id)
+             .where(Answer.score_type == score_type, CommentAnalysis.language == "en"))
+    if since is not None:
+        query = query.where(Answer.answered_at >= since)
+    rows: list[tuple[float, list[dict[str, Any]]]] = [(row[0], row[1]) for row in session.execute(query)]
+    if not rows:
+        return None
+    named = [{a["name"] for a in aspects} for _, aspects in rows]
+    counts: dict[str, int] = {}
+    for names in named:
+        for name in names:
+            counts[name] = counts.get(name, 0) + 1
+    kept = sorted(name for name, count in counts.items() if fewest <= count <= len(rows) - fewest)
+    try:
+        analysis = analyze_drivers(np.array([score for score, _ in rows], dtype=float),
+                                   {name: np.array([name in n for n in named], dtype=float) for name in kept},
+                                   score_name=score_type, bootstrap=bootstrap)
+    except InvalidInput:
+        return None  # too few answers, or too few aspects, to tell drivers apart
+    return analysis.as_json()
