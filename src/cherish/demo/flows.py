@@ -71,7 +71,13 @@ def set_up(store: Store, settings: Settings, *, people: int, seed: int, truth: P
             watch.done("matched", company.matched)
         if analyze:
             from cherish.analytics.service import analyze_store
+            from cherish.worker.consumers import consume
 
+            watch.step("reading the comments (text analytics, as the worker does)")
+            read = 0
+            while done := consume(store, "comments", limit=2000):
+                read += done
+                watch.step(f"reading the comments: {read:,} events read")
             watch.step("measuring the relationship (cherish analyze)")
             company.analyzed = analyze_store(store, settings, datetime.now(UTC).astimezone(settings.zone).date(),
                                              progress=lambda text: watch.step(f"cherish analyze: {text}"))
