@@ -77,18 +77,25 @@ def test_what_a_comment_says_is_kept_and_erased_with_the_words(store, settings):
 
     with store.write() as session:  # as an older model left it
         session.execute(update(CommentAnalysis).values(model="default:older", label="positive", urgency=[]))
-    assert BUILTIN["comments-reread"].run(store, settings) == "1 comments read again by the current model"
+    with store.write() as session:  # an answer stored before the store kept what comments say
+        ingest(session, [_answer("m-9", 10, "Friendly staff, lovely shop.")], settings=settings)
+    assert BUILTIN["comments-reread"].run(store, settings) == "2 comments read by the current model"
     with store.read() as session:
-        read = session.scalars(select(CommentAnalysis)).one()
+        read, later = session.scalars(select(CommentAnalysis).order_by(CommentAnalysis.answer_id)).all()
         assert read.model == VERSION and read.label == "negative" and read.urgency == ["churn", "repeated contact"]
+        assert later.model == VERSION and later.label == "positive"
     assert len(_events(store, "feedback.received")) == 2  # nothing published again
+    consume_all(store)  # the worker reads the new answer's stored event later: one event, one analysis
+    with store.read() as session:
+        assert len(session.scalars(select(CommentAnalysis)).all()) == 2
+    assert [e.data["label"] for e in _events(store, "feedback.received")] == ["negative", None, "positive"]
 
     with store.write() as session:
         erase(session, customer, actor="test")
     with store.read() as session:
         assert session.scalars(select(CommentAnalysis)).all() == []
-        assert [a.comment for a in session.scalars(select(Answer))] == [None, None]
-        assert [a.score for a in session.scalars(select(Answer).order_by(Answer.id))] == [2, 9]
+        assert [a.comment for a in session.scalars(select(Answer))] == [None, None, None]
+        assert [a.score for a in session.scalars(select(Answer).order_by(Answer.id))] == [2, 9, 10]
 
 
 def test_consent_changed_only_when_what_is_stored_changes(store, settings):

@@ -76,13 +76,18 @@ def receive(session: Session, stored: Sequence[Any], *, model: str = "default") 
     found = dict(zip([a.id for _, a in commented], analyze([a.comment or "" for _, a in commented], model=model),
                      strict=True))
     now = utcnow()
-    insert_ignore(session, CommentAnalysis, [
-        {"answer_id": answer_id, "model": r.model, "language": r.language, "sentiment": r.sentiment,
-         "label": r.label, "aspects": [vars(a) for a in r.aspects], "urgency": r.urgency, "analyzed_at": now}
-        for answer_id, r in found.items()], index=("answer_id",))
+    insert_ignore(session, CommentAnalysis, [_kept(answer_id, r, now) for answer_id, r in found.items()],
+                  index=("answer_id",))
     domain_events.record(session, "feedback.received", [
         (answer.customer_id, {**event.data, **_said(found.get(answer.id))}) for event, answer in present])
     return len(present)
+
+
+def _kept(answer_id: int, result: Any, now: Any) -> dict[str, Any]:
+    """The row that keeps what a comment says."""
+    return {"answer_id": answer_id, "model": result.model, "language": result.language,
+            "sentiment": result.sentiment, "label": result.label, "aspects": [vars(a) for a in result.aspects],
+            "urgency": result.urgency, "analyzed_at": now}
 
 
 def _said(result: Any) -> dict[str, Any]:
@@ -93,8 +98,9 @@ def _said(result: Any) -> dict[str, Any]:
 
 
 def reread(session: Session, *, model: str = "default", limit: int = 500) -> int:
-    """Read again, with the current ``model``, up to ``limit`` comments that an older model read; how many. What
-    was published stays as it was: this brings the stored analysis up to date for what reads it now."""
+    """Read, with the current ``model``, up to ``limit`` comments that an older model read or that none has (answers
+    stored before the store kept what comments say); how many. Nothing is published: this brings the stored
+    analysis up to date for what reads it now."""
     from cherish.feedback.text.analysis import analyze
     from cherish.feedback.text.sentiment import scorer_named
 
@@ -102,15 +108,22 @@ def reread(session: Session, *, model: str = "default", limit: int = 500) -> int
     stale = list(session.execute(
         select(CommentAnalysis, Answer.comment).join(Answer, Answer.id == CommentAnalysis.answer_id)
         .where(CommentAnalysis.model != version).order_by(CommentAnalysis.answer_id).limit(limit)))
-    if not stale:
+    unread = [] if len(stale) == limit else list(session.execute(
+        select(Answer.id, Answer.comment).outerjoin(CommentAnalysis, CommentAnalysis.answer_id == Answer.id)
+        .where(CommentAnalysis.answer_id.is_(None), Answer.comment.is_not(None), Answer.comment != "")
+        .order_by(Answer.id).limit(limit - len(stale))))
+    if not stale and not unread:
         return 0
     now = utcnow()
-    for (row, _), result in zip(stale, analyze([comment or "" for _, comment in stale], model=model), strict=True):
+    results = analyze([comment or "" for _, comment in stale + unread], model=model)
+    for (row, _), result in zip(stale, results, strict=False):
         row.model, row.language, row.sentiment, row.label = result.model, result.language, result.sentiment, \
             result.label
         row.aspects, row.urgency, row.analyzed_at = [vars(a) for a in result.aspects], result.urgency, now
     session.flush()
-    return len(stale)
+    insert_ignore(session, CommentAnalysis, [_kept(answer_id, r, now) for (answer_id, _), r in
+                                             zip(unread, results[len(stale):], strict=True)], index=("answer_id",))
+    return len(stale) + len(unread)
 
 
 def aspect_drivers(session: Session, score_type: str = "nps", *, since: Any = None, fewest: int = 10,

@@ -61,7 +61,7 @@ def _reread(store: Store, settings: Settings) -> str:
             done = reread(session)
         total += done
         if not done:
-            return f"{total} comments read again by the current model"
+            return f"{total} comments read by the current model"
 
 
 @dataclass(frozen=True)
@@ -75,7 +75,7 @@ BUILTIN = {
     "identity-match": Builtin(_match, lambda s: s.match_schedule, "identity matching with the kept model"),
     "analyze": Builtin(_analyze, lambda s: s.analyze_schedule, "metrics, lifetime value, stages and health"),
     "comments-reread": Builtin(_reread, lambda s: "0 3 * * *",
-                               "comments read by an older text model read again by the current one"),
+                               "comments an older text model read, or none, read by the current one"),
     "outbox-cleanup": Builtin(_forget_sent, lambda s: "0 4 * * *",
                               "delivered and discarded messages removed after CHERISH_OUTBOX_RETENTION_DAYS"),
 }
