@@ -171,14 +171,15 @@ class Settings(BaseSettings):
         return self.identifier_limits.get(identifier_type)
 
 
-_CAP = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*d\s*$")
+_CAP = re.compile(r"^\s*([0-9]{1,6})\s*/\s*([0-9]{1,4})\s*d\s*$")
+_HOUR = re.compile(r"^\s*([01][0-9]|2[0-3]):[0-5][0-9]\s*$")
 
 
 def parse_cap(text: str) -> tuple[int, int]:
-    """``"2/7d"``: at most 2 messages in 7 days, as (2, 7)."""
+    """``"2/7d"``: at most 2 messages in 7 days, as (2, 7); a window of 1 to 3,660 days."""
     found = _CAP.match(text)
-    if not found or int(found.group(2)) < 1:
-        raise ValueError(f"{text!r} is not a cap: write LIMIT/DAYSd, as 2/7d")
+    if not found or not 1 <= int(found.group(2)) <= 3660:
+        raise ValueError(f"{text!r} is not a cap: write LIMIT/DAYSd, as 2/7d (1 to 3660 days)")
     return int(found.group(1)), int(found.group(2))
 
 
@@ -186,10 +187,10 @@ def parse_quiet_hours(text: str) -> tuple[time | None, time | None]:
     """``"21:00-08:00"``: from 21:00 to 08:00 the next morning; ``""``: none."""
     if not text.strip():
         return None, None
-    try:
-        start, end = (time.fromisoformat(part.strip()) for part in text.split("-"))
-    except ValueError:
-        raise ValueError(f"{text!r} are not quiet hours: write HH:MM-HH:MM, as 21:00-08:00") from None
+    parts = text.split("-")
+    if len(parts) != 2 or not all(_HOUR.match(part) for part in parts):  # (a time zone or seconds: no)
+        raise ValueError(f"{text!r} are not quiet hours: write HH:MM-HH:MM, as 21:00-08:00")
+    start, end = (time.fromisoformat(part.strip()) for part in parts)
     return start, end
 
 

@@ -42,7 +42,7 @@ def test_an_admin_changes_the_policy_and_the_next_decision_follows(client, keys,
     assert changed.status_code == 200, changed.text
     body = changed.json()
     assert body["set_here"] == ["consent_defaults", "contact_caps", "quiet_hours"] and body["quiet_hours"] == ""
-    assert body["consent_defaults"] == {"feedback": "granted"}
+    assert body["consent_defaults"] == {"service": "granted", "feedback": "granted", "marketing": "denied"}  # merged
     # the app's settings still say quiet all day; the store's policy wins at the next decision
     assert _survey(store, settings, ann, 2).startswith("sent")
     assert _survey(store, settings, ann, 3).startswith("deferred")  # the new cap: one a week
@@ -108,3 +108,22 @@ def test_the_policy_page_changes_it_in_chromium(live_url, browser, admin_user, s
     page.click("button:has-text('Follow the CHERISH_* settings again')")
     page.wait_for_url("**/contact-policy?saved=1")
     assert page.locator("#quiet").inner_text().startswith("21:00 to 08:00")
+
+
+def test_values_that_would_break_every_decision_are_refused_on_every_path(store, settings):
+    """The form and the settings go through the same checks as the API: a time zone in quiet hours, a window of
+    millions of days."""
+    import pytest
+
+    from cherish.config import Settings
+    from cherish.contact import policy_settings
+    from cherish.errors import InvalidInput
+
+    for changes in ({"quiet_hours": "21:00+05:00-08:00"}, {"quiet_hours": "21:00:30-08:00"},
+                    {"contact_caps": ["1/3000000d"]}, {"contact_channel_caps": {"sms": ["1/0d"]}}):
+        with store.write() as session, pytest.raises(InvalidInput):
+            policy_settings.change(session, settings, changes)
+        with pytest.raises(ValueError):
+            Settings(**changes)
+    with store.read() as session:
+        assert policy_settings.set_here(session) == {}

@@ -49,6 +49,8 @@ def change(session: Session, settings: Settings, changes: dict[str, Any]) -> dic
     for name, value in changes.items():
         if value is None:
             kept.pop(name, None)
+        elif name == "consent_defaults" and isinstance(value, dict):  # per purpose: one named leaves the others
+            kept[name] = {**dict(in_force(session, settings).consent_defaults), **value}
         else:
             kept[name] = value
     _applied(settings, kept)
