@@ -111,12 +111,15 @@ def claim_due(session: Session, *, limit: int, lease: timedelta, now: datetime |
     locked are skipped, on PostgreSQL): each with ``id``, ``key``, ``kind``, ``endpoint_id``, ``body`` and
     ``leased_until``. A lease that ran out belongs to a worker that died: the message is due again."""
     now = now or utcnow()
+    # a CTE kept whole (MATERIALIZED): inside ``IN (…)`` PostgreSQL may run the locking subquery once per row of
+    # a nested loop, and the LIMIT then no longer bounds the batch, nor the lease its sending time
     due = (select(OutboxMessage.id).where(
         OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now,
         (OutboxMessage.leased_until.is_(None)) | (OutboxMessage.leased_until < now))
-        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(limit).with_for_update(skip_locked=True))
+        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(limit).with_for_update(skip_locked=True)
+        .cte("due").prefix_with("MATERIALIZED", dialect="postgresql"))
     claimed = session.execute(
-        update(OutboxMessage).where(OutboxMessage.id.in_(due.scalar_subquery())).values(leased_until=now + lease)
+        update(OutboxMessage).where(OutboxMessage.id.in_(select(due.c.id))).values(leased_until=now + lease)
         .returning(OutboxMessage.id, OutboxMessage.key, OutboxMessage.kind, OutboxMessage.endpoint_id,
                    OutboxMessage.body, OutboxMessage.leased_until)
         .execution_options(synchronize_session=False)).all()
