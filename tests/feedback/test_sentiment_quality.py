@@ -3,7 +3,7 @@ Amazon snippets of Hutto & Gilbert 2014, as `benchmarks/sentiment.py` measures i
 
 Issue 15's targets: accuracy on positive vs negative at least 0.80 (met: 0.842), three-class macro-F1 at least
 VADER's + 0.10 = 0.663 (missed by 0.001: 0.662; see docs/status.md). The test holds the model to what it reaches,
-so that a change that makes it worse fails here."""
+so that a change that makes it worse fails here. Speed is measured by the benchmark alone (docs/benchmarks.md)."""
 
 from __future__ import annotations
 
@@ -23,7 +23,6 @@ def test_the_default_model_beats_vader_on_snippets_it_did_not_see():
     assert ours["pos_neg_accuracy"] >= 0.80  # the target
     assert ours["macro_f1"] >= 0.655 and ours["macro_f1"] >= vader["macro_f1"] + 0.09  # the target is + 0.10
     assert ours["pearson"] > vader["pearson"] + 0.1
-    assert result["comments_per_s"]["default"] >= 200  # the target, on this 2-core machine
 
 
 def test_the_packaged_model_loads_and_scores_what_it_says():

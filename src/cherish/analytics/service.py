@@ -199,6 +199,10 @@ def analyze_store(store: Store, settings: Settings, as_of: date, *, engine: str 
         scores = customer_scores(chosen, as_of)
     finally:
         chosen.close()
+    say("what drives the scores")
+    with store.read() as session:  # (read apart: intake waits for no bootstrap)
+        drivers = {kind: found for kind in ("nps", "csat")
+                   if (found := feedback.aspect_drivers(session, kind, until=as_of)) is not None}
     say("writing the scores back")
     with store.write() as session:
         known = customers.count(session, living=True)
@@ -207,9 +211,7 @@ def analyze_store(store: Store, settings: Settings, as_of: date, *, engine: str 
         result["clv_distribution"] = clv_distribution(scores)
         result["purchase_model"] = scores.model
         result["stage_flows"] = save_customer_scores(session, scores, as_of)
-        say("what drives the scores")
-        result["drivers"] = {kind: found for kind in ("nps", "csat")
-                             if (found := feedback.aspect_drivers(session, kind)) is not None}
+        result["drivers"] = drivers
         save_snapshot(session, result)
     return result
 

@@ -68,9 +68,9 @@ def receive(session: Session, stored: Sequence[Any], *, model: str = "default") 
     events = [e for e in stored if e.type == "feedback.stored"]
     answers: dict[str, Answer] = {}
     sources = [e.data["source"] for e in events]
-    for start in range(0, len(sources), 500):
+    for start in range(0, len(sources), 500):  # locked: an erasure waits for this, or this for the erasure
         answers.update((a.source, a) for a in session.scalars(
-            select(Answer).where(Answer.source.in_(sources[start:start + 500]))))
+            select(Answer).where(Answer.source.in_(sources[start:start + 500])).with_for_update()))
     present = [(e, answers[e.data["source"]]) for e in events if e.data["source"] in answers]  # (not erased since)
     commented = [(e, a) for e, a in present if a.comment and a.comment.strip()]
     found = dict(zip([a.id for _, a in commented], analyze([a.comment or "" for _, a in commented], model=model),
@@ -78,8 +78,9 @@ def receive(session: Session, stored: Sequence[Any], *, model: str = "default") 
     now = utcnow()
     insert_ignore(session, CommentAnalysis, [_kept(answer_id, r, now) for answer_id, r in found.items()],
                   index=("answer_id",))
-    domain_events.record(session, "feedback.received", [
-        (answer.customer_id, {**event.data, **_said(found.get(answer.id))}) for event, answer in present])
+    domain_events.record(session, "feedback.received", [  # the comment as it is now (erased: none)
+        (answer.customer_id, {**event.data, "comment": answer.comment, **_said(found.get(answer.id))})
+        for event, answer in present])
     return len(present)
 
 
@@ -126,9 +127,10 @@ def reread(session: Session, *, model: str = "default", limit: int = 500) -> int
     return len(stale) + len(unread)
 
 
-def aspect_drivers(session: Session, score_type: str = "nps", *, since: Any = None, fewest: int = 10,
-                   bootstrap: int = 200) -> dict[str, Any] | None:
-    """What drives ``score_type`` among the answers whose comment was read in English: each aspect a 0/1 driver
+def aspect_drivers(session: Session, score_type: str = "nps", *, since: Any = None, until: Any = None,
+                   fewest: int = 10, bootstrap: int = 200) -> dict[str, Any] | None:
+    """What drives ``score_type`` among the answers whose comment was read in English (given from ``since`` to the
+    end of the day ``until``, when given): each aspect a 0/1 driver
     (mentioned or not; aspects mentioned fewer than ``fewest`` times are left out), by ``drivers.analyze_drivers``.
     None when there is too little to say."""
     import numpy as np
@@ -141,6 +143,10 @@ def aspect_drivers(session: Session, score_type: str = "nps", *, since: Any = No
              .where(Answer.score_type == score_type, CommentAnalysis.language == "en"))
     if since is not None:
         query = query.where(Answer.answered_at >= since)
+    if until is not None:  # a day: the answers given up to its end
+        from datetime import UTC, datetime, time, timedelta
+
+        query = query.where(Answer.answered_at < datetime.combine(until + timedelta(days=1), time(), UTC))
     rows: list[tuple[float, list[dict[str, Any]]]] = [(row[0], row[1]) for row in session.execute(query)]
     if not rows:
         return None

@@ -49,7 +49,8 @@ def emerging_topics(texts: Sequence[str], *, topics: int | None = None, examples
             continue
         centre = model.cluster_centers_[cluster]
         words = _telling([str(w) for w in terms[np.argsort(centre)[::-1][:12]]])
-        distances = np.linalg.norm(matrix[members].toarray() - centre, axis=1)
+        # squared distances without a dense copy: the rows are unit vectors, so |x - c|² = 1 - 2 x·c + |c|²
+        distances = 1 - 2 * np.asarray(matrix[members] @ centre).ravel() + float(centre @ centre)
         shown = list(dict.fromkeys(texts[i].strip() for i in members[np.argsort(distances)]))[:examples]
         found.append(Topic(", ".join(words[:3]), words, int(len(members)), shown))
     return sorted(found, key=lambda t: -t.size)
@@ -62,7 +63,7 @@ def _clustered(matrix: Any, topics: int | None, seed: int) -> Any:
     from sklearn.metrics import silhouette_score
 
     if topics:
-        return KMeans(n_clusters=topics, n_init=4, random_state=seed).fit(matrix)
+        return KMeans(n_clusters=min(topics, matrix.shape[0]), n_init=4, random_state=seed).fit(matrix)
     best, best_score = None, -2.0
     for count in range(2, min(MOST_TOPICS, matrix.shape[0] // 5) + 1):
         model = KMeans(n_clusters=count, n_init=4, random_state=seed).fit(matrix)
