@@ -176,10 +176,10 @@ _HOUR = re.compile(r"^\s*([01][0-9]|2[0-3]):[0-5][0-9]\s*$")
 
 
 def parse_cap(text: str) -> tuple[int, int]:
-    """``"2/7d"``: at most 2 messages in 7 days, as (2, 7); a window of 1 to 3,660 days."""
+    """``"2/7d"``: at most 2 messages in 7 days, as (2, 7); a window of 1 to 9,999 days."""
     found = _CAP.match(text)
-    if not found or not 1 <= int(found.group(2)) <= 3660:
-        raise ValueError(f"{text!r} is not a cap: write LIMIT/DAYSd, as 2/7d (1 to 3660 days)")
+    if not found or int(found.group(2)) < 1:
+        raise ValueError(f"{text!r} is not a cap: write LIMIT/DAYSd, as 2/7d (1 to 9999 days)")
     return int(found.group(1)), int(found.group(2))
 
 
