@@ -109,6 +109,9 @@ class Settings(BaseSettings):
     quiet_hours: str = Field(
         "21:00-08:00", description="Hours in the customer's time zone (trait timezone, else the business's) when "
                                    "only service messages go out; later ones wait. Empty: none.")
+    survey_fatigue_days: int = Field(
+        30, ge=0, le=365, description="No survey to a customer within this many days of the last one they were "
+                                      "sent (its one reminder aside); 0: no such rule.")
 
     @field_validator("consent_defaults")
     @classmethod

@@ -91,13 +91,15 @@ def reach_out(session: Session, settings: Settings, messages: list[Message], *,
 
 def _decide(session: Session, settings: Settings, contact: Contact, state: policy.Customer, rules: policy.Rules,
             now: datetime, address: dict[str, str]) -> None:
-    decision = policy.decide(state, policy.Request(contact.purpose, contact.channel, now, contact.expires_at), rules)
+    survey = policy.is_survey(contact.purpose, contact.topic)
+    decision = policy.decide(state, policy.Request(contact.purpose, contact.channel, now, contact.expires_at, survey),
+                             rules)
     if decision.outcome == "sent":
         problem = _send(session, settings, contact, address)
         if problem:
             decision = policy.Decision("suppressed", problem)
         else:
-            state.contacts.append(policy.Sent(now, contact.channel, contact.purpose))
+            state.contacts.append(policy.Sent(now, contact.channel, contact.purpose, survey))
     contact.outcome, contact.reason, contact.decided_at = decision.outcome, decision.reason, now
     contact.send_at, contact.decisions = decision.send_at, contact.decisions + 1
     if decision.outcome in ("suppressed", "dropped", "sent"):

@@ -95,8 +95,16 @@ def _from_form(form: Any) -> dict[str, Any]:
             "contact_caps": _caps(str(form.get("contact_caps") or "")),
             "contact_channel_caps": channel_caps,
             "quiet_hours": str(form.get("quiet_hours") or "").strip(),
+            "survey_fatigue_days": _days(form.get("survey_fatigue_days")),
             "suppression_rules": {name: form.get(f"rule:{name}") == "on"  # each rule shown, ticked or not
                                   for name in form.getlist("rules")}}
+
+
+def _days(value: Any) -> int:
+    text = str(value or "0").strip()
+    if not text.isdigit() or int(text) > 365:
+        raise InvalidInput("survey_fatigue_days: a whole number of days from 0 to 365")
+    return int(text)
 
 
 def _caps(text: str) -> list[str]:

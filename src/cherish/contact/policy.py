@@ -8,9 +8,11 @@ in words a manager can read. The checks, in order:
 1. suppression rules (an erased customer, a recent unsubscribe, later an open recovery case);
 2. consent for the message's consent purpose on its channel: a denial on the channel or on ``any`` always wins;
    else a grant on either allows; else the purpose's default (``CHERISH_CONSENT_DEFAULTS``);
-3. quiet hours in the customer's time zone (not for service messages): deferred to their end, never dropped for
+3. survey fatigue: no survey within ``survey_fatigue_days`` of the last survey sent to the customer (a survey is a
+   ``feedback`` message whose topic starts ``survey:``; its reminder, ``survey reminder:``, is not a new survey);
+4. quiet hours in the customer's time zone (not for service messages): deferred to their end, never dropped for
    that unless it would be too late;
-4. frequency caps over rolling windows, in total and per channel (service messages exempt): a message over a cap
+5. frequency caps over rolling windows, in total and per channel (service messages exempt): a message over a cap
    waits for the oldest in the window to age out, or is dropped when that would be too late. Waiting messages are
    decided again in the order of their purposes (``PRIORITY``), so a higher purpose takes the first free place
    from a lower one that is not yet sent.
@@ -31,6 +33,12 @@ CONSENT_PURPOSE = {"service": "service", "recovery": "service", "feedback": "fee
                    "marketing": "marketing"}
 OUTCOMES = ("sent", "deferred", "suppressed", "dropped")
 CHANNELS = ("email", "sms", "app")  # where cherish can reach a customer: email itself, the others by a sender
+SURVEY_TOPIC = "survey:"  # the topic of a survey invitation: "survey: <survey name>"
+
+
+def is_survey(purpose: str, topic: str) -> bool:
+    """Whether a message is a survey invitation (what survey fatigue counts)."""
+    return purpose == "feedback" and topic.startswith(SURVEY_TOPIC)
 
 
 @dataclass(frozen=True)
@@ -62,6 +70,7 @@ class Rules:
     quiet_start: time | None = time(21, 0)
     quiet_end: time | None = time(8, 0)
     zone: ZoneInfo = ZoneInfo("UTC")
+    survey_fatigue_days: int = 30
 
 
 @dataclass(frozen=True)
@@ -71,6 +80,7 @@ class Sent:
     at: datetime
     channel: str
     purpose: str
+    survey: bool = False  # a survey invitation (not its reminder)
 
 
 @dataclass
@@ -90,6 +100,7 @@ class Request:
     channel: str
     at: datetime  # when it would go out (aware)
     expires_at: datetime
+    survey: bool = False
 
 
 @dataclass
@@ -132,6 +143,17 @@ def _in_window(contacts: list[Sent], cap: Cap, at: datetime) -> list[datetime]:
     return [c.at for c in contacts if since < c.at <= at and (cap.channel is None or c.channel == cap.channel)]
 
 
+def _fatigued(customer: Customer, request: Request, rules: Rules) -> Decision | None:
+    """A survey within the fatigue window of the last one sent is suppressed."""
+    if not request.survey or not rules.survey_fatigue_days:
+        return None
+    last = max((c.at for c in customer.contacts if c.survey and c.at <= request.at), default=None)
+    if last is None or last <= request.at - timedelta(days=rules.survey_fatigue_days):
+        return None
+    return Decision("suppressed", f"a survey went to the customer on {last:%Y-%m-%d}: none within "
+                                  f"{rules.survey_fatigue_days} days of the last")
+
+
 def decide(customer: Customer, request: Request, rules: Rules) -> Decision:
     """The decision for one message (see the module's notes)."""
     for reason, purposes, channels in customer.suppressions:
@@ -141,20 +163,32 @@ def decide(customer: Customer, request: Request, rules: Rules) -> Decision:
     if not allowed:
         return Decision("suppressed", why)
     at = request.at
-    if request.purpose != "service":
-        until = _quiet_until(rules, customer.zone or rules.zone, at)
-        if until is not None:
-            if until > request.expires_at:
-                return Decision("dropped", "quiet hours last until after the message stops being relevant")
-            return Decision("deferred", f"quiet hours in the customer's time zone until {until:%H:%M}",
-                            send_at=until)
+    waits = _fatigued(customer, request, rules) or _quiet(customer, request, rules)
+    if waits:
+        return waits
     if request.purpose in rules.exempt:
         return Decision("sent", f"{request.purpose} messages are not capped", send_at=at)
+    return _capped(customer, request, rules) or Decision(
+        "sent", "consent given, outside quiet hours and within the caps", send_at=at)
+
+
+def _quiet(customer: Customer, request: Request, rules: Rules) -> Decision | None:
+    if request.purpose == "service":
+        return None
+    until = _quiet_until(rules, customer.zone or rules.zone, request.at)
+    if until is None:
+        return None
+    if until > request.expires_at:
+        return Decision("dropped", "quiet hours last until after the message stops being relevant")
+    return Decision("deferred", f"quiet hours in the customer's time zone until {until:%H:%M}", send_at=until)
+
+
+def _capped(customer: Customer, request: Request, rules: Rules) -> Decision | None:
     counted = [c for c in customer.contacts if c.purpose not in rules.exempt]
     for cap in rules.caps:
         if cap.channel is not None and cap.channel != request.channel:
             continue
-        taken = sorted(_in_window(counted, cap, at))
+        taken = sorted(_in_window(counted, cap, request.at))
         if len(taken) < cap.limit:
             continue
         free_at = taken[len(taken) - cap.limit] + timedelta(days=cap.days)
@@ -162,4 +196,4 @@ def decide(customer: Customer, request: Request, rules: Rules) -> Decision:
             return Decision("dropped", f"the contact cap ({cap}) is reached, and no place frees up in time")
         return Decision("deferred", f"the contact cap ({cap}) is reached; a place frees up "
                                     f"{free_at:%Y-%m-%d %H:%M} UTC", send_at=free_at)
-    return Decision("sent", "consent given, outside quiet hours and within the caps", send_at=at)
+    return None

@@ -15,7 +15,7 @@ from cherish.config import Settings
 from cherish.contact.policy import CHANNELS
 from cherish.errors import InvalidInput
 
-FIELDS = ("consent_defaults", "contact_caps", "contact_channel_caps", "quiet_hours")
+FIELDS = ("consent_defaults", "contact_caps", "contact_channel_caps", "quiet_hours", "survey_fatigue_days")
 ENV_NAMES = {name: f"CHERISH_{name.upper()}" for name in FIELDS}
 _KEY = "contact_policy"
 _LONGEST = 2000  # what the store keeps of a setting

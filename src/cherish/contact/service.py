@@ -31,7 +31,8 @@ def rules_of(settings: Settings) -> policy.Rules:
              for text in texts]
     start, end = parse_quiet_hours(settings.quiet_hours)
     return policy.Rules(consent_defaults=dict(settings.consent_defaults), caps=tuple(caps),
-                        quiet_start=start, quiet_end=end, zone=settings.zone)
+                        quiet_start=start, quiet_end=end, zone=settings.zone,
+                        survey_fatigue_days=settings.survey_fatigue_days)
 
 
 def rules_in_force(session: Session, settings: Settings) -> policy.Rules:
@@ -84,14 +85,14 @@ def load(session: Session, settings: Settings, customer_ids: list[str], now: dat
     consent = customers.consent_for(session, ids)
     for cid, zone in customers.trait_for(session, ids, "timezone").items():
         states[cid].zone = _zone(zone)
-    longest = max((cap.days for cap in rules.caps), default=0)
+    longest = max([cap.days for cap in rules.caps] + [rules.survey_fatigue_days])
     since = now - timedelta(days=longest)
     for start in range(0, len(ids), 500):
-        for cid, at, channel, purpose in session.execute(
-                select(Contact.customer_id, Contact.send_at, Contact.channel, Contact.purpose)
+        for cid, at, channel, purpose, topic in session.execute(
+                select(Contact.customer_id, Contact.send_at, Contact.channel, Contact.purpose, Contact.topic)
                 .where(Contact.customer_id.in_(ids[start:start + 500]), Contact.outcome == "sent",
                        Contact.send_at > since)):
-            states[cid].contacts.append(policy.Sent(at or now, channel, purpose))
+            states[cid].contacts.append(policy.Sent(at or now, channel, purpose, policy.is_survey(purpose, topic)))
     active = [r for r in suppression_rules(session) if r.enabled]
     erased = customers.erased_among(session, ids) if any(r.condition == "erased" for r in active) else set()
     for cid, state in states.items():
@@ -126,3 +127,13 @@ def waiting(session: Session, customer_ids: list[str]) -> list[Contact]:
     """Deferred contacts of a customer, soonest first: what goes out next, and when."""
     return list(session.scalars(select(Contact).where(Contact.customer_id.in_(customer_ids),
                                                       Contact.outcome == "deferred").order_by(Contact.send_at)))
+
+
+def sent_times(session: Session, keys: list[str]) -> dict[str, datetime]:
+    """When each of the contacts ``keys`` went out, for those that did."""
+    found: dict[str, datetime] = {}
+    for start in range(0, len(keys), 500):
+        found.update((key, at) for key, at in session.execute(
+            select(Contact.key, Contact.send_at).where(Contact.key.in_(keys[start:start + 500]),
+                                                       Contact.outcome == "sent")) if at is not None)
+    return found

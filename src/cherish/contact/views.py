@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Request
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import BaseModel, BeforeValidator, Field, StringConstraints
 
 from cherish.access.guard import require
 from cherish.access.service import Principal, audit
@@ -19,6 +19,12 @@ router = APIRouter(tags=["contact policy"])
 Cap = Annotated[str, StringConstraints(pattern=r"^\s*[0-9]{1,6}\s*/\s*[1-9][0-9]{0,3}\s*d\s*$")]
 _HOUR = r"\s*([01][0-9]|2[0-3]):[0-5][0-9]\s*"
 ConsentPurpose = Literal["service", "feedback", "marketing"]
+
+
+def _not_a_switch(value: Any) -> Any:
+    if isinstance(value, bool):
+        raise ValueError("a number of days, not true or false")
+    return value
 
 
 class SuppressionRuleOut(BaseModel):
@@ -34,6 +40,7 @@ class ContactPolicy(BaseModel):
     contact_caps: list[str] = Field(description="Most messages over rolling windows, every channel together.")
     contact_channel_caps: dict[str, list[str]] = Field(description="Caps per channel besides.")
     quiet_hours: str = Field(description="Hours in the customer's time zone when only service messages go out.")
+    survey_fatigue_days: int = Field(description="No survey within this many days of the last one sent (0: none).")
     set_here: list[str] = Field(description="The fields set on the dashboard or through the API; the others follow "
                                             "their CHERISH_* setting.")
     suppression_rules: list[SuppressionRuleOut]
@@ -51,6 +58,8 @@ class ContactPolicyChange(BaseModel):
         Field(None, examples=[{"sms": ["1/7d"]}])
     quiet_hours: Annotated[str, StringConstraints(pattern=rf"^({_HOUR}-{_HOUR})?$")] | None = Field(
         None, examples=["21:00-08:00"], description="HH:MM-HH:MM; empty: none.")
+    survey_fatigue_days: Annotated[int, BeforeValidator(_not_a_switch)] | None = Field(None, ge=0, le=365,
+                                                                                      examples=[30])
     suppression_rules: dict[str, bool] | None = Field(
         None, examples=[{"after-unsubscribe": True}], description="Turn suppression rules on or off, by name.")
 
