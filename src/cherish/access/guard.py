@@ -6,15 +6,19 @@ import base64
 import binascii
 import secrets
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from cherish.access.service import Principal, principal_for_key, principal_for_user
+from cherish.db.base import LARGEST_ID
 from cherish.errors import Forbidden, Unauthorized
+
+# A row's number in a path: what the store can hold (a larger one names nothing, and says so in the document)
+RowId = Annotated[int, Path(le=LARGEST_ID)]
 
 
 def _credential(request: Request) -> tuple[str, str] | None:

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 
 from cherish.access import service
-from cherish.access.guard import require
+from cherish.access.guard import RowId, require
 from cherish.access.service import Principal
 
 router = APIRouter(prefix="/api/keys", tags=["access"])
@@ -45,7 +45,7 @@ def create_key(request: Request, body: KeyCreate, principal: Principal = Depends
 
 
 @router.delete("/{key_id}", response_model=KeyRead)
-def revoke_key(request: Request, key_id: int, principal: Principal = Depends(require("admin"))) -> Any:
+def revoke_key(request: Request, key_id: RowId, principal: Principal = Depends(require("admin"))) -> Any:
     with request.app.state.store.write() as session:
         key = service.revoke_key(session, key_id=key_id)
         service.audit(session, actor=principal.label, action="key_revoke", subject=str(key.id))

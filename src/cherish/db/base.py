@@ -36,6 +36,9 @@ _PAIRS = [a + b for a in _ALPHABET for b in _ALPHABET]  # every 10-bit value as 
 _SHIFTS = range(110, -1, -10)
 
 
+LARGEST_ID = 2**63 - 1  # what a BIGINT holds: a path id beyond it cannot name a row
+
+
 def new_id(prefix: str) -> str:
     """An opaque id such as ``cus_01k9w2...``: ordered by creation (within a process, even in one millisecond).
 

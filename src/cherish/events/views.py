@@ -11,7 +11,7 @@ import orjson
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.concurrency import run_in_threadpool
 
-from cherish.access.guard import require
+from cherish.access.guard import RowId, require
 from cherish.access.service import Principal
 from cherish.errors import InvalidInput, PayloadTooLarge
 from cherish.events import rejected as rejected_service
@@ -139,7 +139,7 @@ def replay_rejected(
 
 @router.post("/api/intake/rejected/{rejected_id}/discard", response_model=RejectedRead, tags=["intake"],
              summary="Set one rejected event aside for good: no longer listed as rejected, never replayed")
-def discard_rejected(request: Request, rejected_id: int,
+def discard_rejected(request: Request, rejected_id: RowId,
                      principal: Principal = Depends(require("manager"))) -> dict[str, Any]:
     with request.app.state.store.write() as session:
         rejected_service.discard(session, rejected_id=rejected_id, actor=principal.label)

@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from cherish.access.guard import require
+from cherish.access.guard import RowId, require
 from cherish.access.service import Principal
 from cherish.identity import match_runs, service
 from cherish.identity.models import (
@@ -56,12 +56,12 @@ def _decide(request: Request, review_id: int, accept: bool, principal: Principal
 
 
 @router.post("/api/identity/reviews/{review_id}/accept", response_model=ReviewRead)
-def accept(request: Request, review_id: int, principal: Principal = Depends(require("manager"))) -> Any:
+def accept(request: Request, review_id: RowId, principal: Principal = Depends(require("manager"))) -> Any:
     return _decide(request, review_id, True, principal)
 
 
 @router.post("/api/identity/reviews/{review_id}/reject", response_model=ReviewRead)
-def reject(request: Request, review_id: int, principal: Principal = Depends(require("manager"))) -> Any:
+def reject(request: Request, review_id: RowId, principal: Principal = Depends(require("manager"))) -> Any:
     return _decide(request, review_id, False, principal)
 
 
@@ -74,7 +74,7 @@ def runs(request: Request, limit: int = Query(100, ge=1, le=1000), _: Principal 
 
 @router.post("/api/identity/runs/{run_id}/undo", response_model=MatchRunUndone,
              summary="Undo every merge of a run, newest first; the pairs taken back wait for review")
-def undo_run(request: Request, run_id: int, principal: Principal = Depends(require("manager"))) -> Any:
+def undo_run(request: Request, run_id: RowId, principal: Principal = Depends(require("manager"))) -> Any:
     with request.app.state.store.write() as session:
         outcome = match_runs.undo_run(session, request.app.state.settings, run_id=run_id, actor=principal.label)
         read = lambda items: [MatchRunMergeRead.model_validate(m, from_attributes=True) for m in items]  # noqa: E731
