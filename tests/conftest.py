@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import email
+import email.policy
 import os
 import shutil
 import uuid
@@ -188,3 +190,26 @@ def cli(db_url: str, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untype
     yield (lambda *args: runner.invoke(app, list(args))), store
     store.dispose()
     reset_settings()
+
+
+class Inbox:
+    def __init__(self) -> None:
+        self.messages: list[email.message.EmailMessage] = []
+
+    async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]  # noqa: N802
+        self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
+        return "250 OK"
+
+
+@pytest.fixture
+def inbox():  # type: ignore[no-untyped-def]
+    """A real SMTP server (aiosmtpd) on a free port, and the messages it received."""
+    from aiosmtpd.controller import Controller
+
+    from tests.helpers import free_port
+
+    box = Inbox()
+    controller = Controller(box, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    yield box, controller.port
+    controller.stop()

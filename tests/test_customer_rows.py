@@ -76,6 +76,11 @@ def _world(store, settings) -> dict[str, str]:  # type: ignore[no-untyped-def]
         quiet = settings.model_copy(update={"quiet_hours": ""})
         reach_out(session, quiet, [Message(customer, "feedback", "email", f"survey {tag}")  # a contact, an email
                                    for tag, customer in ids.items()])
+        from cherish.surveys import invitations
+        from cherish.surveys import service as surveys
+
+        asked = surveys.create(session, {"name": "world", "questions": [{"type": "nps"}]})
+        invitations.invite(session, quiet, asked.id, list(ids.values()))  # an invitation each
         for customer in ids.values():  # what `cherish analyze` writes (tests/analytics run it for real)
             session.add(CustomerScore(customer_id=customer, as_of=date(2026, 4, 1), recency_days=30, frequency=1,
                                       monetary=30.0, r=3, f=1, m=2, p_alive=0.8, stage="first purchase",

@@ -50,6 +50,13 @@ class Conflict(CherishError):
     status = 409
 
 
+class Gone(CherishError):
+    """Something that existed and is closed for good: a survey link already answered, expired or closed."""
+
+    code = "gone"
+    status = 410
+
+
 class TooManyAttempts(CherishError):
     """Too many failed attempts (logins): the caller may try again after ``retry_after`` seconds."""
 

@@ -27,12 +27,15 @@ from cherish.identity.models import (
 )
 from cherish.outbox import customer_rows as _outbox_rows  # noqa: F401
 from cherish.outbox.models import DeliveryAttempt, OutboxMessage, WebhookEndpoint
+from cherish.surveys import customer_rows as _surveys_rows  # noqa: F401
+from cherish.surveys.models import Invitation, RewardCode, Survey, SurveyVersion
 from cherish.worker.models import Job
 
 __all__ = [
     "Answer", "ApiKey", "AuditRecord", "CommentAnalysis", "Consent", "ConsumerPosition", "Contact", "Customer",
     "CustomerScore",
-    "DeliveryAttempt", "DomainEvent", "Event", "Identifier", "IdentityReview", "InstanceSetting", "Job",
+    "DeliveryAttempt", "DomainEvent", "Event", "Identifier", "IdentityReview", "InstanceSetting", "Invitation", "Job",
     "LoginFailure", "MatchModel", "MatchRun", "MatchRunMerge", "Merge", "MetricsSnapshot", "NeverMerge", "Note",
-    "Order", "OrderLine", "OutboxMessage", "RejectedEvent", "SuppressionRule", "Trait", "User", "WebhookEndpoint",
+    "Order", "OrderLine", "OutboxMessage", "RejectedEvent", "RewardCode", "SuppressionRule", "Survey",
+    "SurveyVersion", "Trait", "User", "WebhookEndpoint",
 ]

@@ -67,4 +67,8 @@ def test_the_api_answers_as_documented(case: schemathesis.Case) -> None:
     if case.path == "/api/customers/lookup":
         # "exactly one of these query parameters" has no spelling in OpenAPI: the others are all optional there
         excluded.append(positive_data_acceptance)
+    if case.path in ("/api/surveys", "/api/surveys/{survey_id}") and case.method.upper() in ("POST", "PATCH"):
+        # a survey's rules across its fields (the first question its measure and no other, choices for a choice
+        # question, the reminder before the expiry) have no spelling in OpenAPI either: they answer 400
+        excluded.append(positive_data_acceptance)
     case.call_and_validate(headers=headers, excluded_checks=excluded)

@@ -4,8 +4,6 @@ the API."""
 
 from __future__ import annotations
 
-import email
-import email.policy
 import re
 import threading
 from datetime import timedelta
@@ -21,27 +19,7 @@ from cherish.events.flows import ingest
 from cherish.outbox.models import OutboxMessage
 from cherish.worker.loop import run_worker
 from tests.conftest import bearer
-from tests.helpers import free_port, identify
-
-
-class Inbox:
-    def __init__(self) -> None:
-        self.messages: list[email.message.EmailMessage] = []
-
-    async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]  # noqa: N802
-        self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
-        return "250 OK"
-
-
-@pytest.fixture
-def inbox():  # type: ignore[no-untyped-def]
-    from aiosmtpd.controller import Controller
-
-    box = Inbox()
-    controller = Controller(box, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    yield box, controller.port
-    controller.stop()
+from tests.helpers import identify
 
 
 def _customer(store, settings, user: str, **traits) -> str:  # type: ignore[no-untyped-def]

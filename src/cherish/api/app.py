@@ -29,12 +29,15 @@ from cherish.db.migrate import is_current
 from cherish.errors import EngineError
 from cherish.events.pages import router as rejected_actions_router
 from cherish.events.views import router as intake_router
+from cherish.feedback.pages import router as feedback_pages_router
 from cherish.identity.pages import router as identity_pages_router
 from cherish.identity.views import router as identity_router
 from cherish.outbox.pages import router as outbox_pages_router
 from cherish.outbox.views import router as outbox_router
 from cherish.profiles.pages import router as customer_actions_router
 from cherish.profiles.views import router as customers_router
+from cherish.surveys.pages import router as survey_pages_router
+from cherish.surveys.views import router as surveys_router
 from cherish.web.pages import router as pages_router
 
 STATIC = Path(__file__).resolve().parent.parent / "web" / "static"
@@ -106,6 +109,9 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.include_router(outbox_router)
     app.include_router(contact_policy_router)
     app.include_router(unsubscribe_router)
+    app.include_router(surveys_router)
+    app.include_router(survey_pages_router)
+    app.include_router(feedback_pages_router)
     app.include_router(outbox_pages_router)
     app.include_router(metrics_router)
     app.include_router(pages_router)

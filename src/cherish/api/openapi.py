@@ -53,7 +53,8 @@ STATUS_TEXT = {
 CONFLICTS = {("post", "/api/customers/merge"), ("post", "/api/customers/{customer_id}/unmerge"),
              ("post", "/api/identity/reviews/{review_id}/accept"), ("post", "/api/identity/reviews/{review_id}/reject"),
              ("delete", "/api/keys/{key_id}"), ("post", "/api/intake/rejected/{rejected_id}/discard"),
-             ("post", "/api/identity/runs/{run_id}/undo")}
+             ("post", "/api/identity/runs/{run_id}/undo"), ("post", "/api/surveys"),
+             ("patch", "/api/surveys/{survey_id}")}
 NOT_FOUND = {("post", "/api/customers/merge"), ("put", "/api/contact-policy")}  # names in the body
 _CUSTOMER = "/api/customers/{customer_id}"
 REDIRECTS = {("get", _CUSTOMER), ("get", _CUSTOMER + "/timeline"), ("put", _CUSTOMER + "/consent"),

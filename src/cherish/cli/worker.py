@@ -48,6 +48,8 @@ def list_jobs(db: str | None = DbOption) -> None:
     settings = settings_for(db)
     store = store_for(settings)
     table = Table("name", "schedule", "next run (UTC)", "last run (UTC)", "status", "note")
+    for column in table.columns[:2]:  # names and schedules whole: the note wraps instead
+        column.no_wrap = True
     with store.write() as session:
         ensure_jobs(session, settings)
         for job in jobs(session):

@@ -69,6 +69,10 @@ def set_up(store: Store, settings: Settings, *, people: int, seed: int, truth: P
             watch.step("matching customers who share no identifier")
             company.matched = run_match(store, settings, actor="demo")
             watch.done("matched", company.matched)
+        from cherish.demo.surveys import ask
+
+        watch.step("asking the surveys the demo's deliveries and chats trigger")
+        watch.step(f"surveys: {ask(store, settings):,} invitations decided by the contact policy")
         if analyze:
             from cherish.analytics.service import analyze_store
             from cherish.worker.consumers import consume

@@ -183,7 +183,34 @@ def read_answer(properties: dict[str, Any]) -> dict[str, Any]:
 
     return {"score_type": kind, "score": value, "comment": text("comment", 10000), "survey": text("survey"),
             "channel": (text("channel", 40) or "").lower() or None, "branch": text("branch"),
-            "employee": text("employee")}
+            "employee": text("employee"), "survey_version": _survey_version(properties.get("survey_version")),
+            "order_id": text("order_id"), "delivered_via": (text("delivered_via", 20) or "").lower() or None,
+            "answers": _custom_answers(properties.get("answers"))}
+
+
+def _survey_version(value: Any) -> int | None:
+    if value is None:
+        return None
+    if type(value) is not int or not 0 < value < 2**31:
+        raise InvalidMessage("properties.survey_version is a whole number from 1")
+    return value
+
+
+def _custom_answers(value: Any) -> dict[str, Any] | None:
+    """The answers to a survey's custom questions: {question id: a number, text, or a list of texts}."""
+    if value is None:
+        return None
+    if not isinstance(value, dict) or len(value) > 50:
+        raise InvalidMessage("properties.answers is an object of at most 50 answers, by question id")
+    kept: dict[str, Any] = {}
+    for key, answer in value.items():
+        plain = isinstance(answer, str | int | float) and not isinstance(answer, bool)
+        listed = isinstance(answer, list) and len(answer) <= 50 and all(isinstance(a, str) for a in answer)
+        if len(key) > 40 or not (plain or listed or answer is None):
+            raise InvalidMessage("each of properties.answers is a number, a text or a list of texts, under an id of "
+                                 "at most 40 characters")
+        kept[key] = answer[:10000] if isinstance(answer, str) else answer
+    return kept or None
 
 
 def parse_message(

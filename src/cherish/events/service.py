@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import insert
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from cherish.config import Settings
@@ -146,3 +146,30 @@ def store_rejected(session: Session, rows: list[dict[str, Any]]) -> None:
 
 def message_size(raw: Any) -> int:
     return len(orjson.dumps(raw, default=str))
+
+
+@dataclass(frozen=True)
+class Happened:
+    """A stored event as a trigger reads it."""
+
+    id: int
+    message_id: str
+    customer_id: str
+    event: str
+    channel: str | None
+    timestamp: datetime
+    properties: dict[str, Any]
+
+
+def newest_id(session: Session) -> int:
+    return session.scalar(select(func.max(Event.id))) or 0
+
+
+def named_after(session: Session, names: list[str], after: int, through: int) -> list[Happened]:
+    """The events named ``names`` stored with an id in (``after``, ``through``], oldest first."""
+    rows = session.execute(select(Event.id, Event.message_id, Event.customer_id, Event.event, Event.channel,
+                                  Event.timestamp, Event.payload)
+                           .where(Event.id > after, Event.id <= through, Event.event.in_(names)).order_by(Event.id))
+    return [Happened(row.id, row.message_id, row.customer_id, row.event or "", row.channel, row.timestamp,
+                     (row.payload.get("properties") or {}) if isinstance(row.payload, dict) else {})
+            for row in rows]

@@ -28,17 +28,18 @@ def _answers(session: Session, customer_ids: list[str]) -> list[dict[str, Any]]:
     read = {c.answer_id: c for c in session.scalars(select(CommentAnalysis).where(
         CommentAnalysis.answer_id.in_([a.id for a in answers])))} if answers else {}
     return [{"score_type": a.score_type, "score": a.score, "comment": a.comment, "survey": a.survey,
-             "channel": a.channel, "answered_at": a.answered_at,
+             "channel": a.channel, "answered_at": a.answered_at, "survey_version": a.survey_version,
+             "order_id": a.order_id, "delivered_via": a.delivered_via, "answers": a.answers,
              **({"sentiment": read[a.id].sentiment, "aspects": [x["name"] for x in read[a.id].aspects],
                  "urgency": read[a.id].urgency} if a.id in read else {})}
             for a in answers]
 
 
 def _erase_words(session: Session, erasure: Erasure) -> dict[str, int]:
-    """The comments go, and with them what was read in them; the scores stay."""
+    """The comments and answers in words go, and with them what was read in them; the scores stay."""
     answers = select(Answer.id).where(Answer.customer_id.in_(erasure.people)).scalar_subquery()
     session.execute(delete(CommentAnalysis).where(CommentAnalysis.answer_id.in_(answers)))
-    session.execute(update(Answer).where(Answer.customer_id.in_(erasure.people)).values(comment=None))
+    session.execute(update(Answer).where(Answer.customer_id.in_(erasure.people)).values(comment=None, answers=None))
     return {}
 
 

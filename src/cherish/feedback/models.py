@@ -17,7 +17,7 @@ class Answer(Base):
                       Index("ix_feedback_answers_customer", "customer_id"))
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
-    # the intake message it came from (Feedback Submitted); later, cherish's own survey responses
+    # the intake message it came from (Feedback Submitted: another tool's answer, or one given to cherish's survey)
     source: Mapped[str] = mapped_column(String(200), unique=True)
     customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
     score_type: Mapped[str] = mapped_column(String(10))
@@ -28,6 +28,10 @@ class Answer(Base):
     branch: Mapped[str | None] = mapped_column(String(200))
     employee: Mapped[str | None] = mapped_column(String(200))
     answered_at: Mapped[datetime]
+    survey_version: Mapped[int | None]
+    order_id: Mapped[str | None] = mapped_column(String(200))
+    delivered_via: Mapped[str | None] = mapped_column(String(20))  # where the survey reached them (email, qr, …)
+    answers: Mapped[dict[str, Any] | None] = mapped_column(JSONType)  # custom questions: {question id: answer}
 
 
 class CommentAnalysis(Base):

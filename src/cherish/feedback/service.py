@@ -37,6 +37,8 @@ def answers_of(session: Session, customer_id: str, *, limit: int = 100) -> list[
     return [{"answered_at": a.answered_at, "score_type": a.score_type, "score": a.score,
              "scale": SCALE_TEXT.get(a.score_type, ""), "comment": a.comment, "survey": a.survey, "channel": a.channel,
              "branch": a.branch, "employee": a.employee, "verdict": verdict(a.score_type, a.score),
+             "survey_version": a.survey_version, "order_id": a.order_id, "delivered_via": a.delivered_via,
+             "answers": a.answers,
              "read": None if read is None else {"label": read.label, "sentiment": read.sentiment,
                                                 "language": read.language, "urgency": read.urgency,
                                                 "aspects": read.aspects}}
@@ -52,6 +54,7 @@ def store_answers(session: Session, rows: list[dict[str, Any]]) -> None:
         "source": row["source"], "score_type": row["score_type"], "score": row["score"],
         "comment": row.get("comment"), "channel": row.get("channel"), "branch": row.get("branch"),
         "employee": row.get("employee"), "survey": row.get("survey"),
+        **{name: row[name] for name in ("survey_version", "order_id", "delivered_via") if row.get(name) is not None},
         "answered_at": _iso(row["answered_at"])}) for row in rows])
 
 

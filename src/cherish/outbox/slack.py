@@ -33,6 +33,9 @@ def message(event_type: str, data: dict[str, Any]) -> dict[str, Any]:
         text = _feedback(data)
     elif event_type == "consent.changed":
         text = _consent(data)
+    elif event_type == "survey.rewards_low":
+        text = (f"*{escape(str(data.get('survey')))}*: {escape(str(data.get('codes_left')))} reward codes left "
+                "(add more with POST /api/surveys/{id}/rewards)")
     else:
         text = f"cherish: {escape(event_type)}"
     customer = data.get("customer_id")

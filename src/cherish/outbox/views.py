@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Body, Depends, Query, Request, Response
 from pydantic import BaseModel, Discriminator, Field, Tag
 
-from cherish.access.guard import require
+from cherish.access.guard import RowId, require
 from cherish.access.service import Principal, audit
 from cherish.outbox import service
 from cherish.outbox.flows import ping
@@ -17,13 +17,18 @@ router = APIRouter(tags=["outbox"])
 
 
 # as domain_events.TYPES and outbox.service.MESSAGE_TYPES, and *
-EventType = Literal["*", "feedback.received", "consent.changed", "ping"]
+EventType = Literal["*", "feedback.received", "consent.changed", "survey.rewards_low", "ping"]
 MessageType = Literal["message.sms", "message.app"]
 
 
+# a host (a name or an IPv4 address: an IPv6 literal's grammar is beyond a pattern, give it a name), a port from 1
+# to 65535 if any, and a path
+_URL = (r"^https?://[A-Za-z0-9][A-Za-z0-9.\-]*"
+        r"(:(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(/[^\s]*)?$")
+
+
 class _EndpointCreate(BaseModel):
-    url: str = Field(max_length=2000, pattern=r"^https?://[A-Za-z0-9.\-\[\]:]+(/[^\s]*)?$",
-                     examples=["https://helpdesk.example.com/hooks/cherish"])
+    url: str = Field(max_length=2000, pattern=_URL, examples=["https://helpdesk.example.com/hooks/cherish"])
     description: str | None = Field(None, max_length=300, pattern=r"^[^\x00]*$")
 
 
@@ -169,14 +174,14 @@ def _detail(session: Any, message: Any) -> MessageDetail:
 
 
 @router.get("/api/outbox/{message_id}", response_model=MessageDetail, summary="A message with every attempt")
-def get_message(request: Request, message_id: int, _: Principal = Depends(require("manager"))) -> Any:
+def get_message(request: Request, message_id: RowId, _: Principal = Depends(require("manager"))) -> Any:
     with request.app.state.store.read() as session:
         return _detail(session, service.message(session, message_id))
 
 
 @router.post("/api/outbox/{message_id}/retry", response_model=MessageDetail,
              summary="Send a dead letter again (a fresh round of attempts, the same webhook-id)")
-def retry(request: Request, message_id: int, principal: Principal = Depends(require("manager"))) -> Any:
+def retry(request: Request, message_id: RowId, principal: Principal = Depends(require("manager"))) -> Any:
     with request.app.state.store.write() as session:
         message = service.retry(session, message_id)
         audit(session, actor=principal.label, action="outbox_retry", subject=str(message_id))
@@ -184,7 +189,7 @@ def retry(request: Request, message_id: int, principal: Principal = Depends(requ
 
 
 @router.post("/api/outbox/{message_id}/discard", response_model=MessageDetail, summary="Give up on a dead letter")
-def discard(request: Request, message_id: int, principal: Principal = Depends(require("manager"))) -> Any:
+def discard(request: Request, message_id: RowId, principal: Principal = Depends(require("manager"))) -> Any:
     with request.app.state.store.write() as session:
         message = service.discard(session, message_id)
         audit(session, actor=principal.label, action="outbox_discard", subject=str(message_id))

@@ -4,7 +4,8 @@ worker at a time, each run recorded.
 Built in: ``identity-match`` (`cherish identity match`, with the kept model) and ``analyze`` (`cherish analyze`),
 nightly by default (``CHERISH_MATCH_SCHEDULE``, ``CHERISH_ANALYZE_SCHEDULE``), and ``outbox-cleanup`` at 04:00
 (delivered and discarded messages, with the addresses and words they carried, kept
-``CHERISH_OUTBOX_RETENTION_DAYS``).
+``CHERISH_OUTBOX_RETENTION_DAYS``), ``comments-reread`` at 03:00 and ``surveys`` every five minutes (triggers,
+invitations due, reminders).
 """
 
 from __future__ import annotations
@@ -64,6 +65,23 @@ def _reread(store: Store, settings: Settings) -> str:
             return f"{total} comments read by the current model"
 
 
+def _surveys(store: Store, settings: Settings) -> str:
+    from cherish.surveys.invitations import notice, remind_due, send_due
+
+    with store.write() as session:
+        noticed = notice(session)
+    sent = 0
+    while True:  # in batches, each its own transaction
+        with store.write() as session:
+            done = send_due(session, settings)
+        sent += done
+        if not done:
+            break
+    with store.write() as session:
+        reminded = remind_due(session, settings)
+    return f"{noticed} invitations kept for later, {sent} handed to the contact policy, {reminded} reminders"
+
+
 @dataclass(frozen=True)
 class Builtin:
     run: Callable[[Store, Settings], str]
@@ -76,6 +94,8 @@ BUILTIN = {
     "analyze": Builtin(_analyze, lambda s: s.analyze_schedule, "metrics, lifetime value, stages and health"),
     "comments-reread": Builtin(_reread, lambda s: "0 3 * * *",
                                "comments an older text model read, or none, read by the current one"),
+    "surveys": Builtin(_surveys, lambda s: "*/5 * * * *",
+                       "survey triggers, invitations due, reminders"),
     "outbox-cleanup": Builtin(_forget_sent, lambda s: "0 4 * * *",
                               "delivered and discarded messages removed after CHERISH_OUTBOX_RETENTION_DAYS"),
 }

@@ -1,0 +1,134 @@
+"""The public answer page a survey link opens (no login, no script needed: a plain form), and the surveys on the
+dashboard: each with its share link, QR code and snippet, its counts, and a form to make one."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from cherish.access.guard import require
+from cherish.access.service import Principal, audit
+from cherish.errors import Gone, InvalidInput, NotFound
+from cherish.surveys import answering, sharing
+from cherish.surveys import service as surveys
+from cherish.surveys.strings import LANGUAGE, say
+from cherish.web.render import render_page, templates
+
+router = APIRouter(include_in_schema=False)
+# the page may be shown inside a company's own site (the embed snippet); nothing else of cherish may
+_FRAMED = {"content-security-policy": "default-src 'self'; script-src 'none'; style-src 'self'; img-src 'self'; "
+                                      "form-action 'self'; base-uri 'none'; object-src 'none'; frame-ancestors *",
+           "cache-control": "no-store"}
+
+
+def _answer_page(request: Request, status: int = 200, **context: Any) -> HTMLResponse:
+    wording = context.get("wording")
+    context.setdefault("heading", wording.title if wording is not None else say("thanks_title"))
+    response = templates.TemplateResponse(request, "survey_answer.html", {"say": say, "lang": LANGUAGE, **context},
+                                          status_code=status)
+    response.headers.update(_FRAMED)
+    return response
+
+
+def _form(request: Request, token: str, found: answering.Page, *, status: int = 200,
+          saved: bool = False) -> HTMLResponse:
+    scales, ends = {}, {}
+    for q in found.wording.questions:
+        if q["type"] in surveys.MEASURES:
+            scales[q["id"]] = surveys.SCALES[q["type"]]
+            ends[q["id"]] = (say(f"low_{q['type']}"), say(f"high_{q['type']}"))
+        elif q["type"] == "rating":
+            scales[q["id"]] = tuple(q["scale"])
+            ends[q["id"]] = (say("low_rating"), say("high_rating"))
+    return _answer_page(request, status, state="form", token=token, wording=found.wording, values=found.values,
+                        problems=found.problems, saved=saved, scales=scales, ends=ends)
+
+
+def _closed(request: Request, exc: Exception) -> HTMLResponse:
+    if isinstance(exc, Gone):
+        return _answer_page(request, 410, state="closed", heading=say("gone_title"), message=exc.message)
+    return _answer_page(request, 404, state="closed", heading=say("not_found_title"), message=say("not_found"))
+
+
+@router.get("/s/{token}", response_class=HTMLResponse)
+def answer_form(request: Request, token: str) -> HTMLResponse:
+    """The survey; a score in the query (``?nps=9``, from the email's first question) is chosen, not yet stored
+    (mail scanners open links too)."""
+    try:
+        with request.app.state.store.read() as session:
+            found = answering.page(session, token)
+    except (Gone, NotFound) as exc:
+        return _closed(request, exc)
+    chosen, _ = answering.read_answers(found.wording.questions, {
+        k: request.query_params.getlist(k) for k in request.query_params}, final=False)
+    found.values = {**found.values, **chosen}
+    return _form(request, token, found, saved=request.query_params.get("saved") == "1")
+
+
+@router.post("/s/{token}", response_class=HTMLResponse)
+async def answer_sent(request: Request, token: str) -> Response:
+    form = await request.form()
+    given = {key: [v for v in form.getlist(key) if isinstance(v, str)] for key in form}
+    final = form.get("action") != "save"
+    try:
+        with request.app.state.store.write() as session:
+            outcome = answering.respond(session, request.app.state.settings, token, given, final=final)
+    except (Gone, NotFound) as exc:
+        return _closed(request, exc)
+    if isinstance(outcome, answering.Page):
+        return _form(request, token, outcome, status=400)
+    if not outcome.answered:
+        return RedirectResponse(f"/s/{outcome.token}?saved=1", status_code=303)
+    return _answer_page(request, state="thanks", thank_you=outcome.thank_you, reward_code=outcome.reward_code)
+
+
+@router.get("/surveys", response_class=HTMLResponse)
+def survey_list(request: Request, principal: Principal = Depends(require("manager"))) -> HTMLResponse:
+    with request.app.state.store.read() as session:
+        found = surveys.surveys(session)
+        counted = surveys.counts(session, [s.id for s in found])
+        items = [surveys.describe(session, s, counted[s.id]) for s in found]
+    return render_page(request, "surveys.html", principal, items=items, problem=None)
+
+
+@router.post("/surveys", response_class=HTMLResponse)
+async def survey_made(request: Request, principal: Principal = Depends(require("manager"))) -> Response:
+    """The page's form: a measure, an optional comment question and an optional trigger."""
+    form = await request.form()
+    questions: list[dict[str, Any]] = [{"type": str(form.get("measure") or "")}]
+    if str(form.get("comment") or "").strip():
+        questions.append({"type": "text", "text": str(form.get("comment"))})
+    fields: dict[str, Any] = {"name": str(form.get("name") or ""), "title": str(form.get("title") or "") or None,
+                              "questions": questions}
+    if str(form.get("trigger_event") or "").strip():
+        fields["trigger"] = {"event": str(form.get("trigger_event")), "after": str(form.get("after") or "0m")}
+    try:
+        sampling = float(str(form.get("sampling") or "100")) / 100
+    except ValueError:
+        sampling = -1.0
+    fields["sampling"] = sampling
+    try:
+        with request.app.state.store.write() as session:
+            survey = surveys.create(session, fields)
+            audit(session, actor=principal.label, action="survey_create", subject=survey.id, details={})
+    except InvalidInput as exc:
+        with request.app.state.store.read() as session:
+            found = surveys.surveys(session)
+            counted = surveys.counts(session, [s.id for s in found])
+            items = [surveys.describe(session, s, counted[s.id]) for s in found]
+        page = render_page(request, "surveys.html", principal, items=items, problem=exc.message)
+        page.status_code = 400
+        return page
+    return RedirectResponse(f"/surveys/{survey.id}", status_code=303)
+
+
+@router.get("/surveys/{survey_id}", response_class=HTMLResponse)
+def survey_page(request: Request, survey_id: str, principal: Principal = Depends(require("manager"))) -> HTMLResponse:
+    settings = request.app.state.settings
+    with request.app.state.store.write() as session:  # (the share links' signing key is made on first use)
+        survey = surveys.describe(session, surveys.get(session, survey_id))
+        shared = {via: sharing.share(session, settings, survey_id, via) for via in ("link", "qr", "embed")}
+    return render_page(request, "survey.html", principal, survey=survey, shared=shared,
+                       delay=surveys.delay_text)
