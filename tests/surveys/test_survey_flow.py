@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from cherish.contact.models import Contact
 from cherish.db.base import utcnow
+from cherish.domain_events.models import DomainEvent
 from cherish.events.flows import ingest
 from cherish.events.models import Event
 from cherish.feedback.models import Answer
@@ -59,10 +60,10 @@ def test_a_triggered_survey_is_mailed_answered_once_and_stored_as_feedback(
                                            "smtp_tls": "none", "public_url": live_url})
     client.app.state.settings = settings
     now = utcnow()
-    ann, bob = _people(store, settings, now)
     made = client.post("/api/surveys", json=SURVEY, headers=bearer(keys["manager"]))
     assert made.status_code == 201, made.text
     survey = made.json()
+    ann, bob = _people(store, settings, now)  # (a new trigger asks about what happens from now on)
     assert survey["measure"] == "nps" and survey["version"] == 1 and survey["trigger"]["after"] == "2d"
     assert client.post(f"/api/surveys/{survey['id']}/rewards", json={"codes": ["THANKS-1", "THANKS-2"]},
                        headers=bearer(keys["manager"])).json() == {"added": 2, "rewards_left": 2}
@@ -113,3 +114,6 @@ def test_a_triggered_survey_is_mailed_answered_once_and_stored_as_feedback(
     assert answer.answers == {"speed": "Yes"}
     assert event is not None and event.customer_id == ann and event.message_id == answer.source
     assert invitation is not None and invitation.reward_code == "THANKS-1"
+    with store.read() as session:
+        low = [e.data for e in session.scalars(select(DomainEvent).where(DomainEvent.type == "survey.rewards_low"))]
+    assert [d["codes_left"] for d in low] == [1]  # the pool started below its line (10): said at the first code

@@ -46,6 +46,7 @@ STATUS_TEXT = {
     403: "The key's role may not do this.",
     404: "Nothing with that id.",
     409: "The change conflicts with the current state; the message says which.",
+    410: "The survey link was answered already, or expired, or its survey is closed.",
     413: "The request or one of its messages is too large, after decompression.",
     503: "Intake is restarting its writer: send the request again (what was stored is recognised by messageId).",
 }
@@ -94,6 +95,9 @@ def describe(document: dict[str, Any]) -> dict[str, Any]:
                 responses["200"] = {"description": "Stored (once committed), except the messages listed as rejected.",
                                     "content": {"application/json": {"schema": _schemas(document, IntakeAnswer)}}}
                 statuses = [400, 401, 403, 413, 503]
+            elif path.startswith("/api/s/"):  # a respondent's link: the signed token is the permission
+                operation["security"] = []
+                statuses = [400, 404, 410]
             elif path.startswith("/api/"):
                 operation["security"] = [{"apiKey": []}]
                 statuses = [400, 401, 403]

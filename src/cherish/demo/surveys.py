@@ -32,7 +32,7 @@ def ask(store: Store, settings: Settings) -> int:
         names = {s.name for s in surveys.surveys(session)}
         for definition in SURVEYS:
             if definition["name"] not in names:
-                surveys.create(session, dict(definition))
+                surveys.create(session, dict(definition), backfill=True)  # the demo's last two weeks
         invitations.notice(session)
     decided = 0
     while True:

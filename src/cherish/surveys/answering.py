@@ -4,6 +4,7 @@ that closes the invitation (so a token is answered once, and nothing is kept hal
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -15,7 +16,7 @@ from sqlalchemy.orm import Session
 from cherish.config import Settings
 from cherish.db.base import utcnow
 from cherish.domain_events import service as domain_events
-from cherish.errors import Gone, InvalidInput, NotFound
+from cherish.errors import Conflict, Gone, InvalidInput, NotFound
 from cherish.events.flows import ingest
 from cherish.surveys import service as surveys
 from cherish.surveys.invitations import open_for, read_token, token_for
@@ -45,6 +46,8 @@ class Outcome:
     answered: bool
     thank_you: str | None = None
     reward_code: str | None = None
+    survey_id: str | None = None
+    expires_days: int = 14
 
 
 def _closed(survey: Survey, invitation: Invitation | None, now: datetime) -> str | None:
@@ -96,7 +99,7 @@ def read_answers(questions: Sequence[dict[str, Any]], form: Mapping[str, Sequenc
         if kind in surveys.MEASURES or kind == "rating":
             low, high = surveys.SCALES[kind] if kind in surveys.MEASURES else question["scale"]
             value = given[0]
-            if not (value.isdigit() and low <= int(value) <= high):
+            if not (value.isascii() and value.isdigit() and low <= int(value) <= high):
                 problems.append(say("invalid", question=question["text"]))
                 continue
             answers[question["id"]] = int(value)
@@ -124,6 +127,9 @@ def respond(session: Session, settings: Settings, token: str, form: Mapping[str,
     of its own (the token to go on with). Problems come back as the page to show again, with nothing stored."""
     now = now or utcnow()
     found = page(session, token, now=now, lock=True)
+    if final and found.values:  # what was saved before counts, unless given again
+        form = {**{k: [str(x) for x in (v if isinstance(v, list) else [v])] for k, v in found.values.items()},
+                **{k: v for k, v in form.items() if any(str(x).strip() for x in v)}}
     answers, problems = read_answers(found.wording.questions, form, final=final)
     if problems:
         found.values, found.problems = {**found.values, **answers}, problems
@@ -132,16 +138,26 @@ def respond(session: Session, settings: Settings, token: str, form: Mapping[str,
     mine = token if found.invitation else token_for(session, invitation.id)
     if not final:
         invitation.partial = {**(invitation.partial or {}), **answers} or None
-        return Outcome(mine, answered=False)
-    source = f"survey-{invitation.id}"
+        return Outcome(mine, answered=False, survey_id=found.survey.id, expires_days=found.survey.expires_days)
+    source = f"survey-{invitation.id}-{secrets.token_hex(8)}"  # (never an id another tool's message holds)
     result = ingest(session, [_feedback_event(session, found, invitation, answers, source, now)],
                     settings=settings, received_at=now, keep_rejected=False)
     if result.rejected:
         raise InvalidInput(f"the answer was refused: {result.rejected[0]['message']}")
+    if result.stored != 1:
+        raise Conflict("the answer could not be stored; send it again")
     invitation.answered_at, invitation.answer_source, invitation.partial = now, source, None
     invitation.customer_id = invitation.customer_id or (result.customers[0] if result.customers else None)
-    invitation.reward_code = _reward(session, found.survey, invitation, now)
-    return Outcome(mine, answered=True, thank_you=found.survey.thank_you, reward_code=invitation.reward_code)
+    if invitation.contact_key not in (None, "-"):  # rewards go to those invited, not to anyone with a link
+        invitation.reward_code = _reward(session, found.survey, invitation, now)
+    return Outcome(mine, answered=True, thank_you=found.survey.thank_you, reward_code=invitation.reward_code,
+                   survey_id=found.survey.id, expires_days=found.survey.expires_days)
+
+
+def invitation_of(session: Session, invitation_id: int, survey_id: str) -> bool:
+    """Whether the invitation exists and belongs to the survey."""
+    found = session.get(Invitation, invitation_id)
+    return found is not None and found.survey_id == survey_id
 
 
 def _via(session: Session, token: str) -> str:
@@ -195,7 +211,10 @@ def _reward(session: Session, survey: Survey, invitation: Invitation, now: datet
     session.flush()
     left = session.scalar(select(func.count()).where(RewardCode.survey_id == survey.id,
                                                      RewardCode.invitation_id.is_(None))) or 0
-    if left == survey.rewards_low_at or left == 0:  # once as it crosses the line, and once when empty
+    given = session.scalar(select(func.count()).where(RewardCode.survey_id == survey.id,
+                                                      RewardCode.invitation_id.is_not(None))) or 0
+    crossed = left < survey.rewards_low_at <= left + 1 or (given == 1 and left < survey.rewards_low_at)
+    if crossed or left == 0:  # as it falls below the line (or starts below it), and when empty
         domain_events.record(session, "survey.rewards_low", [(None, {
             "survey_id": survey.id, "survey": survey.name, "codes_left": left})])
     return code.code

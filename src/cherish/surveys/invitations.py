@@ -140,16 +140,23 @@ def notice(session: Session, *, now: datetime | None = None) -> int:
     start = max(0, min(s_.seen_event_id for s_ in active) - RESCAN)
     names = sorted({s_.trigger_event for s_ in active if s_.trigger_event})
     rows: list[dict[str, Any]] = []
-    for event in named_after(session, names, start, newest):
+    oldest = min(now - timedelta(minutes=s_.trigger_delay_minutes or 0, days=s_.expires_days) for s_ in active)
+    found = named_after(session, names, start, newest, since=oldest)  # (older ones are too old to ask)
+    holders = _living(session, [e.customer_id for e in found])
+    for event in found:
+        if event.customer_id not in holders:
+            continue  # erased since
         for survey in active:
             if (event.event != survey.trigger_event or event.id <= survey.seen_event_id - RESCAN
+                    or event.id <= survey.trigger_start_id
                     or not _matches(survey.trigger_condition, event) or not _sampled(survey, event.message_id)):
                 continue
             due = event.timestamp + timedelta(minutes=survey.trigger_delay_minutes or 0)
             if due + timedelta(days=survey.expires_days) <= now:
                 continue  # too old to ask about now
             properties = event.properties
-            rows.append({"survey_id": survey.id, "version": survey.version, "customer_id": event.customer_id,
+            rows.append({"survey_id": survey.id, "version": survey.version,
+                         "customer_id": holders[event.customer_id],
                          "cause": event.message_id, "order_id": _text(properties.get("order_id")),
                          "channel": event.channel, "branch": _text(properties.get("branch")),
                          "employee": _text(properties.get("employee")), "delivered_via": survey.channel,
@@ -161,6 +168,18 @@ def notice(session: Session, *, now: datetime | None = None) -> int:
     for first in range(0, len(rows), BATCH):
         insert_ignore(session, Invitation, rows[first:first + BATCH], index=("survey_id", "cause"))
     return (session.scalar(select(func.count()).select_from(Invitation)) or 0) - before
+
+
+def _living(session: Session, customer_ids: list[str]) -> dict[str, str]:
+    """Each customer that still exists, with the one holding it now (itself, or the survivor of a merge)."""
+    from cherish.customers import service as customers
+
+    ids = sorted(set(customer_ids))
+    held: dict[str, str] = {}
+    for first in range(0, len(ids), 500):
+        held.update(customers.survivors(session, ids[first:first + 500]))
+    erased = customers.erased_among(session, list(set(held.values())))
+    return {cid: holder for cid, holder in held.items() if holder not in erased}
 
 
 def send_due(session: Session, settings: Settings, *, now: datetime | None = None, limit: int = BATCH) -> int:

@@ -37,6 +37,7 @@ class Survey(Base):
     thank_you: Mapped[str] = mapped_column(Text)
     rewards_low_at: Mapped[int] = mapped_column(default=10)
     seen_event_id: Mapped[int] = mapped_column(_Id, default=0)  # the trigger has looked at the events up to here
+    trigger_start_id: Mapped[int] = mapped_column(_Id, default=0)  # events up to here came before the trigger
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
@@ -63,7 +64,8 @@ class Invitation(Base):
     __tablename__ = "survey_invitations"
     __table_args__ = (UniqueConstraint("survey_id", "cause"),
                       Index("ix_survey_invitations_customer", "customer_id", "created_at"),
-                      Index("ix_survey_invitations_due", "contact_key", "due_at"))
+                      Index("ix_survey_invitations_due", "contact_key", "due_at"),
+                      {"sqlite_autoincrement": True})  # an erased person's old link never opens another's
 
     id: Mapped[int] = mapped_column(_Id, primary_key=True, autoincrement=True)
     survey_id: Mapped[str] = mapped_column(ForeignKey("surveys.id", ondelete="CASCADE"))

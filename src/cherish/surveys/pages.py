@@ -13,10 +13,12 @@ from cherish.access.service import Principal, audit
 from cherish.errors import Gone, InvalidInput, NotFound
 from cherish.surveys import answering, sharing
 from cherish.surveys import service as surveys
+from cherish.surveys.invitations import read_token
 from cherish.surveys.strings import LANGUAGE, say
 from cherish.web.render import render_page, templates
 
 router = APIRouter(include_in_schema=False)
+_COOKIE = "cherish_survey_"
 # the page may be shown inside a company's own site (the embed snippet); nothing else of cherish may
 _FRAMED = {"content-security-policy": "default-src 'self'; script-src 'none'; style-src 'self'; img-src 'self'; "
                                       "form-action 'self'; base-uri 'none'; object-src 'none'; frame-ancestors *",
@@ -52,11 +54,35 @@ def _closed(request: Request, exc: Exception) -> HTMLResponse:
     return _answer_page(request, 404, state="closed", heading=say("not_found_title"), message=say("not_found"))
 
 
+def _mine(request: Request, token: str) -> str | None:
+    """The visitor's own invitation, when ``token`` is a share link this browser already used (its cookie)."""
+    with request.app.state.store.read() as session:
+        kind, ref, _ = read_token(session, token)
+        if kind != "share":
+            return None
+        kept = request.cookies.get(_COOKIE + ref.replace("_", "-"))
+        if not kept:
+            return None
+        try:
+            mine_kind, invitation_id, _ = read_token(session, kept)
+        except NotFound:
+            return None
+        return kept if mine_kind == "invitation" and answering.invitation_of(session, invitation_id, ref) else None
+
+
+def _remember(response: Response, survey_id: str, token: str, days: int) -> None:
+    response.set_cookie(_COOKIE + survey_id.replace("_", "-"), token, max_age=days * 86400, path="/s/",
+                        httponly=True, samesite="lax")
+
+
 @router.get("/s/{token}", response_class=HTMLResponse)
-def answer_form(request: Request, token: str) -> HTMLResponse:
+def answer_form(request: Request, token: str) -> Response:
     """The survey; a score in the query (``?nps=9``, from the email's first question) is chosen, not yet stored
-    (mail scanners open links too)."""
+    (mail scanners open links too). A share link this browser used leads to the visitor's own answer."""
     try:
+        mine = _mine(request, token)
+        if mine is not None:
+            return RedirectResponse(f"/s/{mine}", status_code=303)
         with request.app.state.store.read() as session:
             found = answering.page(session, token)
     except (Gone, NotFound) as exc:
@@ -73,15 +99,22 @@ async def answer_sent(request: Request, token: str) -> Response:
     given = {key: [v for v in form.getlist(key) if isinstance(v, str)] for key in form}
     final = form.get("action") != "save"
     try:
+        token = _mine(request, token) or token  # one answer per visitor of a share link
         with request.app.state.store.write() as session:
             outcome = answering.respond(session, request.app.state.settings, token, given, final=final)
     except (Gone, NotFound) as exc:
         return _closed(request, exc)
     if isinstance(outcome, answering.Page):
         return _form(request, token, outcome, status=400)
+    response: Response
     if not outcome.answered:
-        return RedirectResponse(f"/s/{outcome.token}?saved=1", status_code=303)
-    return _answer_page(request, state="thanks", thank_you=outcome.thank_you, reward_code=outcome.reward_code)
+        response = RedirectResponse(f"/s/{outcome.token}?saved=1", status_code=303)
+    else:
+        response = _answer_page(request, state="thanks", thank_you=outcome.thank_you,
+                                reward_code=outcome.reward_code)
+    if outcome.token != token and outcome.survey_id:  # a share link's first use: this visitor's own invitation
+        _remember(response, outcome.survey_id, outcome.token, outcome.expires_days)
+    return response
 
 
 @router.get("/surveys", response_class=HTMLResponse)

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from cherish.db.base import new_id, utcnow
 from cherish.db.dialects import insert_ignore
 from cherish.errors import Conflict, InvalidInput, NotFound
+from cherish.events.service import newest_id
 from cherish.feedback.scales import SCALES
 from cherish.surveys.models import Invitation, RewardCode, Survey, SurveyVersion
 
@@ -196,17 +197,22 @@ def _trigger(survey: Survey, trigger: Any) -> None:
     survey.trigger_condition = condition
 
 
-def create(session: Session, fields: dict[str, Any]) -> Survey:
-    """A new survey at version 1."""
+def create(session: Session, fields: dict[str, Any], *, backfill: bool = False) -> Survey:
+    """A new survey at version 1. Its trigger asks about events from now on, or, with ``backfill``, also about
+    those of the last days that are still worth asking about."""
     name = _text(fields.get("name"), "name", 200)
     if session.scalar(select(Survey.id).where(Survey.name == name)) is not None:
         raise Conflict(f"a survey named {name!r} exists")
     questions = check_questions(fields.get("questions"))
     now = utcnow()
+    expires = fields.get("expires_days") or 14
     survey = Survey(id=new_id("srv"), name=name, status="active", version=1, sampling=1.0, channel="email",
-                    expires_days=14, reminder_days=3, thank_you=DEFAULT_THANKS, rewards_low_at=10, created_at=now,
-                    updated_at=now)
+                    expires_days=14, reminder_days=3 if isinstance(expires, int) and expires > 3 else None,
+                    thank_you=DEFAULT_THANKS, rewards_low_at=10, created_at=now, updated_at=now, seen_event_id=0,
+                    trigger_start_id=0)
     _settings(survey, fields)
+    if not backfill:
+        survey.trigger_start_id = survey.seen_event_id = newest_id(session)
     session.add(survey)
     session.flush()
     session.add(SurveyVersion(survey_id=survey.id, version=1, questions=questions, created_at=now,
@@ -219,6 +225,8 @@ def create(session: Session, fields: dict[str, Any]) -> Survey:
 def change(session: Session, survey_id: str, fields: dict[str, Any]) -> Survey:
     """Change a survey: its wording (a new version; answers already given keep theirs) and how it is sent."""
     survey = get(session, survey_id, lock=True)
+    if fields.get("trigger") is not None and (fields["trigger"] or {}).get("event") != survey.trigger_event:
+        survey.trigger_start_id = survey.seen_event_id = newest_id(session)  # a new trigger: from now on
     if fields.get("name") is not None:
         name = _text(fields["name"], "name", 200)
         if name != survey.name and session.scalar(select(Survey.id).where(Survey.name == name)) is not None:

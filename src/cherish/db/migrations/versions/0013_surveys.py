@@ -36,6 +36,7 @@ def upgrade() -> None:
     sa.Column('thank_you', sa.Text(), nullable=False),
     sa.Column('rewards_low_at', sa.Integer(), nullable=False),
     sa.Column('seen_event_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('trigger_start_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('created_at', cherish.db.base.UTCDateTime(), nullable=False),
     sa.Column('updated_at', cherish.db.base.UTCDateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_surveys')),
@@ -63,7 +64,8 @@ def upgrade() -> None:
     sa.Column('reward_code', sa.String(length=100), nullable=True),
     sa.ForeignKeyConstraint(['survey_id'], ['surveys.id'], name=op.f('fk_survey_invitations_survey_id_surveys'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_survey_invitations')),
-    sa.UniqueConstraint('survey_id', 'cause', name=op.f('uq_survey_invitations_survey_id_cause'))
+    sa.UniqueConstraint('survey_id', 'cause', name=op.f('uq_survey_invitations_survey_id_cause')),
+    sqlite_autoincrement=True
     )
     with op.batch_alter_table('survey_invitations', schema=None) as batch_op:
         batch_op.create_index('ix_survey_invitations_customer', ['customer_id', 'created_at'], unique=False)
