@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
 _OPEN = ConfigDict(extra="allow")  # Segment's messages carry more than cherish reads; all of it is kept
 
@@ -96,12 +96,23 @@ MESSAGE_SHAPES: dict[str, type[BaseModel]] = {"track": Track, "identify": Identi
                   "group": Group}
 
 
+_ID = r"^[1-9][0-9]{0,8}$"
+
+
+def _whole(value: Any) -> Any:
+    """A whole number as JSON has it (12 or 12.0), never true or false."""
+    if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+        raise ValueError("a whole number")
+    return int(value) if isinstance(value, float) else value
+
+
 class ReplayRequest(BaseModel):
     """Which rejected events to store again: all of them (no body), those in ``ids``, or corrected messages."""
 
-    ids: list[Annotated[StrictInt, Field(ge=1, le=2**31 - 1)]] | None = Field(
+    ids: list[Annotated[int, Field(ge=1, le=2**31 - 1), BeforeValidator(_whole)]] | None = Field(
         None, description="Rejected-event ids to replay as they were.")
-    corrections: dict[Annotated[str, Field(pattern=r"^[1-9][0-9]{0,8}$")], Any] | None = Field(
+    corrections: Annotated[dict[Annotated[str, Field(pattern=_ID)], Any], WithJsonSchema(
+        {"type": "object", "patternProperties": {_ID: {}}, "additionalProperties": False})] | None = Field(
         None, description="Rejected-event id → the corrected message to store in its place (checked as intake "
                           "checks a message: one that still does not fit stays rejected, with its reason).")
     model_config = ConfigDict(json_schema_extra={"examples": [
