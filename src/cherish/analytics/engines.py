@@ -24,8 +24,8 @@ _PURCHASES = """
 """
 _ANSWERS = """
     SELECT customer_id, answered_at, score_type, score, channel, branch, employee, survey
-    FROM feedback_answers
-"""
+    FROM feedback_answers WHERE score IS NOT NULL
+"""  # (comments that came as reviews, chats, emails or mentions carry no score)
 
 
 @dataclass

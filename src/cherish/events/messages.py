@@ -14,6 +14,14 @@ from cherish.identity.normalize import Key, identifiers_from_traits, normalize_p
 
 TYPES = ("track", "identify", "alias", "page", "screen", "group")
 KNOWN_CHANNELS = ("web", "app", "store", "phone", "email", "chat", "social")
+# Comments that arrive as other events: the event, the kind of feedback item it makes, where its words are (the
+# first of these properties that holds text), and what else is kept beside them
+COMMENT_EVENTS = {
+    "Review Posted": ("review", ("text", "review", "comment", "body"), ("rating", "site")),
+    "Chat Transcript": ("chat", ("transcript", "text"), ("topic",)),
+    "Email Received": ("email", ("body", "text"), ("subject",)),
+    "Social Mention": ("social", ("text", "post"), ("network", "url")),
+}
 ORDER_EVENTS = ("Order Completed", "Order Refunded", "Order Cancelled", "Order Shipped", "Order Delivered")
 # Stored messages are read back by the timeline, the export and the rejected list, whose JSON encoders give up a
 # few hundred levels down (orjson at 255, wrapping included); no real event nests anywhere near 64 levels.
@@ -185,31 +193,48 @@ def read_answer(properties: dict[str, Any]) -> dict[str, Any]:
             "channel": (text("channel", 40) or "").lower() or None, "branch": text("branch"),
             "employee": text("employee"), "survey_version": _survey_version(properties.get("survey_version")),
             "order_id": text("order_id"), "delivered_via": (text("delivered_via", 20) or "").lower() or None,
-            "answers": _custom_answers(properties.get("answers"))}
+            "answers": _custom_answers(properties.get("answers")), "origin": None}
+
+
+def read_comment(event: str, properties: dict[str, Any]) -> dict[str, Any] | None:
+    """A feedback item from a review, a chat, an email or a social mention (``COMMENT_EVENTS``): its words, with no
+    score; None when it holds no text (the event is still stored)."""
+    origin, places, kept = COMMENT_EVENTS[event]
+    text = next((properties[p].strip() for p in places if isinstance(properties.get(p), str)
+                 and properties[p].strip()), None)
+    if text is None:
+        return None
+    extra = {k: (str(properties[k]).strip()[:300] if k != "rating" else properties[k]) for k in kept
+             if isinstance(properties.get(k), str | int | float) and not isinstance(properties.get(k), bool)}
+
+    def plain(name: str) -> str | None:
+        found = properties.get(name)
+        return str(found).strip()[:200] or None if isinstance(found, str | int | float) else None
+
+    return {"score_type": "comment", "score": None, "comment": text[:10000], "survey": None,
+            "channel": (plain("channel") or "").lower()[:40] or None, "branch": plain("branch"),
+            "employee": plain("employee"), "survey_version": None, "order_id": plain("order_id"),
+            "delivered_via": None, "answers": extra or None, "origin": origin}
 
 
 def _survey_version(value: Any) -> int | None:
-    if value is None:
-        return None
-    if type(value) is not int or not 0 < value < 2**31:
-        raise InvalidMessage("properties.survey_version is a whole number from 1")
-    return value
+    """The survey version an answer names, when it is a whole number from 1 (else none is kept: the answer is not
+    lost for an optional property another tool spells its own way)."""
+    return value if type(value) is int and 0 < value < 2**31 else None
 
 
 def _custom_answers(value: Any) -> dict[str, Any] | None:
-    """The answers to a survey's custom questions: {question id: a number, text, or a list of texts}."""
-    if value is None:
+    """The answers to a survey's custom questions: {question id: a number, text, or a list of texts}, at most 50
+    (what is not in that shape is left out, and the event kept)."""
+    if not isinstance(value, dict):
         return None
-    if not isinstance(value, dict) or len(value) > 50:
-        raise InvalidMessage("properties.answers is an object of at most 50 answers, by question id")
     kept: dict[str, Any] = {}
-    for key, answer in value.items():
+    for key, answer in list(value.items())[:50]:
         plain = isinstance(answer, str | int | float) and not isinstance(answer, bool)
         listed = isinstance(answer, list) and len(answer) <= 50 and all(isinstance(a, str) for a in answer)
-        if len(key) > 40 or not (plain or listed or answer is None):
-            raise InvalidMessage("each of properties.answers is a number, a text or a list of texts, under an id of "
-                                 "at most 40 characters")
-        kept[key] = answer[:10000] if isinstance(answer, str) else answer
+        if len(key) <= 40 and (plain or listed):
+            kept[key] = answer[:10000] if isinstance(answer, str) else [a[:1000] for a in answer] if listed \
+                else answer
     return kept or None
 
 
@@ -241,6 +266,8 @@ def parse_message(
     elif kind == "group":
         event = _group(raw)
     timestamp = event_time(raw, received_at, batch_sent_at)
+    if answer is not None and answer["origin"] and not answer["channel"]:
+        answer["channel"] = _channel(context, properties)  # a review's channel: where the event says it happened
     return Message(
         message_id=_message_id(raw),
         type=kind,
@@ -288,7 +315,8 @@ def _track(raw: dict[str, Any], properties: dict[str, Any],
     if not isinstance(event, str) or not event.strip():
         raise InvalidMessage("a track message needs an event name")
     event = event.strip()[:200]
-    answer = read_answer(properties) if event == "Feedback Submitted" else None
+    answer = read_answer(properties) if event == "Feedback Submitted" else \
+        read_comment(event, properties) if event in COMMENT_EVENTS else None
     order = None
     if event in ORDER_EVENTS:
         if normalize_plain(properties.get("order_id")) is None:

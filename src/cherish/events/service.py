@@ -165,11 +165,15 @@ def newest_id(session: Session) -> int:
     return session.scalar(select(func.max(Event.id))) or 0
 
 
-def named_after(session: Session, names: list[str], after: int, through: int) -> list[Happened]:
-    """The events named ``names`` stored with an id in (``after``, ``through``], oldest first."""
+def named_after(session: Session, names: list[str], after: int, through: int,
+                since: datetime | None = None) -> list[Happened]:
+    """The events named ``names`` stored with an id in (``after``, ``through``] (and, given ``since``, that
+    happened from then on), oldest first."""
     rows = session.execute(select(Event.id, Event.message_id, Event.customer_id, Event.event, Event.channel,
                                   Event.timestamp, Event.payload)
-                           .where(Event.id > after, Event.id <= through, Event.event.in_(names)).order_by(Event.id))
+                           .where(Event.id > after, Event.id <= through, Event.event.in_(names),
+                                  *([Event.timestamp >= since] if since is not None else []))
+                           .order_by(Event.id))
     return [Happened(row.id, row.message_id, row.customer_id, row.event or "", row.channel, row.timestamp,
                      (row.payload.get("properties") or {}) if isinstance(row.payload, dict) else {})
             for row in rows]

@@ -19,6 +19,7 @@ from cherish.feedback.service import verdict
 VERDICTS = {"detractor": ("nps", 0, 6), "passive": ("nps", 7, 8), "promoter": ("nps", 9, 10),
             "unhappy": ("csat", 1, 2), "high effort": ("ces", 1, 3)}
 LABELS = ("negative", "neutral", "positive")
+ORIGINS = ("survey", "review", "chat", "email", "social")
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,7 @@ class Filters:
     branch: str | None = None
     employee: str | None = None
     score_type: str | None = None
+    origin: str | None = None  # survey (answers), or review, chat, email, social
     verdict: str | None = None
     sentiment: str | None = None
     aspect: str | None = None
@@ -45,6 +47,8 @@ class Filters:
             raise InvalidInput(f"score_type is one of {', '.join(SCALES)}")
         if text["verdict"] and text["verdict"] not in VERDICTS:
             raise InvalidInput(f"verdict is one of {', '.join(VERDICTS)}")
+        if text["origin"] and text["origin"] not in ORIGINS:
+            raise InvalidInput(f"origin is one of {', '.join(ORIGINS)}")
         if text["sentiment"] and text["sentiment"] not in LABELS:
             raise InvalidInput(f"sentiment is one of {', '.join(LABELS)}")
         days: dict[str, date | None] = {}
@@ -67,6 +71,8 @@ def _conditions(filters: Filters) -> list[ColumnElement[bool]]:
         value = getattr(filters, name)
         if value:
             found.append(getattr(Answer, name) == (value.lower() if name == "channel" else value))
+    if filters.origin:
+        found.append(Answer.origin.is_(None) if filters.origin == "survey" else Answer.origin == filters.origin)
     if filters.verdict:
         kind, low, high = VERDICTS[filters.verdict]
         found.append(and_(Answer.score_type == kind, Answer.score >= low, Answer.score <= high))
@@ -110,7 +116,10 @@ def _item(answer: Answer, read: CommentAnalysis | None) -> dict[str, Any]:
             "score_type": answer.score_type, "score": answer.score, "scale": SCALE_TEXT.get(answer.score_type, ""),
             "verdict": verdict(answer.score_type, answer.score), "comment": answer.comment, "survey": answer.survey,
             "channel": answer.channel, "branch": answer.branch, "employee": answer.employee,
-            "delivered_via": answer.delivered_via, "order_id": answer.order_id,
+            "delivered_via": answer.delivered_via, "order_id": answer.order_id, "origin": answer.origin,
+            "rating": (answer.answers or {}).get("rating") if answer.origin else None,
+            "site": (answer.answers or {}).get("site") or (answer.answers or {}).get("network") if answer.origin
+            else None,
             "label": read.label if read else None, "sentiment": read.sentiment if read else None,
             "aspects": [a["name"] for a in read.aspects] if read else [], "urgency": list(read.urgency or []) if read
             else [], "language": read.language if read else None}

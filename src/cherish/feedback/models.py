@@ -20,8 +20,8 @@ class Answer(Base):
     # the intake message it came from (Feedback Submitted: another tool's answer, or one given to cherish's survey)
     source: Mapped[str] = mapped_column(String(200), unique=True)
     customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
-    score_type: Mapped[str] = mapped_column(String(10))
-    score: Mapped[float] = mapped_column(Float)
+    score_type: Mapped[str] = mapped_column(String(10))  # nps, csat, ces; comment: a comment without a score
+    score: Mapped[float | None] = mapped_column(Float)
     comment: Mapped[str | None] = mapped_column(Text)
     survey: Mapped[str | None] = mapped_column(String(200))
     channel: Mapped[str | None] = mapped_column(String(40))
@@ -32,6 +32,8 @@ class Answer(Base):
     order_id: Mapped[str | None] = mapped_column(String(200))
     delivered_via: Mapped[str | None] = mapped_column(String(20))  # where the survey reached them (email, qr, …)
     answers: Mapped[dict[str, Any] | None] = mapped_column(JSONType)  # custom questions: {question id: answer}
+    # a comment that came as another event: review, chat, email or social (None: a survey answer)
+    origin: Mapped[str | None] = mapped_column(String(20))
 
 
 class CommentAnalysis(Base):

@@ -29,4 +29,5 @@ def feedback_inbox(request: Request, principal: Principal = Depends(require("man
                         params=tuple((k, v) for k, v in filters.params().items() if v))
     return render_page(request, "feedback.html", principal, rows=rows, pager=pager, flagged=flagged,
                        filters=filters, offered=offered, aspects=list(DEFAULT.patterns),
-                       urgency=SIGNALS, verdicts=list(inbox.VERDICTS), labels=inbox.LABELS)
+                       urgency=SIGNALS, verdicts=list(inbox.VERDICTS), labels=inbox.LABELS,
+                       origins=inbox.ORIGINS)
