@@ -14,7 +14,7 @@ from cherish.access.guard import require
 from cherish.access.service import Principal
 from cherish.analytics import overview
 from cherish.analytics.engines import open_engine
-from cherish.analytics.service import analyze, customer_panels, filtered, latest_snapshot
+from cherish.analytics.service import analyze, customer_panels, filtered, latest_snapshot, shown
 from cherish.errors import InvalidInput, NotFound
 from cherish.web.render import render_page, templates
 
@@ -52,7 +52,7 @@ def _slice_words(chosen: dict[str, Any]) -> str:
 def _latest(request: Request) -> dict[str, Any] | None:
     with request.app.state.store.read() as session:
         snapshot = latest_snapshot(session)
-        return snapshot.metrics if snapshot else None
+        return shown(session, snapshot.metrics) if snapshot else None
 
 
 def _sliced(request: Request, as_of: str, channel: str | None, branch: str | None,

@@ -181,6 +181,16 @@ def latest_snapshot(session: Session) -> MetricsSnapshot | None:
                                                            MetricsSnapshot.id.desc()).limit(1))
 
 
+def shown(session: Session, metrics: dict[str, Any]) -> dict[str, Any]:
+    """A snapshot's metrics as pages and the API show them: the themes' examples read now (an erased comment is
+    not kept in a snapshot)."""
+    from cherish.feedback import service as feedback
+
+    if not metrics.get("themes"):
+        return metrics
+    return {**metrics, "themes": feedback.theme_examples(session, metrics["themes"])}
+
+
 def analyze_store(store: Store, settings: Settings, as_of: date, *, engine: str = "duckdb",
                   progress: Callable[[str], None] | None = None,
                   window: tuple[date, date] | None = None) -> dict[str, Any]:
@@ -203,6 +213,9 @@ def analyze_store(store: Store, settings: Settings, as_of: date, *, engine: str 
     with store.read() as session:  # (read apart: intake waits for no bootstrap)
         drivers = {kind: found for kind in ("nps", "csat")
                    if (found := feedback.aspect_drivers(session, kind, until=as_of)) is not None}
+        rated = feedback.rating_drivers(session, until=as_of)
+        say("themes no aspect explains")
+        themes = feedback.themes(session, until=as_of)
     say("writing the scores back")
     with store.write() as session:
         known = customers.count(session, living=True)
@@ -212,6 +225,8 @@ def analyze_store(store: Store, settings: Settings, as_of: date, *, engine: str 
         result["purchase_model"] = scores.model
         result["stage_flows"] = save_customer_scores(session, scores, as_of)
         result["drivers"] = drivers
+        result["rating_drivers"] = rated
+        result["themes"] = themes
         save_snapshot(session, result)
     return result
 

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Request
 
 from cherish.access.guard import require
 from cherish.access.service import Principal
-from cherish.analytics.service import latest_snapshot
+from cherish.analytics.service import latest_snapshot, shown
 from cherish.errors import NotFound
 
 router = APIRouter(prefix="/api/metrics", tags=["analytics"])
@@ -21,4 +21,4 @@ def latest(request: Request, _: Principal = Depends(require("viewer"))) -> Any:
         if snapshot is None:
             raise NotFound("no metrics yet: run `cherish analyze`")
         return {"as_of": snapshot.as_of, "engine": snapshot.engine, "created_at": snapshot.created_at,
-                "metrics": snapshot.metrics}
+                "metrics": shown(session, snapshot.metrics)}

@@ -22,13 +22,13 @@ def report(output: Path | None = typer.Option(None, "--output", "-o", metavar="F
     if target is None:
         raise InvalidInput("say where to write the report: --output FILE.html")
     from cherish.analytics.pages import report_html
-    from cherish.analytics.service import latest_snapshot
+    from cherish.analytics.service import latest_snapshot, shown
 
     store = store_for(settings_for(db))
     with store.read() as session:
         snapshot = latest_snapshot(session)
         if snapshot is None:
             raise InvalidInput("no metrics yet: run `cherish analyze` first")
-        metrics = snapshot.metrics
+        metrics = shown(session, snapshot.metrics)
     target.write_text(report_html(metrics))
     err.print(f"report as of {metrics['as_of']} written to {target}")

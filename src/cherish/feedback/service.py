@@ -16,9 +16,11 @@ from cherish.feedback.models import Answer, CommentAnalysis
 from cherish.feedback.scales import SCALE_TEXT
 
 
-def verdict(score_type: str, score: float) -> str | None:
+def verdict(score_type: str, score: float | None) -> str | None:
     """The answer's reading: an NPS detractor (0–6) or promoter (9–10), an unhappy CSAT (1–2), a high-effort CES
     (1–3); None for the rest."""
+    if score is None:
+        return None
     if score_type == "nps":
         return "detractor" if score <= 6 else "promoter" if score >= 9 else None
     if score_type == "csat":
@@ -38,7 +40,7 @@ def answers_of(session: Session, customer_id: str, *, limit: int = 100) -> list[
              "scale": SCALE_TEXT.get(a.score_type, ""), "comment": a.comment, "survey": a.survey, "channel": a.channel,
              "branch": a.branch, "employee": a.employee, "verdict": verdict(a.score_type, a.score),
              "survey_version": a.survey_version, "order_id": a.order_id, "delivered_via": a.delivered_via,
-             "answers": a.answers,
+             "answers": a.answers, "origin": a.origin,
              "read": None if read is None else {"label": read.label, "sentiment": read.sentiment,
                                                 "language": read.language, "urgency": read.urgency,
                                                 "aspects": read.aspects}}
@@ -54,7 +56,8 @@ def store_answers(session: Session, rows: list[dict[str, Any]]) -> None:
         "source": row["source"], "score_type": row["score_type"], "score": row["score"],
         "comment": row.get("comment"), "channel": row.get("channel"), "branch": row.get("branch"),
         "employee": row.get("employee"), "survey": row.get("survey"),
-        **{name: row[name] for name in ("survey_version", "order_id", "delivered_via") if row.get(name) is not None},
+        **{name: row[name] for name in ("survey_version", "order_id", "delivered_via", "origin")
+           if row.get(name) is not None},
         "answered_at": _iso(row["answered_at"])}) for row in rows])
 
 
@@ -166,3 +169,73 @@ def aspect_drivers(session: Session, score_type: str = "nps", *, since: Any = No
     except InvalidInput:
         return None  # too few answers, or too few aspects, to tell drivers apart
     return analysis.as_json()
+
+
+def rating_drivers(session: Session, *, until: Any = None, fewest: int = 30,
+                   bootstrap: int = 200) -> dict[str, dict[str, Any]]:
+    """What drives each survey's score among its custom rating questions (the answers' numeric custom answers, by
+    question id), by ``drivers.analyze_drivers``; by survey, for those with at least two rating questions answered
+    ``fewest`` times or more."""
+    import numpy as np
+
+    from cherish.errors import InvalidInput
+    from cherish.feedback.drivers import analyze_drivers
+
+    query = select(Answer.survey, Answer.score_type, Answer.score, Answer.answers).where(
+        Answer.survey.is_not(None), Answer.answers.is_not(None), Answer.score.is_not(None))
+    if until is not None:
+        from datetime import UTC, datetime, time, timedelta
+
+        query = query.where(Answer.answered_at < datetime.combine(until + timedelta(days=1), time(), UTC))
+    by_survey: dict[tuple[str, str], list[tuple[float, dict[str, Any]]]] = {}
+    for row in session.execute(query):
+        ratings = {k: float(v) for k, v in (row.answers or {}).items()
+                   if isinstance(v, int | float) and not isinstance(v, bool)}
+        if ratings and row.survey and row.score is not None:
+            by_survey.setdefault((row.survey, row.score_type), []).append((float(row.score), ratings))
+    found: dict[str, dict[str, Any]] = {}
+    for (survey, kind), rows in sorted(by_survey.items()):
+        counts: dict[str, int] = {}
+        for _, ratings in rows:
+            for name in ratings:
+                counts[name] = counts.get(name, 0) + 1
+        kept = sorted(name for name, count in counts.items() if count >= fewest)
+        try:
+            analysis = analyze_drivers(np.array([s for s, _ in rows]),
+                                       {n: np.array([r.get(n, np.nan) for _, r in rows]) for n in kept},
+                                       score_name=kind, bootstrap=bootstrap)
+        except InvalidInput:
+            continue  # too few answers or questions to tell drivers apart
+        found[f"{survey} ({kind.upper()})"] = analysis.as_json()
+    return found
+
+
+def themes(session: Session, *, until: Any = None, most: int = 5000) -> list[dict[str, Any]]:
+    """Emerging themes: what the latest ``most`` comments read in English say that no aspect of the taxonomy
+    explains, as clusters with their telling words, size and the ids of a few example answers (their words are
+    read when shown: an erased comment is then gone from the theme too)."""
+    from cherish.feedback.text.topics import emerging_topics
+
+    query = (select(Answer.id, Answer.comment, CommentAnalysis.aspects)
+             .join(CommentAnalysis, CommentAnalysis.answer_id == Answer.id)
+             .where(CommentAnalysis.language == "en", Answer.comment.is_not(None)))
+    if until is not None:
+        from datetime import UTC, datetime, time, timedelta
+
+        query = query.where(Answer.answered_at < datetime.combine(until + timedelta(days=1), time(), UTC))
+    unexplained = [(row.id, row.comment) for row in session.execute(
+        query.order_by(Answer.answered_at.desc()).limit(most)) if not row.aspects and row.comment]
+    first_of: dict[str, int] = {}
+    for answer_id, comment in unexplained:
+        first_of.setdefault(comment.strip(), answer_id)
+    return [{**topic.as_json(), "examples": [first_of[e] for e in topic.examples if e in first_of]}
+            for topic in emerging_topics([c for _, c in unexplained])]
+
+
+def theme_examples(session: Session, found: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Themes with their examples' words as they stand now (an erased comment is left out)."""
+    ids = [i for theme in found for i in theme.get("examples", []) if isinstance(i, int)]
+    words = {row.id: row.comment for row in session.execute(select(Answer.id, Answer.comment)
+                                                            .where(Answer.id.in_(ids)))} if ids else {}
+    return [{**theme, "examples": [words[i] for i in theme.get("examples", []) if isinstance(i, int) and words.get(i)]}
+            for theme in found]
