@@ -1,10 +1,12 @@
 """The survey answer page under load: p50 and p99 of GET /s/{token} and of the answer's POST, with 50 respondents
 at once on loopback, against `cherish serve`; beside it, in the same run, GET /health (the server's floor).
 
-Usage: python benchmarks/answer_page.py [--respondents 2000] [--concurrency 50] [--db URL]
+Usage: python benchmarks/answer_page.py [--respondents 2000] [--concurrency 50] [--think 2] [--workers 1] [--db URL]
 Makes a survey and one invitation per respondent in a fresh store (SQLite by default; --db postgresql://… uses a
-schema of its own on that server), then each respondent opens their page and answers it (NPS and a comment),
-which stores a Feedback Submitted through intake. Target: p99 under 100 ms for both.
+schema of its own on that server), then each respondent opens their page, takes ``--think`` seconds (on average;
+0.5 to 1.5 times it) to answer, and sends it (NPS and a comment), which stores a Feedback Submitted through
+intake; then the next respondent takes their place. ``--think 0`` sends without a pause: the server's most
+answers per second, every respondent queued behind the others. Target: p99 under 100 ms for both.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import argparse
 import asyncio
 import json
 import os
+import random
 import tempfile
 import time
 from pathlib import Path
@@ -51,19 +54,23 @@ def _prepare(url: str, respondents: int) -> list[str]:
     return tokens
 
 
-async def _respond(base: str, tokens: list[str], concurrency: int) -> dict[str, list[float]]:
+async def _respond(base: str, tokens: list[str], concurrency: int, think: float) -> dict[str, list[float]]:
     timings: dict[str, list[float]] = {"get": [], "post": [], "health": []}
+    rng = random.Random(7)
     queue: asyncio.Queue[str] = asyncio.Queue()
     for token in tokens:
         queue.put_nowait(token)
 
     async def respondent(client: httpx.AsyncClient) -> None:
+        await asyncio.sleep(rng.uniform(0, think))  # respondents arrive over time, not in one burst
         while not queue.empty():
             token = queue.get_nowait()
             start = time.perf_counter()
             page = await client.get(f"{base}/s/{token}")
             timings["get"].append((time.perf_counter() - start) * 1000)
             assert page.status_code == 200, page.status_code
+            if think:
+                await asyncio.sleep(think * rng.uniform(0.5, 1.5))
             start = time.perf_counter()
             sent = await client.post(f"{base}/s/{token}", data={"nps": "9", "q2": "Quick and friendly, thanks",
                                                                   "action": "send"})
@@ -84,18 +91,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--respondents", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=50)
+    parser.add_argument("--think", type=float, default=2.0, help="seconds between opening and sending")
+    parser.add_argument("--workers", type=int, default=1, help="server processes")
     parser.add_argument("--db", default=None, help="a PostgreSQL URL; default: a SQLite file")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="cherish-answers-"))
     with fresh_database(args.db, folder) as url:
         tokens = _prepare(url, args.respondents)
         env = {**os.environ, "CHERISH_DATABASE_URL": url}
-        with serving(env, options=("--no-worker",)) as base:
-            asyncio.run(_respond(base, tokens[:50], 10))  # warm up
+        with serving(env, workers=args.workers, options=("--no-worker",)) as base:
+            asyncio.run(_respond(base, tokens[:50], 10, 0))  # warm up
             started = time.perf_counter()
-            timings = asyncio.run(_respond(base, tokens[50:], args.concurrency))
+            timings = asyncio.run(_respond(base, tokens[50:], args.concurrency, args.think))
             seconds = time.perf_counter() - started
-    result = {"respondents": len(tokens) - 50, "concurrency": args.concurrency,
+    result = {"respondents": len(tokens) - 50, "concurrency": args.concurrency, "think_seconds": args.think,
+              "server_workers": args.workers,
               "engine": "postgresql" if url.startswith("postgresql") else "sqlite",
               "answers_per_second": round((len(tokens) - 50) / seconds, 1)}
     for name, values in timings.items():
