@@ -157,3 +157,17 @@ def test_sampling_a_reminder_and_the_inbox(store, settings, client, keys, inbox)
     staff = client.get("/feedback?aspect=staff+and+service&sentiment=positive", headers=manager).text
     assert "Lovely staff" in staff and "cancel my account" not in staff
     assert client.get("/feedback?since=yesterday", headers=manager).status_code == 400
+
+
+def test_one_address_cannot_flood_a_share_link(client, keys):
+    from cherish.surveys.invitations import SHARED_PER_HOUR
+
+    survey = _make(client, keys, name="flood")
+    link = client.get(f"/api/surveys/{survey['id']}/share", headers=bearer(keys["manager"])).json()["url"]
+    token = link.split("/s/", 1)[1]
+    for _ in range(SHARED_PER_HOUR):
+        assert client.post(f"/api/s/{token}", json={"answers": {"csat": 5}}).status_code == 200
+    stopped = client.post(f"/api/s/{token}", json={"answers": {"csat": 5}})
+    assert stopped.status_code == 429 and stopped.headers["retry-after"] == "3600"
+    assert client.get("/api/surveys", headers=bearer(keys["manager"])).json()["items"][0]["answered"] == \
+        SHARED_PER_HOUR  # nothing kept of the refused one

@@ -48,6 +48,7 @@ STATUS_TEXT = {
     409: "The change conflicts with the current state; the message says which.",
     410: "The survey link was answered already, or expired, or its survey is closed.",
     413: "The request or one of its messages is too large, after decompression.",
+    429: "Too many answers from one address through a survey's share link: try again later (Retry-After).",
     503: "Intake is restarting its writer: send the request again (what was stored is recognised by messageId).",
 }
 # Statuses particular to some routes (method, path template) beyond those every route of its kind can give
@@ -97,7 +98,7 @@ def describe(document: dict[str, Any]) -> dict[str, Any]:
                 statuses = [400, 401, 403, 413, 503]
             elif path.startswith("/api/s/"):  # a respondent's link: the signed token is the permission
                 operation["security"] = []
-                statuses = [400, 404, 410]
+                statuses = [400, 404, 410, 429]
             elif path.startswith("/api/"):
                 operation["security"] = [{"apiKey": []}]
                 statuses = [400, 401, 403]

@@ -122,7 +122,7 @@ def read_answers(questions: Sequence[dict[str, Any]], form: Mapping[str, Sequenc
 
 
 def respond(session: Session, settings: Settings, token: str, form: Mapping[str, Sequence[str]], *, final: bool,
-            now: datetime | None = None) -> Outcome | Page:
+            now: datetime | None = None, address: str | None = None) -> Outcome | Page:
     """Save a half-given answer (``final`` false) or give the answer. A share link's first use opens an invitation
     of its own (the token to go on with). Problems come back as the page to show again, with nothing stored."""
     now = now or utcnow()
@@ -134,7 +134,7 @@ def respond(session: Session, settings: Settings, token: str, form: Mapping[str,
     if problems:
         found.values, found.problems = {**found.values, **answers}, problems
         return found
-    invitation = found.invitation or open_for(session, found.survey.id, _via(session, token), now)
+    invitation = found.invitation or open_for(session, found.survey.id, _via(session, token), now, address)
     mine = token if found.invitation else token_for(session, invitation.id)
     if not final:
         invitation.partial = {**(invitation.partial or {}), **answers} or None

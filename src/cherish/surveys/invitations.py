@@ -11,6 +11,7 @@ signed, single-use token; a share link (for a receipt, an SMS, a QR code or a we
 from __future__ import annotations
 
 import hashlib
+import hmac
 from datetime import datetime, timedelta
 from html import escape
 from typing import Any
@@ -26,7 +27,7 @@ from cherish.contact.policy import SURVEY_TOPIC
 from cherish.contact.service import sent_times
 from cherish.db.base import utcnow
 from cherish.db.dialects import insert_ignore
-from cherish.errors import InvalidInput, NotFound
+from cherish.errors import InvalidInput, NotFound, TooManyAttempts
 from cherish.events.service import Happened, named_after, newest_id
 from cherish.surveys import service as surveys
 from cherish.surveys.models import Invitation, Survey
@@ -265,11 +266,25 @@ def invite(session: Session, settings: Settings, survey_id: str, customer_ids: l
     return made
 
 
-def open_for(session: Session, survey_id: str, via: str, now: datetime) -> Invitation:
-    """A new invitation for someone who came through a share link (who they are is known once they answer)."""
+SHARED_PER_HOUR = 20  # answers one address may start through a survey's share link in an hour
+
+
+def open_for(session: Session, survey_id: str, via: str, now: datetime, address: str | None = None) -> Invitation:
+    """A new invitation for someone who came through a share link (who they are is known once they answer); at
+    most ``SHARED_PER_HOUR`` an hour from one address (an office or a shop's wifi shares one; a script is stopped)."""
     survey = surveys.get(session, survey_id)
+    opened_by = None
+    if address:
+        key = instance_key(session, "survey_key") or ""
+        opened_by = hmac.new(key.encode(), f"share:{address}".encode(), hashlib.sha256).hexdigest()
+        recent = session.scalar(select(func.count()).where(
+            Invitation.survey_id == survey.id, Invitation.opened_by == opened_by,
+            Invitation.created_at > now - timedelta(hours=1))) or 0
+        if recent >= SHARED_PER_HOUR:
+            raise TooManyAttempts("too many answers from this address through this survey's link; try again later",
+                                  retry_after=3600)
     invitation = Invitation(survey_id=survey.id, version=survey.version, customer_id=None, cause=None,
-                            delivered_via=via, created_at=now, due_at=now, contact_key="-",
+                            delivered_via=via, created_at=now, due_at=now, contact_key="-", opened_by=opened_by,
                             expires_at=now + timedelta(days=survey.expires_days))
     session.add(invitation)
     session.flush()

@@ -65,6 +65,7 @@ class Invitation(Base):
     __table_args__ = (UniqueConstraint("survey_id", "cause"),
                       Index("ix_survey_invitations_customer", "customer_id", "created_at"),
                       Index("ix_survey_invitations_due", "contact_key", "due_at"),
+                      Index("ix_survey_invitations_opened", "survey_id", "opened_by", "created_at"),
                       {"sqlite_autoincrement": True})  # an erased person's old link never opens another's
 
     id: Mapped[int] = mapped_column(_Id, primary_key=True, autoincrement=True)
@@ -86,6 +87,7 @@ class Invitation(Base):
     reminded_at: Mapped[datetime | None]
     answered_at: Mapped[datetime | None]
     answer_source: Mapped[str | None] = mapped_column(String(200))  # the Feedback Submitted's message id
+    opened_by: Mapped[str | None] = mapped_column(String(64))  # a share link's visitor: a keyed hash of the address
     reward_code: Mapped[str | None] = mapped_column(String(100))
 
 

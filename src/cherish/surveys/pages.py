@@ -101,7 +101,8 @@ async def answer_sent(request: Request, token: str) -> Response:
     try:
         token = _mine(request, token) or token  # one answer per visitor of a share link
         with request.app.state.store.write() as session:
-            outcome = answering.respond(session, request.app.state.settings, token, given, final=final)
+            outcome = answering.respond(session, request.app.state.settings, token, given, final=final,
+                                        address=request.client.host if request.client else None)
     except (Gone, NotFound) as exc:
         return _closed(request, exc)
     if isinstance(outcome, answering.Page):

@@ -268,7 +268,8 @@ def answer(request: Request, token: str, body: AnswerIn) -> Any:
                                  for x in (v if isinstance(v, list) else [v])])
     with request.app.state.store.write() as session:
         outcome = answering.respond(session, request.app.state.settings, token,
-                                    {k: form.getlist(k) for k in form}, final=body.final)
+                                    {k: form.getlist(k) for k in form}, final=body.final,
+                                    address=request.client.host if request.client else None)
         if isinstance(outcome, answering.Page):
             raise InvalidInput("; ".join(outcome.problems))
         return {"answered": outcome.answered, "token": outcome.token, "thank_you": outcome.thank_you,

@@ -62,6 +62,7 @@ def upgrade() -> None:
     sa.Column('answered_at', cherish.db.base.UTCDateTime(), nullable=True),
     sa.Column('answer_source', sa.String(length=200), nullable=True),
     sa.Column('reward_code', sa.String(length=100), nullable=True),
+    sa.Column('opened_by', sa.String(length=64), nullable=True),
     sa.ForeignKeyConstraint(['survey_id'], ['surveys.id'], name=op.f('fk_survey_invitations_survey_id_surveys'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_survey_invitations')),
     sa.UniqueConstraint('survey_id', 'cause', name=op.f('uq_survey_invitations_survey_id_cause')),
@@ -70,6 +71,7 @@ def upgrade() -> None:
     with op.batch_alter_table('survey_invitations', schema=None) as batch_op:
         batch_op.create_index('ix_survey_invitations_customer', ['customer_id', 'created_at'], unique=False)
         batch_op.create_index('ix_survey_invitations_due', ['contact_key', 'due_at'], unique=False)
+        batch_op.create_index('ix_survey_invitations_opened', ['survey_id', 'opened_by', 'created_at'], unique=False)
 
     op.create_table('survey_reward_codes',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
@@ -115,6 +117,7 @@ def downgrade() -> None:
 
     op.drop_table('survey_reward_codes')
     with op.batch_alter_table('survey_invitations', schema=None) as batch_op:
+        batch_op.drop_index('ix_survey_invitations_opened')
         batch_op.drop_index('ix_survey_invitations_due')
         batch_op.drop_index('ix_survey_invitations_customer')
 
