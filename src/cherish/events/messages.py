@@ -169,6 +169,12 @@ def channel_name(value: str | None) -> str | None:
     return value.strip().lower()[:40] or None if value else None
 
 
+def _plain(properties: dict[str, Any], name: str, size: int = 200) -> str | None:
+    """A property as text, trimmed and cut at ``size``; None when it is missing, empty or not text or a number."""
+    found = properties.get(name)
+    return str(found).strip()[:size] or None if isinstance(found, str | int | float) else None
+
+
 def read_answer(properties: dict[str, Any]) -> dict[str, Any]:
     """A survey answer from a Feedback Submitted event: score_type nps|csat|ces and a score on its scale."""
     kind = properties.get("score_type")
@@ -184,15 +190,11 @@ def read_answer(properties: dict[str, Any]) -> dict[str, Any]:
         raise InvalidMessage(f"properties.score must be a number from {low} to {high}") from None
     if not low <= value <= high or value != round(value):
         raise InvalidMessage(f"a {kind} score is a whole number from {low} to {high}, not {str(score)[:30]!r}")
-
-    def text(name: str, size: int = 200) -> str | None:
-        found = properties.get(name)
-        return str(found).strip()[:size] or None if isinstance(found, str | int | float) else None
-
-    return {"score_type": kind, "score": value, "comment": text("comment", 10000), "survey": text("survey"),
-            "channel": (text("channel", 40) or "").lower() or None, "branch": text("branch"),
-            "employee": text("employee"), "survey_version": _survey_version(properties.get("survey_version")),
-            "order_id": text("order_id"), "delivered_via": (text("delivered_via", 20) or "").lower() or None,
+    plain = {name: _plain(properties, name) for name in ("survey", "branch", "employee", "order_id")}
+    return {"score_type": kind, "score": value, "comment": _plain(properties, "comment", 10000), **plain,
+            "channel": (_plain(properties, "channel", 40) or "").lower() or None,
+            "survey_version": _survey_version(properties.get("survey_version")),
+            "delivered_via": (_plain(properties, "delivered_via", 20) or "").lower() or None,
             "answers": _custom_answers(properties.get("answers")), "origin": None}
 
 
@@ -207,13 +209,9 @@ def read_comment(event: str, properties: dict[str, Any]) -> dict[str, Any] | Non
     extra = {k: (str(properties[k]).strip()[:300] if k != "rating" else properties[k]) for k in kept
              if isinstance(properties.get(k), str | int | float) and not isinstance(properties.get(k), bool)}
 
-    def plain(name: str) -> str | None:
-        found = properties.get(name)
-        return str(found).strip()[:200] or None if isinstance(found, str | int | float) else None
-
-    return {"score_type": "comment", "score": None, "comment": text[:10000], "survey": None,
-            "channel": (plain("channel") or "").lower()[:40] or None, "branch": plain("branch"),
-            "employee": plain("employee"), "survey_version": None, "order_id": plain("order_id"),
+    plain = {name: _plain(properties, name) for name in ("branch", "employee", "order_id")}
+    return {"score_type": "comment", "score": None, "comment": text[:10000], "survey": None, **plain,
+            "channel": (_plain(properties, "channel") or "").lower()[:40] or None, "survey_version": None,
             "delivered_via": None, "answers": extra or None, "origin": origin}
 
 

@@ -133,6 +133,15 @@ def reread(session: Session, *, model: str = "default", limit: int = 500) -> int
     return len(stale) + len(unread)
 
 
+def _through_day(query: Any, until: Any) -> Any:
+    """``query`` kept to the answers given up to the end of the day ``until`` (UTC), when given."""
+    if until is None:
+        return query
+    from datetime import UTC, datetime, time, timedelta
+
+    return query.where(Answer.answered_at < datetime.combine(until + timedelta(days=1), time(), UTC))
+
+
 def aspect_drivers(session: Session, score_type: str = "nps", *, since: Any = None, until: Any = None,
                    fewest: int = 10, bootstrap: int = 200) -> dict[str, Any] | None:
     """What drives ``score_type`` among the answers whose comment was read in English (given from ``since`` to the
@@ -149,10 +158,7 @@ def aspect_drivers(session: Session, score_type: str = "nps", *, since: Any = No
              .where(Answer.score_type == score_type, CommentAnalysis.language == "en"))
     if since is not None:
         query = query.where(Answer.answered_at >= since)
-    if until is not None:  # a day: the answers given up to its end
-        from datetime import UTC, datetime, time, timedelta
-
-        query = query.where(Answer.answered_at < datetime.combine(until + timedelta(days=1), time(), UTC))
+    query = _through_day(query, until)
     rows: list[tuple[float, list[dict[str, Any]]]] = [(row[0], row[1]) for row in session.execute(query)]
     if not rows:
         return None
@@ -183,10 +189,7 @@ def rating_drivers(session: Session, *, until: Any = None, fewest: int = 30,
 
     query = select(Answer.survey, Answer.score_type, Answer.score, Answer.answers).where(
         Answer.survey.is_not(None), Answer.answers.is_not(None), Answer.score.is_not(None))
-    if until is not None:
-        from datetime import UTC, datetime, time, timedelta
-
-        query = query.where(Answer.answered_at < datetime.combine(until + timedelta(days=1), time(), UTC))
+    query = _through_day(query, until)
     by_survey: dict[tuple[str, str], list[tuple[float, dict[str, Any]]]] = {}
     for row in session.execute(query):
         ratings = {k: float(v) for k, v in (row.answers or {}).items()
@@ -219,10 +222,7 @@ def themes(session: Session, *, until: Any = None, most: int = 5000) -> list[dic
     query = (select(Answer.id, Answer.comment, CommentAnalysis.aspects)
              .join(CommentAnalysis, CommentAnalysis.answer_id == Answer.id)
              .where(CommentAnalysis.language == "en", Answer.comment.is_not(None)))
-    if until is not None:
-        from datetime import UTC, datetime, time, timedelta
-
-        query = query.where(Answer.answered_at < datetime.combine(until + timedelta(days=1), time(), UTC))
+    query = _through_day(query, until)
     unexplained = [(row.id, row.comment) for row in session.execute(
         query.order_by(Answer.answered_at.desc()).limit(most)) if not row.aspects and row.comment]
     first_of: dict[str, int] = {}

@@ -121,10 +121,9 @@ async def answer_sent(request: Request, token: str) -> Response:
 @router.get("/surveys", response_class=HTMLResponse)
 def survey_list(request: Request, principal: Principal = Depends(require("manager"))) -> HTMLResponse:
     with request.app.state.store.read() as session:
-        found = surveys.surveys(session)
-        counted = surveys.counts(session, [s.id for s in found])
-        items = [surveys.describe(session, s, counted[s.id]) for s in found]
+        items = surveys.listing(session)
     return render_page(request, "surveys.html", principal, items=items, problem=None)
+
 
 
 @router.post("/surveys", response_class=HTMLResponse)
@@ -149,9 +148,7 @@ async def survey_made(request: Request, principal: Principal = Depends(require("
             audit(session, actor=principal.label, action="survey_create", subject=survey.id, details={})
     except InvalidInput as exc:
         with request.app.state.store.read() as session:
-            found = surveys.surveys(session)
-            counted = surveys.counts(session, [s.id for s in found])
-            items = [surveys.describe(session, s, counted[s.id]) for s in found]
+            items = surveys.listing(session)
         page = render_page(request, "surveys.html", principal, items=items, problem=exc.message)
         page.status_code = 400
         return page

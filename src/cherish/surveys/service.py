@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -294,6 +293,13 @@ def counts(session: Session, survey_ids: list[str]) -> dict[str, Counts]:
             for sid in survey_ids}
 
 
+def listing(session: Session) -> list[dict[str, Any]]:
+    """Every survey as the API shows it, with its counts."""
+    found = surveys(session)
+    counted = counts(session, [s.id for s in found])
+    return [describe(session, s, counted[s.id]) for s in found]
+
+
 def describe(session: Session, survey: Survey, counted: Counts | None = None) -> dict[str, Any]:
     """A survey as the API shows it, with its current wording."""
     current = version(session, survey.id, survey.version)
@@ -321,7 +327,3 @@ def add_codes(session: Session, survey_id: str, codes: list[str]) -> int:
                   index=("survey_id", "code"))
     after = session.scalar(select(func.count()).where(RewardCode.survey_id == survey_id)) or 0
     return after - before
-
-
-def when(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None

@@ -168,9 +168,7 @@ def _body(fields: dict[str, Any]) -> dict[str, Any]:
 @router.get("/api/surveys", response_model=SurveyList)
 def list_surveys(request: Request, _: Principal = Depends(require("manager"))) -> dict[str, Any]:
     with request.app.state.store.read() as session:
-        found = surveys.surveys(session)
-        counted = surveys.counts(session, [s.id for s in found])
-        return {"items": [surveys.describe(session, s, counted[s.id]) for s in found]}
+        return {"items": surveys.listing(session)}
 
 
 @router.post("/api/surveys", response_model=SurveyOut, status_code=201)
