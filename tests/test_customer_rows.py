@@ -4,7 +4,7 @@ export do what each declaration says, table by table, on SQLite and PostgreSQL."
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
@@ -81,6 +81,20 @@ def _world(store, settings) -> dict[str, str]:  # type: ignore[no-untyped-def]
 
         asked = surveys.create(session, {"name": "world", "questions": [{"type": "nps"}]})
         invitations.invite(session, quiet, asked.id, list(ids.values()))  # an invitation each
+        from cherish.cases import promises
+        from cherish.cases import service as cases
+        from cherish.cases.rules import Signal
+        from cherish.contact import service as contact
+
+        for tag, customer in ids.items():  # a case with its signal, its hold on surveys, a promise
+            case, _ = cases.open_case(session, Signal("answer", customer, datetime(2026, 3, 7, tzinfo=UTC),
+                                                      f"answer:{tag}", "NPS 2", comment=f"{tag} is cross"),
+                                      cases.Opening("unhappy answer", "unhappy-answer", "normal", [], "service",
+                                                    None, None, None))
+            contact.hold(session, key=f"case:{case.id}", customer_id=customer, kind="open_case",
+                         since=case.opened_at)
+            promises.record(session, customer_id=customer, kind="callback", what=f"call {tag} back",
+                            due_at=datetime(2026, 3, 8, tzinfo=UTC), actor="test")
         for customer in ids.values():  # what `cherish analyze` writes (tests/analytics run it for real)
             session.add(CustomerScore(customer_id=customer, as_of=date(2026, 4, 1), recency_days=30, frequency=1,
                                       monetary=30.0, r=3, f=1, m=2, p_alive=0.8, stage="first purchase",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import time
 from functools import lru_cache
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator
@@ -113,6 +114,13 @@ class Settings(BaseSettings):
         30, ge=0, le=365, description="No survey to a customer within this many days of the last one they were "
                                       "sent (its one reminder aside); 0: no such rule.")
 
+    business_hours: str = Field(
+        "mon-fri 09:00-17:00", description="When the clock of a recovery case's service-level targets runs, in the "
+                                           "business time zone (DAY-DAY HH:MM-HH:MM).")
+    holidays: str = Field(
+        "", description="Public holidays on which that clock stops: a country code and optionally a subdivision "
+                        "(US, GB-ENG, DE-BY); empty: none.")
+
     @field_validator("consent_defaults")
     @classmethod
     def _consent_defaults(cls, value: dict[str, str]) -> dict[str, str]:
@@ -142,6 +150,17 @@ class Settings(BaseSettings):
     def _quiet_hours(cls, value: str) -> str:
         parse_quiet_hours(value)
         return value
+
+    @field_validator("business_hours")
+    @classmethod
+    def _business_hours(cls, value: str) -> str:
+        parse_business_hours(value)
+        return value
+
+    @field_validator("holidays")
+    @classmethod
+    def _holidays(cls, value: str) -> str:
+        return check_holiday_country(value)
 
     @field_validator("match_schedule", "analyze_schedule")
     @classmethod
@@ -195,6 +214,51 @@ def parse_quiet_hours(text: str) -> tuple[time | None, time | None]:
         raise ValueError(f"{text!r} are not quiet hours: write HH:MM-HH:MM, as 21:00-08:00")
     start, end = (time.fromisoformat(part.strip()) for part in parts)
     return start, end
+
+
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_BUSINESS = re.compile(r"^\s*([a-z]{3})(?:\s*-\s*([a-z]{3}))?\s+(\d{2}:\d{2})\s*-\s*(\d{2}:\d{2})\s*$")
+
+
+def parse_business_hours(text: str) -> tuple[frozenset[int], time, time]:
+    """``"mon-fri 09:00-17:00"``: the weekdays (0 = Monday) and the hours of a working day."""
+    found = _BUSINESS.match(text.lower())
+    if not found:
+        raise ValueError(f"{text!r} are not business hours: write DAY-DAY HH:MM-HH:MM, as mon-fri 09:00-17:00")
+    first, last, opens, closes = found.groups()
+    if first not in DAYS or (last or first) not in DAYS:
+        raise ValueError(f"{text!r}: days are written {', '.join(DAYS)}")
+    a, b = DAYS.index(first), DAYS.index(last or first)
+    days = frozenset(range(a, b + 1)) if a <= b else frozenset([*range(a, 7), *range(0, b + 1)])
+    try:
+        start, end = time.fromisoformat(opens), time.fromisoformat(closes)
+    except ValueError:
+        raise ValueError(f"{text!r}: hours run from 00:00 to 23:59") from None
+    if end <= start:
+        raise ValueError(f"{text!r}: a working day closes after it opens (and on the same day)")
+    return days, start, end
+
+
+@lru_cache(maxsize=64)
+def holidays_of(country: str, years: tuple[int, ...]) -> frozenset[Any]:
+    """The public holidays of ``country`` (``US``, ``DE-BY``) in ``years``, from the holidays library."""
+    import holidays
+
+    code, _, subdivision = country.partition("-")
+    try:
+        found = holidays.country_holidays(code, subdiv=subdivision or None, years=list(years))
+    except (NotImplementedError, KeyError) as exc:
+        raise ValueError(f"no holidays are known for {country!r}; use a country code (US, GB, DE) and optionally "
+                         f"a subdivision (US-CA, DE-BY)") from exc
+    return frozenset(found.keys())
+
+
+def check_holiday_country(country: str) -> str:
+    """The country code in upper case, when the holidays library knows it (empty: none)."""
+    value = country.strip().upper()
+    if value:
+        holidays_of(value, (2026,))
+    return value
 
 
 @lru_cache

@@ -5,8 +5,10 @@ unmerge, an erasure and an export."""
 from cherish.access.models import ApiKey, AuditRecord, InstanceSetting, LoginFailure, User
 from cherish.analytics import customer_rows as _analytics_rows  # noqa: F401
 from cherish.analytics.models import CustomerScore, MetricsSnapshot
+from cherish.cases import customer_rows as _cases_rows  # noqa: F401
+from cherish.cases.models import Agent, Case, CaseActivity, CaseRule, Promise, SlaPolicy, Team
 from cherish.contact import customer_rows as _contact_rows  # noqa: F401
-from cherish.contact.models import Contact, SuppressionRule
+from cherish.contact.models import Contact, Hold, SuppressionRule
 from cherish.customers import customer_rows as _customers_rows  # noqa: F401
 from cherish.customers.models import Consent, Customer, Note, Trait
 from cherish.domain_events import customer_rows as _domain_events_rows  # noqa: F401
@@ -32,10 +34,10 @@ from cherish.surveys.models import Invitation, RewardCode, Survey, SurveyVersion
 from cherish.worker.models import Job
 
 __all__ = [
-    "Answer", "ApiKey", "AuditRecord", "CommentAnalysis", "Consent", "ConsumerPosition", "Contact", "Customer",
-    "CustomerScore",
-    "DeliveryAttempt", "DomainEvent", "Event", "Identifier", "IdentityReview", "InstanceSetting", "Invitation", "Job",
-    "LoginFailure", "MatchModel", "MatchRun", "MatchRunMerge", "Merge", "MetricsSnapshot", "NeverMerge", "Note",
-    "Order", "OrderLine", "OutboxMessage", "RejectedEvent", "RewardCode", "SuppressionRule", "Survey",
-    "SurveyVersion", "Trait", "User", "WebhookEndpoint",
+    "Agent", "Answer", "ApiKey", "AuditRecord", "Case", "CaseActivity", "CaseRule", "CommentAnalysis", "Consent",
+    "ConsumerPosition", "Contact", "Customer", "CustomerScore", "DeliveryAttempt", "DomainEvent", "Event", "Hold",
+    "Identifier", "IdentityReview", "InstanceSetting", "Invitation", "Job", "LoginFailure", "MatchModel", "MatchRun",
+    "MatchRunMerge", "Merge", "MetricsSnapshot", "NeverMerge", "Note", "Order", "OrderLine", "OutboxMessage",
+    "Promise", "RejectedEvent", "RewardCode", "SlaPolicy", "SuppressionRule", "Survey", "SurveyVersion", "Team",
+    "Trait", "User", "WebhookEndpoint",
 ]

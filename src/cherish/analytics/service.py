@@ -299,3 +299,25 @@ def scores_of(session: Session, customer_id: str) -> dict[str, Any] | None:
 def _day(value: Any) -> str | None:
     """A date as ISO text (SQLite gives it as text already)."""
     return value if value is None or isinstance(value, str) else value.isoformat()
+
+
+def standings(session: Session, customer_ids: list[str]) -> dict[str, tuple[float | None, str | None]]:
+    """Each scored customer's lifetime value and stage, as the last `cherish analyze` wrote them."""
+    found: dict[str, tuple[float | None, str | None]] = {}
+    for start in range(0, len(customer_ids), 500):
+        chunk = customer_ids[start:start + 500]
+        marks = ", ".join("?" for _ in chunk)
+        found.update((cid, (clv, stage)) for cid, clv, stage in raw_rows(
+            session, f"SELECT customer_id, clv, stage FROM customer_scores WHERE customer_id IN ({marks})", chunk))
+    return found
+
+
+def clv_cutoffs(session: Session) -> tuple[float, float] | None:
+    """The lifetime value that puts a customer among the top quarter and the top tenth (None before analyze)."""
+    n = raw_rows(session, "SELECT count(*) FROM customer_scores WHERE clv IS NOT NULL", [])[0][0]
+    if not n:
+        return None
+    quarter, tenth = (raw_rows(session, "SELECT clv FROM customer_scores WHERE clv IS NOT NULL ORDER BY clv DESC "
+                                        "LIMIT 1 OFFSET ?", [max(0, int(n * share) - 1)])[0][0]
+                      for share in (0.25, 0.10))
+    return float(quarter), float(tenth)

@@ -22,4 +22,6 @@ declare(
     CustomerRows("contacts", merge="move", erase="delete", export=Export("contacts", _contacts),
                  why="a merged customer carries its contact history and caps together; the log says what was said "
                      "to the person, and waiting messages hold their words"),
+    CustomerRows("contact_holds", merge="move", erase="delete",
+                 why="a hold follows the case that placed it, and the case follows the customer"),
 )

@@ -39,9 +39,23 @@ class Contact(Base):
     outbox_message_id: Mapped[int | None] = mapped_column(_Id)
 
 
+class Hold(Base):
+    """A reason another domain gave to hold back messages from one customer while it lasts (``kind``
+    ``open_case``: a recovery case is open), read by the suppression rule of that condition. ``key`` names what
+    placed it (a case), so that it is lifted with it."""
+
+    __tablename__ = "contact_holds"
+
+    key: Mapped[str] = mapped_column(String(120), primary_key=True)
+    customer_id: Mapped[str] = mapped_column(String(40), index=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    since: Mapped[datetime]
+
+
 class SuppressionRule(Base):
     """A rule that stops messages, as data: ``erased`` (every message to an erased customer) or ``unsubscribed``
-    (for ``days`` after an unsubscribe, the purpose unsubscribed from on every channel); later ``open_case``."""
+    (for ``days`` after an unsubscribe, the purpose unsubscribed from on every channel) or ``open_case`` (while a
+    recovery case is open: a hold of that kind)."""
 
     __tablename__ = "contact_suppression_rules"
 

@@ -6,12 +6,12 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from cherish.config import Settings, parse_quiet_hours
 from cherish.contact import policy, policy_settings
-from cherish.contact.models import Contact, SuppressionRule
+from cherish.contact.models import Contact, Hold, SuppressionRule
 from cherish.customers import service as customers
 from cherish.db.dialects import insert_ignore
 from cherish.errors import NotFound
@@ -22,6 +22,10 @@ BUILTIN_SUPPRESSIONS: list[dict[str, Any]] = [
     {"name": "after-unsubscribe", "condition": "unsubscribed", "days": 30, "purposes": None, "channels": None,
      "enabled": True,
      "description": "For 30 days after an unsubscribe, nothing of that purpose on any channel: one click means no."},
+    {"name": "open-case", "condition": "open_case", "days": None, "purposes": ["feedback", "gesture", "marketing"],
+     "channels": None, "enabled": True,
+     "description": "While a recovery case is open, no survey, gesture or marketing: put it right first (replies "
+                    "from the case and service messages still go)."},
 ]
 
 
@@ -56,9 +60,9 @@ def ensure_rules(session: Session) -> None:
 def suppression_rules(session: Session) -> list[SuppressionRule]:
     """The rules, the built-in ones stored the first time they are asked for (not on every decision)."""
     rules = list(session.scalars(select(SuppressionRule).order_by(SuppressionRule.name)))
-    if rules:
+    if {r["name"] for r in BUILTIN_SUPPRESSIONS} <= {r.name for r in rules}:
         return rules
-    ensure_rules(session)
+    ensure_rules(session)  # (a store made before a built-in rule existed gets it too)
     return list(session.scalars(select(SuppressionRule).order_by(SuppressionRule.name)))
 
 
@@ -95,6 +99,7 @@ def load(session: Session, settings: Settings, customer_ids: list[str], now: dat
             states[cid].contacts.append(policy.Sent(at or now, channel, purpose, policy.is_survey(purpose, topic)))
     active = [r for r in suppression_rules(session) if r.enabled]
     erased = customers.erased_among(session, ids) if any(r.condition == "erased" for r in active) else set()
+    held = _held(session, ids) if any(r.condition == "open_case" for r in active) else {}
     for cid, state in states.items():
         rows = consent.get(cid, [])
         for purpose, channel, status, _, _ in sorted(rows, key=lambda r: r[3]):
@@ -104,6 +109,9 @@ def load(session: Session, settings: Settings, customer_ids: list[str], now: dat
             channels = frozenset(rule.channels) if rule.channels else None
             if rule.condition == "erased" and cid in erased:
                 state.suppressions.append((f"suppressed by rule {rule.name}: the customer was erased", None, None))
+            elif rule.condition == "open_case" and cid in held:
+                state.suppressions.append((f"suppressed by rule {rule.name}: a recovery case is open since "
+                                           f"{held[cid]:%Y-%m-%d}", purposes, channels))
             elif rule.condition == "unsubscribed":
                 for purpose, channel, status, at, source in rows:
                     if (source == "unsubscribe" and status == "denied" and purpose != "service"
@@ -113,6 +121,25 @@ def load(session: Session, settings: Settings, customer_ids: list[str], now: dat
                             f"suppressed by rule {rule.name}: unsubscribed from {purpose} on {channel} on "
                             f"{at:%Y-%m-%d}", stopped, channels))
     return states
+
+
+def _held(session: Session, ids: list[str]) -> dict[str, datetime]:
+    found: dict[str, datetime] = {}
+    for start in range(0, len(ids), 500):
+        for cid, since in session.execute(select(Hold.customer_id, Hold.since).where(
+                Hold.customer_id.in_(ids[start:start + 500]), Hold.kind == "open_case")):
+            found[cid] = min(since, found.get(cid, since))
+    return found
+
+
+def hold(session: Session, *, key: str, customer_id: str, kind: str, since: datetime) -> None:
+    """Hold back messages from a customer for ``kind`` (``open_case``) until :func:`lift` is called with ``key``."""
+    insert_ignore(session, Hold, [{"key": key, "customer_id": customer_id, "kind": kind, "since": since}],
+                  index=("key",))
+
+
+def lift(session: Session, key: str) -> None:
+    session.execute(delete(Hold).where(Hold.key == key))
 
 
 def contacts_page(session: Session, customer_ids: list[str], *, before: int | None, limit: int) -> list[Contact]:

@@ -13,8 +13,8 @@ from cherish.db.base import utcnow
 from cherish.db.dialects import append_in_commit_order, bulk_insert_columns, insert_ignore, json_text
 from cherish.domain_events.models import ConsumerPosition, DomainEvent
 
-# later issues add theirs (case.opened, …)
-TYPES = ("feedback.received", "consent.changed", "survey.rewards_low", "ping")
+TYPES = ("feedback.received", "consent.changed", "survey.rewards_low", "case.opened", "case.updated", "case.escalated",
+         "case.resolved", "promise.broken", "incident.apology_sent", "ping")
 # Steps inside cherish, not offered to subscribers: an answer stored, waiting for its comment to be read (the
 # worker then records feedback.received with what the comment says)
 INTERNAL = ("feedback.stored",)

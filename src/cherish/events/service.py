@@ -22,7 +22,7 @@ from cherish.events.messages import (
     nested_deeper,
     parse_message,
 )
-from cherish.events.models import Event, RejectedEvent
+from cherish.events.models import Event, Order, RejectedEvent
 from cherish.identity.normalize import Key, identifiers_from_traits, normalize_plain
 
 MAX_REASON = 1000  # the rejected events table's reason column
@@ -177,3 +177,53 @@ def named_after(session: Session, names: list[str], after: int, through: int,
     return [Happened(row.id, row.message_id, row.customer_id, row.event or "", row.channel, row.timestamp,
                      (row.payload.get("properties") or {}) if isinstance(row.payload, dict) else {})
             for row in rows]
+
+
+def of_customers_named(session: Session, customer_ids: list[str], names: list[str], since: datetime
+                       ) -> list[Happened]:
+    """The customers' events named ``names`` that happened from ``since`` on, oldest first."""
+    found: list[Happened] = []
+    for start in range(0, len(customer_ids), 500):
+        found += [
+            Happened(row.id, row.message_id, row.customer_id, row.event or "", row.channel, row.timestamp,
+                     (row.payload.get("properties") or {}) if isinstance(row.payload, dict) else {})
+            for row in session.execute(
+                select(Event.id, Event.message_id, Event.customer_id, Event.event, Event.channel, Event.timestamp,
+                       Event.payload)
+                .where(Event.customer_id.in_(customer_ids[start:start + 500]), Event.timestamp >= since,
+                       Event.event.in_(names)))]
+    return sorted(found, key=lambda e: (e.timestamp, e.id))
+
+
+def revenue_of(session: Session, customer_ids: list[str]) -> dict[str, float]:
+    """What each customer has spent, net of refunds (customers without an order are left out)."""
+    found: dict[str, float] = {}
+    for start in range(0, len(customer_ids), 500):
+        found.update((cid, float(total or 0)) for cid, total in session.execute(
+            select(Order.customer_id, func.sum(Order.value - Order.refunded))
+            .where(Order.customer_id.in_(customer_ids[start:start + 500])).group_by(Order.customer_id)))
+    return found
+
+
+def revenue_cutoffs(session: Session) -> tuple[float, float] | None:
+    """What a customer must have spent to be among the top quarter and the top tenth (None without orders)."""
+    spent = select(func.sum(Order.value - Order.refunded).label("spent")).group_by(Order.customer_id).subquery()
+    n = session.scalar(select(func.count()).select_from(spent)) or 0
+    if not n:
+        return None
+    quarter, tenth = (session.scalar(select(spent.c.spent).order_by(spent.c.spent.desc()).limit(1)
+                                     .offset(max(0, int(n * share) - 1))) for share in (0.25, 0.10))
+    return float(quarter or 0), float(tenth or 0)
+
+
+def orders_named(session: Session, order_ids: list[str]) -> dict[str, dict[str, Any]]:
+    """Orders by their id: customer, channel, branch, value, when placed and promised."""
+    found: dict[str, dict[str, Any]] = {}
+    for start in range(0, len(order_ids), 500):
+        for order in session.scalars(select(Order).where(Order.order_id.in_(order_ids[start:start + 500]))):
+            found[order.order_id] = {"order_id": order.order_id, "customer_id": order.customer_id,
+                                     "channel": order.channel, "branch": order.branch, "value": order.value,
+                                     "placed_at": order.placed_at,
+                                     "promised_delivery_date": order.promised_delivery_date,
+                                     "delivered_at": order.delivered_at}
+    return found

@@ -47,6 +47,19 @@ def answers_of(session: Session, customer_id: str, *, limit: int = 100) -> list[
             for a, read in rows]
 
 
+def answers_since(session: Session, since: Any, *, limit: int) -> list[dict[str, Any]]:
+    """The newest ``limit`` answers given from ``since`` on, with what their comments say, as ``feedback.received``
+    carries them (oldest first): what a case rule's dry run replays."""
+    rows = list(session.execute(
+        select(Answer, CommentAnalysis).outerjoin(CommentAnalysis, CommentAnalysis.answer_id == Answer.id)
+        .where(Answer.answered_at >= since).order_by(Answer.answered_at.desc(), Answer.id.desc()).limit(limit)))
+    return [{"customer_id": a.customer_id, "answered_at": a.answered_at, "source": a.source,
+             "score_type": a.score_type, "score": a.score, "comment": a.comment, "survey": a.survey,
+             "channel": a.channel, "branch": a.branch, "origin": a.origin,
+             "label": read.label if read else None, "urgency": read.urgency if read else []}
+            for a, read in reversed(rows)]
+
+
 def store_answers(session: Session, rows: list[dict[str, Any]]) -> None:
     """Write survey answers (source, customer_id, score_type, score, answered_at and what else an answer has)."""
     if not rows:

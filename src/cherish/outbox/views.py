@@ -17,7 +17,8 @@ router = APIRouter(tags=["outbox"])
 
 
 # as domain_events.TYPES and outbox.service.MESSAGE_TYPES, and *
-EventType = Literal["*", "feedback.received", "consent.changed", "survey.rewards_low", "ping"]
+EventType = Literal["*", "feedback.received", "consent.changed", "survey.rewards_low", "case.opened", "case.updated",
+                    "case.escalated", "case.resolved", "promise.broken", "incident.apology_sent", "ping"]
 MessageType = Literal["message.sms", "message.app"]
 
 

@@ -5,7 +5,8 @@ Built in: ``identity-match`` (`cherish identity match`, with the kept model) and
 nightly by default (``CHERISH_MATCH_SCHEDULE``, ``CHERISH_ANALYZE_SCHEDULE``), and ``outbox-cleanup`` at 04:00
 (delivered and discarded messages, with the addresses and words they carried, kept
 ``CHERISH_OUTBOX_RETENTION_DAYS``), ``comments-reread`` at 03:00 and ``surveys`` every five minutes (triggers,
-invitations due, reminders).
+invitations due, reminders)
+and ``cases`` every minute (promises, repeated support contacts, breached service-level targets).
 """
 
 from __future__ import annotations
@@ -82,6 +83,12 @@ def _surveys(store: Store, settings: Settings) -> str:
     return f"{noticed} invitations kept for later, {sent} handed to the contact policy, {reminded} reminders"
 
 
+def _cases(store: Store, settings: Settings) -> str:
+    from cherish.cases.flows import watch
+
+    return watch(store, settings)
+
+
 @dataclass(frozen=True)
 class Builtin:
     run: Callable[[Store, Settings], str]
@@ -96,6 +103,8 @@ BUILTIN = {
                                "comments an older text model read, or none, read by the current one"),
     "surveys": Builtin(_surveys, lambda s: "*/5 * * * *",
                        "survey triggers, invitations due, reminders"),
+    "cases": Builtin(_cases, lambda s: "* * * * *",
+                     "promises from orders kept or broken, repeated support contacts, breached cases escalated"),
     "outbox-cleanup": Builtin(_forget_sent, lambda s: "0 4 * * *",
                               "delivered and discarded messages removed after CHERISH_OUTBOX_RETENTION_DAYS"),
 }

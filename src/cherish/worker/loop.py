@@ -63,7 +63,7 @@ def run_once(store: Store, settings: Settings, courier: Courier, *, jobs: bool =
     done."""
     done = _step("jobs", lambda: run_due_jobs(store, settings)) if jobs else 0
     for name in CONSUMERS:  # each on its own: comments that cannot be read hold up no consent webhook
-        done += _step(f"the {name} consumer", lambda name=name: consume(store, name))  # type: ignore[misc]
+        done += _step(f"the {name} consumer", lambda name=name: consume(store, name, settings=settings))  # type: ignore[misc]
     done += _step("contacts", lambda: release_due(store, settings))
     return done + _step("deliveries", lambda: len(deliver_due(store, courier)))
 

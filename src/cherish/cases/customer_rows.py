@@ -1,0 +1,53 @@
+"""Recovery cases, what happened on them and promises in the customer-row contract (`cherish.db.customer_rows`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from cherish.cases.models import Case, CaseActivity, Promise
+from cherish.db.customer_rows import CustomerRows, Export, Merging, declare
+
+
+def _cases(session: Session, customer_ids: list[str]) -> list[dict[str, Any]]:
+    return [{"id": c.id, "reason": c.reason, "status": c.status, "priority": c.priority, "opened_at": c.opened_at,
+             "resolved_at": c.resolved_at, "resolution_code": c.resolution_code}
+            for c in session.scalars(select(Case).where(Case.customer_id.in_(customer_ids)).order_by(Case.id))]
+
+
+def _activities(session: Session, customer_ids: list[str]) -> list[dict[str, Any]]:
+    return [{"case_id": a.case_id, "kind": a.kind, "at": a.at, "text": a.text}
+            for a in session.scalars(select(CaseActivity).where(CaseActivity.customer_id.in_(customer_ids))
+                                     .order_by(CaseActivity.id)) if a.kind in ("signal", "reply", "note")]
+
+
+def _promises(session: Session, customer_ids: list[str]) -> list[dict[str, Any]]:
+    return [{"kind": p.kind, "what": p.what, "due_at": p.due_at, "status": p.status, "settled_at": p.settled_at}
+            for p in session.scalars(select(Promise).where(Promise.customer_id.in_(customer_ids))
+                                     .order_by(Promise.id))]
+
+
+def _merge_cases(session: Session, merging: Merging) -> None:
+    """The loser's cases go to the survivor; an open one whose reason the survivor also has open is closed into
+    it (one open case per customer and reason)."""
+    open_reasons = set(session.scalars(select(Case.reason).where(
+        Case.customer_id == merging.survivor, Case.status.in_(("new", "contacted", "waiting")))))
+    for case in session.scalars(select(Case).where(Case.customer_id == merging.loser)):
+        if case.status in ("new", "contacted", "waiting") and case.reason in open_reasons:
+            case.status, case.resolution_code = "closed", "merged"
+        case.customer_id = merging.survivor
+    session.flush()
+    session.execute(update(CaseActivity).where(CaseActivity.customer_id == merging.loser)
+                    .values(customer_id=merging.survivor))
+
+
+declare(
+    CustomerRows("recovery_cases", merge=_merge_cases, erase="delete", export=Export("recovery_cases", _cases),
+                 why="a case is about the person: it follows them, and goes when they are erased"),
+    CustomerRows("case_activities", merge="move", erase="delete", export=Export("case_activities", _activities),
+                 why="notes and replies hold the person's words and ours to them"),
+    CustomerRows("promises", merge="move", erase="delete", export=Export("promises", _promises),
+                 why="what was promised to the person, kept or not"),
+)
