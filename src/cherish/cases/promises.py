@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from cherish.cases.models import Promise
 from cherish.cases.rules import PROMISE_KINDS
 from cherish.db.base import utcnow
-from cherish.db.dialects import existing_values, insert_ignore
+from cherish.db.dialects import existing_values, insert_ignore, raw_rows
 from cherish.errors import Conflict, InvalidInput, NotFound
 
 MINOR_LATE = timedelta(days=1)  # a delivery late by less than this is a minor broken promise: an apology, no case
@@ -136,10 +136,10 @@ def trust(session: Session, customer_ids: list[str], now: datetime | None = None
     to 50, of ten to 91)."""
     now = now or utcnow()
     since = now - timedelta(days=365 * TRUST_YEARS)
-    rows = dict(session.execute(select(Promise.status, func.count()).where(
-        Promise.customer_id.in_(customer_ids), Promise.status.in_(("kept", "broken")),
-        Promise.settled_at >= since).group_by(Promise.status)).all())
+    marks = ", ".join("?" for _ in customer_ids)
+    rows = dict(raw_rows(session, f"SELECT status, count(*) FROM promises WHERE customer_id IN ({marks}) "
+                                  "AND (status = 'open' OR settled_at >= ?) GROUP BY status",
+                         [*customer_ids, since]))  # (the customer 360's hot path: straight to the driver)
     kept, broken = int(rows.get("kept", 0)), int(rows.get("broken", 0))
     return {"score": round(100 * (kept + 1) / (kept + broken + 1)), "kept": kept, "broken": broken,
-            "open": session.scalar(select(func.count()).select_from(Promise).where(
-                Promise.customer_id.in_(customer_ids), Promise.status == "open")) or 0}
+            "open": int(rows.get("open", 0))}

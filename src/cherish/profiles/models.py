@@ -49,6 +49,17 @@ class CustomerRead(BaseModel):
     traits: dict[str, Any]
     consent: list[ConsentRead]
     stats: CustomerStats
+    trust: Trust
+
+
+class Trust(BaseModel):
+    """Of the promises settled in the last two years, the share kept, counted as if one more had been kept
+    (100 without any; one broken of one: 50)."""
+
+    score: int = Field(ge=0, le=100)
+    kept: int
+    broken: int
+    open: int
 
 
 class CustomerSummary(BaseModel):

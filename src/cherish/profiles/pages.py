@@ -11,6 +11,8 @@ from sqlalchemy.orm import Session
 
 from cherish.access.guard import require
 from cherish.access.service import Principal
+from cherish.cases import promises
+from cherish.cases import service as case_service
 from cherish.contact import service as contact
 from cherish.customers import service as customers
 from cherish.customers.consent import CHANNELS, PURPOSES
@@ -114,6 +116,8 @@ def customer_page(request: Request, customer_id: str, channel: str | None = None
             unmerged=unmerged if unmerged and unmerged.startswith("cus_") and unmerged[4:].isalnum() else None,
             notes=customers.notes_of(session, customer.id),
             answers=feedback.answers_of(session, customer.id),
+            cases=case_service.of_customers(session, [customer.id], limit=20),
+            promised=promises.of_customers(session, [customer.id], limit=20),
             contacts=contact.waiting(session, [customer.id]) + [
                 c for c in contact.contacts_page(session, [customer.id], before=None, limit=50)
                 if c.outcome != "deferred"],

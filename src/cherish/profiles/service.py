@@ -1,5 +1,6 @@
 """The customer 360, put together from what each domain holds: the record, traits and consent (customers), the
-identifiers (identity), orders and events (events) and the latest scores (analytics)."""
+identifiers (identity), orders and events (events), the latest scores (analytics) and trust (cases: the promises
+kept and broken)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.orm import Session
 
 from cherish.analytics.service import scores_of
+from cherish.cases import promises
 from cherish.config import Settings
 from cherish.customers import service as customers
 from cherish.customers.traits import display_name
@@ -47,6 +49,7 @@ def _profile(session: Session, customer_id: str, created_at: datetime | None, na
         "identifiers": identities.identifiers_of(session, customer_id),
         "traits": traits,
         "consent": customers.consent_of(session, customer_id),
+        "trust": promises.trust(session, [customer_id]),
         "stats": {
             "orders": sum(row["orders"] for row in by_currency),
             "revenue": round(sum(float(row["revenue"]) for row in by_currency), 2),
