@@ -95,6 +95,13 @@ def _world(store, settings) -> dict[str, str]:  # type: ignore[no-untyped-def]
                          since=case.opened_at)
             promises.record(session, customer_id=customer, kind="callback", what=f"call {tag} back",
                             due_at=datetime(2026, 3, 8, tzinfo=UTC), actor="test")
+        from cherish.cases import incidents
+
+        incident = incidents.declare(session, {  # every one of them touched by an incident
+            "title": "outage", "started_at": datetime(2026, 3, 1, tzinfo=UTC), "apology_subject": "Sorry",
+            "apology_text": "Sorry.", "affected": {"kind": "customers", "customer_ids": list(ids.values())}},
+            actor="test")
+        incidents.touch(session, incident, {customer: "named" for customer in ids.values()})
         for customer in ids.values():  # what `cherish analyze` writes (tests/analytics run it for real)
             session.add(CustomerScore(customer_id=customer, as_of=date(2026, 4, 1), recency_days=30, frequency=1,
                                       monetary=30.0, r=3, f=1, m=2, p_alive=0.8, stage="first purchase",

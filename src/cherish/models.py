@@ -6,7 +6,17 @@ from cherish.access.models import ApiKey, AuditRecord, InstanceSetting, LoginFai
 from cherish.analytics import customer_rows as _analytics_rows  # noqa: F401
 from cherish.analytics.models import CustomerScore, MetricsSnapshot
 from cherish.cases import customer_rows as _cases_rows  # noqa: F401
-from cherish.cases.models import Agent, Case, CaseActivity, CaseRule, Promise, SlaPolicy, Team
+from cherish.cases.models import (
+    Agent,
+    Case,
+    CaseActivity,
+    CaseRule,
+    Incident,
+    IncidentCustomer,
+    Promise,
+    SlaPolicy,
+    Team,
+)
 from cherish.contact import customer_rows as _contact_rows  # noqa: F401
 from cherish.contact.models import Contact, Hold, SuppressionRule
 from cherish.customers import customer_rows as _customers_rows  # noqa: F401
@@ -36,8 +46,8 @@ from cherish.worker.models import Job
 __all__ = [
     "Agent", "Answer", "ApiKey", "AuditRecord", "Case", "CaseActivity", "CaseRule", "CommentAnalysis", "Consent",
     "ConsumerPosition", "Contact", "Customer", "CustomerScore", "DeliveryAttempt", "DomainEvent", "Event", "Hold",
-    "Identifier", "IdentityReview", "InstanceSetting", "Invitation", "Job", "LoginFailure", "MatchModel", "MatchRun",
-    "MatchRunMerge", "Merge", "MetricsSnapshot", "NeverMerge", "Note", "Order", "OrderLine", "OutboxMessage",
-    "Promise", "RejectedEvent", "RewardCode", "SlaPolicy", "SuppressionRule", "Survey", "SurveyVersion", "Team",
-    "Trait", "User", "WebhookEndpoint",
+    "Identifier", "IdentityReview", "Incident", "IncidentCustomer", "InstanceSetting", "Invitation", "Job",
+    "LoginFailure", "MatchModel", "MatchRun", "MatchRunMerge", "Merge", "MetricsSnapshot", "NeverMerge", "Note",
+    "Order", "OrderLine", "OutboxMessage", "Promise", "RejectedEvent", "RewardCode", "SlaPolicy", "SuppressionRule",
+    "Survey", "SurveyVersion", "Team", "Trait", "User", "WebhookEndpoint",
 ]

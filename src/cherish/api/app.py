@@ -21,6 +21,8 @@ from cherish.analytics.pages import router as overview_router
 from cherish.analytics.views import router as metrics_router
 from cherish.api import errors, openapi
 from cherish.api.edge import Edge
+from cherish.cases.incident_pages import router as incident_pages_router
+from cherish.cases.incident_views import router as incidents_router
 from cherish.cases.pages import router as case_pages_router
 from cherish.cases.views import router as cases_router
 from cherish.config import Settings, get_settings
@@ -113,7 +115,9 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.include_router(unsubscribe_router)
     app.include_router(surveys_router)
     app.include_router(cases_router)
+    app.include_router(incidents_router)
     app.include_router(case_pages_router)
+    app.include_router(incident_pages_router)
     app.include_router(survey_pages_router)
     app.include_router(feedback_pages_router)
     app.include_router(outbox_pages_router)

@@ -58,9 +58,10 @@ CONFLICTS = {("post", "/api/customers/merge"), ("post", "/api/customers/{custome
              ("post", "/api/identity/runs/{run_id}/undo"), ("post", "/api/surveys"),
              ("patch", "/api/surveys/{survey_id}"), ("patch", "/api/cases/{case_id}"),
              ("put", "/api/case-rules/{name}"), ("put", "/api/sla-policies/{name}"), ("put", "/api/teams/{name}"),
-             ("post", "/api/promises/{promise_id}/kept")}
+             ("post", "/api/promises/{promise_id}/kept"), ("post", "/api/incidents")}
 NOT_FOUND = {("post", "/api/customers/merge"), ("put", "/api/contact-policy"),  # names in the body or the query
-             ("get", "/api/cases"), ("get", "/api/promises"), ("post", "/api/promises")}
+             ("get", "/api/cases"), ("get", "/api/promises"), ("post", "/api/promises"),
+             ("post", "/api/incidents")}
 _CUSTOMER = "/api/customers/{customer_id}"
 REDIRECTS = {("get", _CUSTOMER), ("get", _CUSTOMER + "/timeline"), ("put", _CUSTOMER + "/consent"),
              ("post", _CUSTOMER + "/notes"), ("get", _CUSTOMER + "/export")}  # a merged customer: the survivor's

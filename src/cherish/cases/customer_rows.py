@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from cherish.cases.models import Case, CaseActivity, Promise
+from cherish.cases.models import Case, CaseActivity, Incident, IncidentCustomer, Promise
 from cherish.db.customer_rows import CustomerRows, Export, Merging, declare
 
 
@@ -50,4 +50,29 @@ declare(
                  why="notes and replies hold the person's words and ours to them"),
     CustomerRows("promises", merge="move", erase="delete", export=Export("promises", _promises),
                  why="what was promised to the person, kept or not"),
+)
+
+
+def _incidents(session: Session, customer_ids: list[str]) -> list[dict[str, Any]]:
+    return [{"incident": i.title, "started_at": i.started_at, "apologised_at": row.apologised_at,
+             "gesture_code": row.code}
+            for i, row in session.execute(select(Incident, IncidentCustomer).join(
+                IncidentCustomer, IncidentCustomer.incident_id == Incident.id)
+                .where(IncidentCustomer.customer_id.in_(customer_ids)).order_by(Incident.id)).tuples()]
+
+
+def _merge_incidents(session: Session, merging: Merging) -> None:
+    """The loser's place in each incident goes to the survivor, unless the survivor is in it already."""
+    held = set(session.scalars(select(IncidentCustomer.incident_id).where(
+        IncidentCustomer.customer_id == merging.survivor)))
+    session.execute(delete(IncidentCustomer).where(IncidentCustomer.customer_id == merging.loser,
+                                                   IncidentCustomer.incident_id.in_(held)))
+    session.execute(update(IncidentCustomer).where(IncidentCustomer.customer_id == merging.loser)
+                    .values(customer_id=merging.survivor))
+
+
+declare(
+    CustomerRows("incident_customers", merge=_merge_incidents, erase="delete",
+                 export=Export("incidents", _incidents),
+                 why="an apology was owed to the person; a merged customer was owed one per incident"),
 )

@@ -162,3 +162,42 @@ class Promise(Base):
     case_id: Mapped[int | None] = mapped_column(_Id)
     created_by: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime]
+
+
+class Incident(Base):
+    """Something the company got wrong for many customers at once (a late van, an outage, a bad batch): what and
+    when, which customers it touched (``affected``: the filter that found them), the apology they get with an
+    optional gesture from ``codes``, and whether it opens a case for each."""
+
+    __tablename__ = "incidents"
+    __table_args__ = ({"sqlite_autoincrement": True},)
+
+    id: Mapped[int] = mapped_column(_Id, primary_key=True, autoincrement=True)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str | None] = mapped_column(Text)
+    started_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+    affected: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    apology_subject: Mapped[str] = mapped_column(String(200))
+    apology_text: Mapped[str] = mapped_column(Text)
+    codes: Mapped[list[str]] = mapped_column(JSONType, default=list)  # gesture codes, one per customer, in order
+    open_cases: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(20), default="declared")  # declared, apologised
+    declared_by: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+    apologised_at: Mapped[datetime | None]
+
+
+class IncidentCustomer(Base):
+    """A customer an incident touched, and the apology they were sent (at most one per incident)."""
+
+    __tablename__ = "incident_customers"
+    __table_args__ = (Index("ix_incident_customers_customer", "customer_id"),)
+
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"), primary_key=True)
+    customer_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    why: Mapped[str | None] = mapped_column(String(300))  # the order or promise that put them in it
+    contact_key: Mapped[str | None] = mapped_column(String(200))  # the apology's contact, once decided
+    outcome: Mapped[str | None] = mapped_column(String(20))  # what the contact policy decided
+    code: Mapped[str | None] = mapped_column(String(100))
+    apologised_at: Mapped[datetime | None]

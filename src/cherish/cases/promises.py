@@ -143,3 +143,11 @@ def trust(session: Session, customer_ids: list[str], now: datetime | None = None
     kept, broken = int(rows.get("kept", 0)), int(rows.get("broken", 0))
     return {"score": round(100 * (kept + 1) / (kept + broken + 1)), "kept": kept, "broken": broken,
             "open": int(rows.get("open", 0))}
+
+
+def late_between(session: Session, since: datetime, until: datetime) -> list[tuple[str, str | None]]:
+    """(customer id, order id) of the delivery promises due from ``since`` to before ``until`` that were broken."""
+    return [(cid, oid) for cid, oid in session.execute(
+        select(Promise.customer_id, Promise.order_id).where(
+            Promise.kind == "delivery", Promise.status == "broken", Promise.due_at >= since, Promise.due_at < until)
+        .order_by(Promise.due_at))]

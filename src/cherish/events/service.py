@@ -22,7 +22,7 @@ from cherish.events.messages import (
     nested_deeper,
     parse_message,
 )
-from cherish.events.models import Event, Order, RejectedEvent
+from cherish.events.models import Event, Order, OrderLine, RejectedEvent
 from cherish.identity.normalize import Key, identifiers_from_traits, normalize_plain
 
 MAX_REASON = 1000  # the rejected events table's reason column
@@ -227,3 +227,16 @@ def orders_named(session: Session, order_ids: list[str]) -> dict[str, dict[str, 
                                      "promised_delivery_date": order.promised_delivery_date,
                                      "delivered_at": order.delivered_at}
     return found
+
+
+def orders_between(session: Session, since: datetime, until: datetime, *, channel: str | None = None,
+                   product: str | None = None, limit: int = 200_000) -> list[tuple[str, str]]:
+    """(customer id, order id) of the orders placed from ``since`` to before ``until`` (on ``channel``, holding a
+    line whose product id or SKU is ``product``)."""
+    query = select(Order.customer_id, Order.order_id).where(Order.placed_at >= since, Order.placed_at < until)
+    if channel:
+        query = query.where(Order.channel == channel)
+    if product:
+        query = query.where(Order.id.in_(select(OrderLine.order_pk).where(
+            (OrderLine.product_id == product) | (OrderLine.sku == product))))
+    return [(cid, oid) for cid, oid in session.execute(query.order_by(Order.placed_at).limit(limit))]

@@ -84,9 +84,11 @@ def _surveys(store: Store, settings: Settings) -> str:
 
 
 def _cases(store: Store, settings: Settings) -> str:
+    from cherish.cases.apologies import send_pending
     from cherish.cases.flows import watch
 
-    return watch(store, settings)
+    note = watch(store, settings)
+    return f"{note}, {send_pending(store, settings)} incident apologies decided"
 
 
 @dataclass(frozen=True)
@@ -104,7 +106,7 @@ BUILTIN = {
     "surveys": Builtin(_surveys, lambda s: "*/5 * * * *",
                        "survey triggers, invitations due, reminders"),
     "cases": Builtin(_cases, lambda s: "* * * * *",
-                     "promises from orders kept or broken, repeated support contacts, breached cases escalated"),
+                     "promises kept or broken, repeated support contacts, breached cases, incident apologies"),
     "outbox-cleanup": Builtin(_forget_sent, lambda s: "0 4 * * *",
                               "delivered and discarded messages removed after CHERISH_OUTBOX_RETENTION_DAYS"),
 }

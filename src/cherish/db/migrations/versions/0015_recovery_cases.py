@@ -1,7 +1,8 @@
 """recovery cases
 
 Recovery cases (one open per customer and reason), what happened on them, the rules that open them, service-level
-policies, teams and agents, promises, and the contact policy's holds (no survey or marketing while a case is open).
+policies, teams and agents, promises, incidents with their affected customers, and the contact policy's holds
+(no survey or marketing while a case is open).
 
 Revision ID: 0015
 Revises: 0014
@@ -150,6 +151,38 @@ def upgrade() -> None:
     with op.batch_alter_table('case_agents', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_case_agents_team'), ['team'], unique=False)
 
+    op.create_table('incidents',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('title', sa.String(length=200), nullable=False),
+    sa.Column('description', sa.Text(), nullable=True),
+    sa.Column('started_at', cherish.db.base.UTCDateTime(), nullable=False),
+    sa.Column('ended_at', cherish.db.base.UTCDateTime(), nullable=True),
+    sa.Column('affected', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
+    sa.Column('apology_subject', sa.String(length=200), nullable=False),
+    sa.Column('apology_text', sa.Text(), nullable=False),
+    sa.Column('codes', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
+    sa.Column('open_cases', sa.Boolean(), nullable=False),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('declared_by', sa.String(length=200), nullable=True),
+    sa.Column('created_at', cherish.db.base.UTCDateTime(), nullable=False),
+    sa.Column('apologised_at', cherish.db.base.UTCDateTime(), nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_incidents')),
+    sqlite_autoincrement=True
+    )
+    op.create_table('incident_customers',
+    sa.Column('incident_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('customer_id', sa.String(length=40), nullable=False),
+    sa.Column('why', sa.String(length=300), nullable=True),
+    sa.Column('contact_key', sa.String(length=200), nullable=True),
+    sa.Column('outcome', sa.String(length=20), nullable=True),
+    sa.Column('code', sa.String(length=100), nullable=True),
+    sa.Column('apologised_at', cherish.db.base.UTCDateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['incident_id'], ['incidents.id'], name=op.f('fk_incident_customers_incident_id_incidents'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('incident_id', 'customer_id', name=op.f('pk_incident_customers'))
+    )
+    with op.batch_alter_table('incident_customers', schema=None) as batch_op:
+        batch_op.create_index('ix_incident_customers_customer', ['customer_id'], unique=False)
+
     # the case rules read the answers given from now on: a store's history opens no cases
     op.execute("INSERT INTO domain_event_consumers (consumer, position, updated_at) SELECT 'cases', "
                "COALESCE(MAX(position), 0), CURRENT_TIMESTAMP FROM domain_events")
@@ -157,6 +190,11 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.execute("DELETE FROM domain_event_consumers WHERE consumer = 'cases'")
+    with op.batch_alter_table('incident_customers', schema=None) as batch_op:
+        batch_op.drop_index('ix_incident_customers_customer')
+
+    op.drop_table('incident_customers')
+    op.drop_table('incidents')
     with op.batch_alter_table('case_agents', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_case_agents_team'))
 
