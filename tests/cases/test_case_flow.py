@@ -172,3 +172,23 @@ def test_rules_are_data_with_a_dry_run_and_bad_rules_are_refused(store, settings
     assert snoozed.json()["snoozed_until"] and snoozed.json()["reason"] == "unhappy csat"
     with store.read() as session:
         assert "csat-only" not in [r.name for r in policies.in_force(session, utcnow())]
+
+
+def test_the_third_contact_about_one_topic_within_14_days_opens_a_case(store, settings, client, keys):
+    def contact(topic: str, days: float) -> dict:
+        return track("Support Contact", user_id="flo", timestamp=(utcnow() - timedelta(days=days)).isoformat(),
+                     properties={"topic": topic}, context={"channel": "phone"})
+
+    client.post("/v1/batch", headers=basic(keys["write"]), json={"batch": [
+        contact("refund", 20), contact("refund", 10), contact("damaged item", 5), contact("refund", 4)]})
+    assert "0 repeated support contacts" in flows.watch(store, settings)  # two about refunds within 14 days
+    client.post("/v1/batch", headers=basic(keys["write"]), json={"batch": [contact("refund", 1)]})
+    assert "1 repeated support contacts" in flows.watch(store, settings)
+    [case] = client.get("/api/cases?reason=repeated%20contact", headers=bearer(keys["viewer"])).json()["items"]
+    assert case["summary"] == "support contact #3 about refund" and case["signals"] == 1
+    client.post("/v1/batch", headers=basic(keys["write"]), json={"batch": [contact("refund", 0.5)]})
+    flows.watch(store, settings)
+    again = client.get(f"/api/cases/{case['id']}", headers=bearer(keys["viewer"])).json()
+    assert again["signals"] == 2  # the fourth adds to the open case
+    flows.watch(store, settings)  # (read again behind the last look: counted once)
+    assert client.get(f"/api/cases/{case['id']}", headers=bearer(keys["viewer"])).json()["signals"] == 2

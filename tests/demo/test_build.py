@@ -171,5 +171,18 @@ def test_build_match_and_analyze_in_one_process(tmp_path: Path) -> None:
     try:
         assert _rows(built, "PRAGMA integrity_check") == [("ok",)]
         assert _rows(built, "SELECT COUNT(*) > 1000 FROM customer_scores") == [(1,)]
+        # the recovery work: open, breached and resolved cases; kept and broken promises; an incident's apologies
+        from cherish.cases.recovery import recovery_rates
+
+        states = dict(_rows(built, "SELECT status, COUNT(*) FROM recovery_cases GROUP BY status"))
+        assert states.get("new") and states.get("resolved") and states.get("closed"), states
+        assert _rows(built, "SELECT COUNT(*) > 0 FROM recovery_cases WHERE breached IS NOT NULL") == [(1,)]
+        kept = dict(_rows(built, "SELECT status, COUNT(*) FROM promises GROUP BY status"))
+        assert kept["kept"] > kept["broken"] > 0, kept
+        assert _rows(built, "SELECT COUNT(*) FROM incidents") == [(1,)]
+        assert _rows(built, "SELECT COUNT(*) > 0 FROM incident_customers WHERE contact_key IS NOT NULL") == [(1,)]
+        with built.read() as session:
+            rates = recovery_rates(session)
+        assert rates["with_case"]["n"] > 0 and rates["before_cases"]["n"] > 0, rates
     finally:
         built.dispose()

@@ -28,12 +28,17 @@ def nps(n: int, promoters: int, detractors: int) -> dict[str, Any]:
 
 def csat(n: int, satisfied: int) -> dict[str, Any]:
     """CSAT: the share answering 4–5, with a Wilson 95% interval."""
+    return share(n, satisfied)
+
+
+def share(n: int, hits: int) -> dict[str, Any]:
+    """The share ``hits / n`` with its Wilson 95% interval (sound on few cases and near 0 or 1)."""
     if n == 0:
         return {"n": 0, "value": None, "low": None, "high": None}
-    share = satisfied / n
-    centre = (share + Z**2 / (2 * n)) / (1 + Z**2 / n)
-    half = Z * math.sqrt(share * (1 - share) / n + Z**2 / (4 * n * n)) / (1 + Z**2 / n)
-    return {"n": n, "value": share, "low": centre - half, "high": centre + half}
+    value = hits / n
+    centre = (value + Z**2 / (2 * n)) / (1 + Z**2 / n)
+    half = Z * math.sqrt(value * (1 - value) / n + Z**2 / (4 * n * n)) / (1 + Z**2 / n)
+    return {"n": n, "value": value, "low": centre - half, "high": centre + half}
 
 
 def ces(n: int, mean: float | None, sd: float | None, high_effort: int) -> dict[str, Any]:

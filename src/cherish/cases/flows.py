@@ -21,7 +21,7 @@ from cherish.access import service as access
 from cherish.analytics import service as analytics
 from cherish.cases import hours, policies, promises
 from cherish.cases import service as cases
-from cherish.cases.models import Case, Promise
+from cherish.cases.models import OPEN, Case, Promise
 from cherish.cases.rules import VERDICTS, Signal, Standing, matches, priority
 from cherish.config import Settings
 from cherish.contact import service as contact
@@ -132,23 +132,26 @@ def consider(session: Session, settings: Settings, groups: list[list[Signal]], *
     held = customers.survivors(session, [s.customer_id for s, _ in picked])
     standing = standings(session, list(set(held.values())))
     calendar = calendar_of(settings)
+    slas = policies.sla_policies(session)
     touched = []
     for signal, rule in picked:
         if signal.customer_id not in held:
             continue  # erased since
         signal.customer_id = held[signal.customer_id]
         level, why = priority(rule.reason, signal, standing[signal.customer_id], rule.actions.get("priority"))
-        policy = policies.policy_for(session, level, rule.reason)
+        policy = policies.policy_for(session, level, rule.reason, slas)
         first, resolution = cases.due_times(calendar, now, policy) if policy else (None, None)
-        case, new = cases.open_case(session, signal, cases.Opening(
+        case, happened = cases.open_case(session, signal, cases.Opening(
             rule.reason, rule.name, level, why, rule.actions.get("team") or policies.DEFAULT_TEAM,
             policy.name if policy else None, first, resolution), now=now)
-        if new:
+        if happened == "opened":
             cases.assign(session, case, assignee=None, team=case.team, actor="worker", now=now)
             contact.hold(session, key=f"case:{case.id}", customer_id=case.customer_id, kind="open_case", since=now)
             announce(session, "case.opened", case)
-        else:
+        elif happened == "added":
             announce(session, "case.updated", case, change="signal added")
+        else:
+            continue  # (read again: nothing new)
         touched.append(case)
     return touched
 
@@ -210,7 +213,8 @@ def watch(store: Store, settings: Settings, *, now: datetime | None = None) -> s
             found = events.named_after(session, WATCHED, max(0, seen - RESCAN), newest)
             made += _promised(session, settings, found, now)
             settled += _deliveries(session, found)
-            support += _support(session, settings, [e for e in found if e.event == SUPPORT and e.id > seen], now)
+            support += support_signals(session, settings, [e for e in found if e.event == SUPPORT and e.id > seen],
+                                       now)
             access.set_instance_value(session, SEEN, str(newest))
         if newest >= seen + BATCH:
             continue
@@ -246,9 +250,11 @@ def _deliveries(session: Session, found: list[Any]) -> int:
     return len(settled)
 
 
-def _support(session: Session, settings: Settings, found: list[Any], now: datetime) -> int:
+def support_signals(session: Session, settings: Settings, found: list[Any], now: datetime, *,
+                    when_made: bool = False) -> int:
     """Each support contact, with how many the customer made about its topic within the longest window a
-    support rule looks at, to the rules (the case counts each contact once)."""
+    support rule looks at, to the rules (the case counts each contact once); ``when_made``: a case opens as of
+    the contact (history replayed), not now."""
     windows = [r.condition.get("days", 14) for r in policies.in_force(session, now)
                if r.condition.get("signal") == "support"]
     if not found or not windows:
@@ -266,6 +272,8 @@ def _support(session: Session, settings: Settings, found: list[Any], now: dateti
                               f"support contact #{times} about {topic or 'no topic'}", topic=topic, times=times,
                               channel=event.channel, branch=str(event.properties.get("branch") or "") or None,
                               data={"topic": topic, "times": times})])
+    if when_made:
+        return sum(len(consider(session, settings, [g], now=g[0].at)) for g in groups)
     return len(consider(session, settings, groups, now=now))
 
 
@@ -318,7 +326,10 @@ def update(session: Session, settings: Settings, case: Case, fields: dict[str, A
     """Change a case (status, priority, assignment). Resolving it lifts its hold on surveys and marketing, sends
     the follow-up question ("did we put it right?") through the contact policy and records ``case.resolved``."""
     resolved = cases.change(session, case, fields, actor=actor)
-    if case.status not in ("new", "contacted", "waiting"):
+    if case.status in OPEN:  # (opened again: held again)
+        contact.hold(session, key=f"case:{case.id}", customer_id=case.customer_id, kind="open_case",
+                     since=case.opened_at)
+    else:
         contact.lift(session, f"case:{case.id}")
     if resolved:
         announce(session, "case.resolved", case, resolution_code=case.resolution_code)
@@ -356,9 +367,9 @@ def dry_run(session: Session, settings: Settings, name: str, *, days: int, now: 
     kind = rule.condition.get("signal")
     groups: list[list[Signal]] = []
     if kind in ("answer", "comment"):
-        groups = signals_of([_Said(a) for a in answers_since(session, since, limit=DRY_RUN_MOST)])
+        groups = signals_of([Replayed(a) for a in answers_since(session, since, limit=DRY_RUN_MOST)])
     elif kind == "promise":
-        groups = signals_of([_Said({"type": "promise.broken", "customer_id": p.customer_id, "at": p.settled_at,
+        groups = signals_of([Replayed({"type": "promise.broken", "customer_id": p.customer_id, "at": p.settled_at,
                                     "data": {"promise_id": p.id, "kind": p.kind, "what": p.what, "minor": p.minor}})
                              for p in promises.broken_since(session, since, limit=DRY_RUN_MOST)])
     elif kind == "support":
@@ -381,8 +392,8 @@ def dry_run(session: Session, settings: Settings, name: str, *, days: int, now: 
     return {"rule": rule.name, "days": days, "signals": len(groups), "caught": caught[-100:]}
 
 
-class _Said:
-    """A stored answer or promise, read like the domain event that announced it."""
+class Replayed:
+    """A stored answer or broken promise, read like the domain event that announced it (a dry run, the demo)."""
 
     def __init__(self, row: dict[str, Any]) -> None:
         self.type = row.get("type", "feedback.received")

@@ -14,6 +14,7 @@ from cherish.access.service import Principal, audit
 from cherish.cases import flows, policies, promises
 from cherish.cases import service as cases
 from cherish.cases.models import OPEN, STATUSES
+from cherish.cases.recovery import recovery_rates
 from cherish.cases.rules import PRIORITIES
 from cherish.customers import service as customers
 from cherish.customers.traits import display_name
@@ -97,6 +98,16 @@ def _story(session: Any, customer_id: str) -> dict[str, Any]:
             "trust": promises.trust(session, [customer_id]),
             "timeline": history.timeline(session, customer_id, limit=15),
             "cases": cases.of_customers(session, [customer_id], limit=10)}
+
+
+@router.get("/cases/recovery", response_class=HTMLResponse)
+def recovery_panel(request: Request, principal: Principal = Depends(require("viewer"))) -> HTMLResponse:
+    """The overview's recovery-rate panel (loaded into it), or a page of its own."""
+    with request.app.state.store.read() as session:
+        rates = recovery_rates(session)
+    if request.headers.get("hx-request"):
+        return render_page(request, "recovery_panel.html", principal, rates=rates)
+    return render_page(request, "recovery.html", principal, rates=rates)
 
 
 @router.get("/cases/{case_id}", response_class=HTMLResponse)

@@ -148,9 +148,10 @@ def sla_policy(session: Session, name: str) -> SlaPolicy | None:
     return session.get(SlaPolicy, name)
 
 
-def policy_for(session: Session, priority: str, reason: str) -> SlaPolicy | None:
-    """The first enabled policy that matches the priority and the reason."""
-    for policy in sla_policies(session):
+def policy_for(session: Session, priority: str, reason: str, among: list[SlaPolicy] | None = None
+               ) -> SlaPolicy | None:
+    """The first enabled policy that matches the priority and the reason (``among``: the policies, read once)."""
+    for policy in among if among is not None else sla_policies(session):
         if (policy.enabled and (not policy.priorities or priority in policy.priorities)
                 and (not policy.reasons or reason in policy.reasons)):
             return policy

@@ -38,9 +38,9 @@ class Opening:
 
 
 def open_case(session: Session, signal: Signal, opening: Opening, *, now: datetime | None = None
-              ) -> tuple[Case, bool]:
-    """Open a case for the signal, or add it to the customer's open case of the same reason; the case and whether
-    it is new. A signal already on the case is not added twice."""
+              ) -> tuple[Case, str]:
+    """Open a case for the signal, or add it to the customer's open case of the same reason; the case and what
+    happened: ``opened``, ``added`` or ``known`` (the signal was on the case already: not added twice)."""
     now = now or utcnow()
     found = open_of(session, signal.customer_id, opening.reason)
     if found is None:
@@ -58,22 +58,23 @@ def open_case(session: Session, signal: Signal, opening: Opening, *, now: dateti
             if found is None:
                 raise
         else:
-            _signal_activity(session, case, signal, now)
-            return case, True
+            _signal_activity(session, case, signal, now, new=True)
+            return case, "opened"
     assert found is not None
-    if _signal_activity(session, found, signal, now):
-        found.signals += 1
-        found.updated_at = now
-        if PRIORITIES.index(opening.priority) < PRIORITIES.index(found.priority):
-            found.priority, found.priority_why = opening.priority, opening.why
-    return found, False
+    if not _signal_activity(session, found, signal, now):
+        return found, "known"
+    found.signals += 1
+    found.updated_at = now
+    if PRIORITIES.index(opening.priority) < PRIORITIES.index(found.priority):
+        found.priority, found.priority_why = opening.priority, opening.why
+    return found, "added"
 
 
-def _signal_activity(session: Session, case: Case, signal: Signal, now: datetime) -> bool:
+def _signal_activity(session: Session, case: Case, signal: Signal, now: datetime, *, new: bool = False) -> bool:
     if case.signals >= MOST_SIGNALS:
         return True
-    if session.scalar(select(CaseActivity.id).where(CaseActivity.case_id == case.id,
-                                                    CaseActivity.key == signal.key)) is not None:
+    if not new and session.scalar(select(CaseActivity.id).where(CaseActivity.case_id == case.id,
+                                                                CaseActivity.key == signal.key)) is not None:
         return False
     session.add(CaseActivity(case_id=case.id, customer_id=case.customer_id, kind="signal", key=signal.key,
                              actor="worker", text=signal.comment,

@@ -13,6 +13,7 @@ from cherish.access.guard import RowId, require
 from cherish.access.service import Principal, audit, user_exists
 from cherish.cases import flows, policies, promises
 from cherish.cases import service as cases
+from cherish.cases.recovery import recovery_rates
 from cherish.customers import service as customers
 from cherish.errors import NotFound
 
@@ -145,6 +146,29 @@ def list_cases(request: Request, customer_id: Annotated[str, StringConstraints(m
             customer_ids=family, status=status, priority=priority, reason=reason, breached=breached,
             assignee=assignee, team=team), limit=limit, offset=offset)
         return {"items": [_out(c) for c in found], "total": total, "limit": limit, "offset": offset}
+
+
+class Rate(BaseModel):
+    n: int
+    value: float | None
+    low: float | None
+    high: float | None
+
+
+class RecoveryRates(BaseModel):
+    with_case: Rate = Field(description="Closed cases (a customer's first) whose customer came back.")
+    before_cases: Rate = Field(description="Customers unhappy before the first case opened, without one, who came "
+                                           "back.")
+    cases_began: datetime | None
+    window_days: int
+
+
+@router.get("/api/recovery-rate", response_model=RecoveryRates)
+def recovery_rate(request: Request, _: Principal = Depends(require("viewer"))) -> Any:
+    """The share of unhappy customers who came back (bought again or answered well) within 14 days: with a
+    closed recovery case, and before cases existed, without one; each with its Wilson 95% interval."""
+    with request.app.state.store.read() as session:
+        return recovery_rates(session)
 
 
 @router.get("/api/cases/{case_id}", response_model=CaseDetail)

@@ -82,6 +82,10 @@ def set_up(store: Store, settings: Settings, *, people: int, seed: int, truth: P
             while done := consume(store, "comments", limit=2000):
                 read += done
                 watch.step(f"reading the comments: {read:,} events read")
+            from cherish.demo.cases import work_cases
+
+            watch.step("recovery: promises, cases, an incident")
+            watch.step(f"recovery: {work_cases(store, settings, seed=seed)}")
             watch.step("measuring the relationship (cherish analyze)")
             company.analyzed = analyze_store(store, settings, datetime.now(UTC).astimezone(settings.zone).date(),
                                              progress=lambda text: watch.step(f"cherish analyze: {text}"))

@@ -240,3 +240,13 @@ def orders_between(session: Session, since: datetime, until: datetime, *, channe
         query = query.where(Order.id.in_(select(OrderLine.order_pk).where(
             (OrderLine.product_id == product) | (OrderLine.sku == product))))
     return [(cid, oid) for cid, oid in session.execute(query.order_by(Order.placed_at).limit(limit))]
+
+
+def order_times(session: Session, customer_ids: list[str]) -> dict[str, list[datetime]]:
+    """When each customer placed each of their orders."""
+    found: dict[str, list[datetime]] = {}
+    for start in range(0, len(customer_ids), 500):
+        for cid, at in session.execute(select(Order.customer_id, Order.placed_at).where(
+                Order.customer_id.in_(customer_ids[start:start + 500]))):
+            found.setdefault(cid, []).append(at)
+    return found

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from cherish.db.base import utcnow
@@ -58,6 +58,26 @@ def answers_since(session: Session, since: Any, *, limit: int) -> list[dict[str,
              "channel": a.channel, "branch": a.branch, "origin": a.origin,
              "label": read.label if read else None, "urgency": read.urgency if read else []}
             for a, read in reversed(rows)]
+
+
+def scores_of(session: Session, customer_ids: list[str]) -> dict[str, list[tuple[Any, str, float]]]:
+    """Each customer's scored answers: (when, score type, score)."""
+    found: dict[str, list[tuple[Any, str, float]]] = {}
+    for start in range(0, len(customer_ids), 500):
+        for cid, at, kind, score in session.execute(
+                select(Answer.customer_id, Answer.answered_at, Answer.score_type, Answer.score)
+                .where(Answer.customer_id.in_(customer_ids[start:start + 500]), Answer.score.is_not(None))):
+            found.setdefault(cid, []).append((at, kind, float(score or 0)))
+    return found
+
+
+def unhappy_before(session: Session, before: Any) -> dict[str, Any]:
+    """Each customer's last unhappy answer (an NPS detractor, CSAT 1-2, CES 1-3) given before ``before``: when."""
+    rows = session.execute(select(Answer.customer_id, func.max(Answer.answered_at)).where(
+        Answer.answered_at < before, Answer.score.is_not(None),
+        ((Answer.score_type == "nps") & (Answer.score <= 6)) | ((Answer.score_type == "csat") & (Answer.score <= 2))
+        | ((Answer.score_type == "ces") & (Answer.score <= 3))).group_by(Answer.customer_id))
+    return dict(rows.tuples().all())
 
 
 def store_answers(session: Session, rows: list[dict[str, Any]]) -> None:
