@@ -94,7 +94,7 @@ def test_a_detractor_through_intake_becomes_an_owned_case_and_a_signed_webhook(s
         assert resolved.status_code == 200, resolved.text
         assert resolved.json()["status"] == "resolved" and resolved.json()["resolved_at"]
         with store.read() as session:
-            [follow] = session.scalars(select(Contact).where(Contact.topic == "follow-up: after recovery"))
+            [follow] = session.scalars(select(Contact).where(Contact.topic == "survey: after recovery"))
         assert follow.outcome == "sent" or (follow.outcome, "quiet hours" in follow.reason) == ("deferred", True)
         _work(store, settings)
         assert [r["body"]["data"]["resolution_code"] for r in receiver.received

@@ -94,3 +94,22 @@ def test_an_agent_records_a_promise_and_keeps_it_or_breaks_it_by_time(store, set
     listed = client.get(f"/api/promises?customer_id={customer_id}", headers=bearer(keys["viewer"])).json()
     assert {p["id"]: p["status"] for p in listed["items"]} == {made.json()["id"]: "kept", late["id"]: "broken"}
     assert listed["trust"]["kept"] == 1 and listed["trust"]["broken"] == 1 and listed["trust"]["score"] == 67
+
+
+def test_a_delivery_gets_its_day_of_grace_before_the_clock_breaks_it(store, settings):
+    from cherish.cases import promises
+
+    with store.write() as session:
+        [customer] = ingest(session, [identify(user_id="eve")], settings=settings).customers
+        promises.from_orders(session, [{"order_id": "E-1", "customer_id": customer,
+                                        "promised_delivery_date": datetime(2026, 11, 20).date()}],
+                             NEW_YORK, utcnow())
+        due = datetime(2026, 11, 21, 5, 0, tzinfo=UTC)
+        assert promises.lapsed(session, due + timedelta(hours=12)) == []  # its delivery may yet come today
+        [settled] = promises.delivered(session, {"E-1": due + timedelta(hours=13)})
+        assert (settled.status, settled.minor) == ("broken", True)  # late by hours: an apology, not a case
+        promises.from_orders(session, [{"order_id": "E-2", "customer_id": customer,
+                                        "promised_delivery_date": datetime(2026, 11, 20).date()}],
+                             NEW_YORK, utcnow())
+        [gone] = promises.lapsed(session, due + timedelta(days=1, minutes=1))
+        assert (gone.order_id, gone.status, gone.minor) == ("E-2", "broken", False)

@@ -32,7 +32,7 @@ def test_an_admin_changes_the_policy_and_the_next_decision_follows(client, keys,
     read = client.get("/api/contact-policy", headers=bearer(keys["manager"]))
     assert read.status_code == 200, read.text
     assert read.json()["set_here"] == [] and read.json()["contact_caps"] == ["2/7d", "6/30d"]
-    assert {r["name"] for r in read.json()["suppression_rules"]} == {"erased", "after-unsubscribe"}
+    assert {r["name"] for r in read.json()["suppression_rules"]} == {"erased", "after-unsubscribe", "open-case"}
     assert client.put("/api/contact-policy", json={"quiet_hours": ""},
                       headers=bearer(keys["manager"])).status_code == 403  # managers read, admins change
 
@@ -72,7 +72,7 @@ def test_a_wrong_value_keeps_nothing(client, keys, store):
     off = client.put("/api/contact-policy", json={"suppression_rules": {"after-unsubscribe": False}}, headers=admin)
     assert off.status_code == 200, off.text
     assert {r["name"]: r["enabled"] for r in off.json()["suppression_rules"]} == {
-        "erased": True, "after-unsubscribe": False}
+        "erased": True, "after-unsubscribe": False, "open-case": True}
 
 
 def test_the_policy_page_changes_it_in_chromium(live_url, browser, admin_user, store):

@@ -8,6 +8,8 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from cherish.cases.models import Case, CaseActivity, Incident, IncidentCustomer, Promise
+from cherish.contact import service as contact
+from cherish.db.base import utcnow
 from cherish.db.customer_rows import CustomerRows, Export, Merging, declare
 
 
@@ -36,7 +38,8 @@ def _merge_cases(session: Session, merging: Merging) -> None:
         Case.customer_id == merging.survivor, Case.status.in_(("new", "contacted", "waiting")))))
     for case in session.scalars(select(Case).where(Case.customer_id == merging.loser)):
         if case.status in ("new", "contacted", "waiting") and case.reason in open_reasons:
-            case.status, case.resolution_code = "closed", "merged"
+            case.status, case.resolution_code, case.closed_at = "closed", "merged", utcnow()
+            contact.lift(session, f"case:{case.id}")  # (the survivor's open case holds for both)
         case.customer_id = merging.survivor
     session.flush()
     session.execute(update(CaseActivity).where(CaseActivity.customer_id == merging.loser)

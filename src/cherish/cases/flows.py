@@ -110,7 +110,8 @@ def signals_of(events_: Sequence[Any]) -> list[list[Signal]]:
             groups.append(group)
         elif event.type == "promise.broken":
             groups.append([Signal("promise", event.customer_id, at, f"promise:{data.get('promise_id')}",
-                                  f"broken promise: {data.get('what')}", promise_kind=data.get("kind"),
+                                  f"broken promise: {data.get('what') or data.get('kind')}",
+                                  promise_kind=data.get("kind"),
                                   minor=bool(data.get("minor")), channel=data.get("channel"),
                                   branch=data.get("branch"), data={"promise_id": data.get("promise_id")})])
     return groups
@@ -133,6 +134,7 @@ def consider(session: Session, settings: Settings, groups: list[list[Signal]], *
     standing = standings(session, list(set(held.values())))
     calendar = calendar_of(settings)
     slas = policies.sla_policies(session)
+    teams = {t.name for t in policies.teams(session)}
     touched = []
     for signal, rule in picked:
         if signal.customer_id not in held:
@@ -140,20 +142,42 @@ def consider(session: Session, settings: Settings, groups: list[list[Signal]], *
         signal.customer_id = held[signal.customer_id]
         level, why = priority(rule.reason, signal, standing[signal.customer_id], rule.actions.get("priority"))
         policy = policies.policy_for(session, level, rule.reason, slas)
-        first, resolution = cases.due_times(calendar, now, policy) if policy else (None, None)
+        first, resolution = _due(calendar, now, policy)
+        team = rule.actions.get("team") if rule.actions.get("team") in teams else policies.DEFAULT_TEAM
         case, happened = cases.open_case(session, signal, cases.Opening(
-            rule.reason, rule.name, level, why, rule.actions.get("team") or policies.DEFAULT_TEAM,
-            policy.name if policy else None, first, resolution), now=now)
+            rule.reason, rule.name, level, why, team, policy.name if policy else None, first, resolution), now=now)
         if happened == "opened":
             cases.assign(session, case, assignee=None, team=case.team, actor="worker", now=now)
             contact.hold(session, key=f"case:{case.id}", customer_id=case.customer_id, kind="open_case", since=now)
             announce(session, "case.opened", case)
         elif happened == "added":
+            if case.priority == level and case.sla_policy != (policy.name if policy else None):
+                retarget(session, settings, case)  # (the new signal raised its priority)
             announce(session, "case.updated", case, change="signal added")
         else:
             continue  # (read again: nothing new)
         touched.append(case)
     return touched
+
+
+def _due(calendar: hours.Calendar, start: datetime, policy: Any) -> tuple[datetime | None, datetime | None]:
+    if policy is None:
+        return None, None
+    try:
+        return cases.due_times(calendar, start, policy)
+    except ValueError:  # a calendar with too little working time ahead: no target rather than no case
+        return None, None
+
+
+def retarget(session: Session, settings: Settings, case: Case) -> None:
+    """The service-level policy and due times of the case's priority now, counted from its opening (a target
+    already met stays met)."""
+    policy = policies.policy_for(session, case.priority, case.reason)
+    first, resolution = _due(calendar_of(settings), case.opened_at, policy)
+    case.sla_policy = policy.name if policy else None
+    if case.first_response_at is None:
+        case.first_response_due = first
+    case.resolution_due = resolution
 
 
 def announce(session: Session, type: str, case: Case, **extra: Any) -> None:
@@ -195,7 +219,9 @@ def apologise(session: Session, settings: Settings, broken: Sequence[Any]) -> No
 def announce_broken(session: Session, found: list[Promise]) -> None:
     orders = events.orders_named(session, [p.order_id for p in found if p.order_id])
     domain_events.record(session, "promise.broken", [(p.customer_id, {
-        "promise_id": p.id, "kind": p.kind, "what": p.what, "due_at": _iso(p.due_at),
+        # (an agent's words for a callback or refund may name the person: kept out of webhooks)
+        "promise_id": p.id, "kind": p.kind, "what": p.what if p.kind == "delivery" else None,
+        "due_at": _iso(p.due_at),
         "settled_at": _iso(p.settled_at), "minor": p.minor, "order_id": p.order_id,
         "channel": orders.get(p.order_id or "", {}).get("channel"),
         "branch": orders.get(p.order_id or "", {}).get("branch")}) for p in found])
@@ -250,6 +276,29 @@ def _deliveries(session: Session, found: list[Any]) -> int:
     return len(settled)
 
 
+def _topic(event: Any) -> str | None:
+    return str(event.properties.get("topic") or "")[:200] or None
+
+
+def support_groups(found: Sequence[Any], earlier: Sequence[Any], days: int) -> list[Signal]:
+    """A signal for each support contact with a topic in ``found``, carrying when the customer contacted support
+    about that topic within ``days`` before it (from ``earlier``, which holds them): each rule counts in its own
+    window. A contact without a topic is about nothing to repeat."""
+    signals = []
+    for event in found:
+        topic = _topic(event)
+        if topic is None:
+            continue
+        times = sorted(e.timestamp for e in earlier if e.customer_id == event.customer_id and _topic(e) == topic
+                       and event.timestamp - timedelta(days=days) <= e.timestamp <= event.timestamp)
+        signals.append(Signal("support", event.customer_id, event.timestamp, f"event:{event.message_id}",
+                              f"support contact #{len(times)} about {topic}", topic=topic, times=len(times),
+                              contacts=times, channel=event.channel,
+                              branch=str(event.properties.get("branch") or "") or None,
+                              data={"topic": topic, "times": len(times)}))
+    return signals
+
+
 def support_signals(session: Session, settings: Settings, found: list[Any], now: datetime, *,
                     when_made: bool = False) -> int:
     """Each support contact, with how many the customer made about its topic within the longest window a
@@ -262,16 +311,7 @@ def support_signals(session: Session, settings: Settings, found: list[Any], now:
     days = max(windows)
     earlier = events.of_customers_named(session, sorted({e.customer_id for e in found}), [SUPPORT],
                                         min(e.timestamp for e in found) - timedelta(days=days))
-    groups = []
-    for event in found:
-        topic = str(event.properties.get("topic") or "")[:200] or None
-        times = sum(1 for e in earlier if e.customer_id == event.customer_id
-                    and (str(e.properties.get("topic") or "")[:200] or None) == topic
-                    and event.timestamp - timedelta(days=days) <= e.timestamp <= event.timestamp)
-        groups.append([Signal("support", event.customer_id, event.timestamp, f"event:{event.message_id}",
-                              f"support contact #{times} about {topic or 'no topic'}", topic=topic, times=times,
-                              channel=event.channel, branch=str(event.properties.get("branch") or "") or None,
-                              data={"topic": topic, "times": times})])
+    groups = [[s] for s in support_groups(found, earlier, days)]
     if when_made:
         return sum(len(consider(session, settings, [g], now=g[0].at)) for g in groups)
     return len(consider(session, settings, groups, now=now))
@@ -325,7 +365,10 @@ FOLLOW_UP = {"name": "after recovery", "title": "Did we put it right?",
 def update(session: Session, settings: Settings, case: Case, fields: dict[str, Any], *, actor: str) -> Case:
     """Change a case (status, priority, assignment). Resolving it lifts its hold on surveys and marketing, sends
     the follow-up question ("did we put it right?") through the contact policy and records ``case.resolved``."""
+    before = case.priority
     resolved = cases.change(session, case, fields, actor=actor)
+    if case.priority != before:
+        retarget(session, settings, case)
     if case.status in OPEN:  # (opened again: held again)
         contact.hold(session, key=f"case:{case.id}", customer_id=case.customer_id, kind="open_case",
                      since=case.opened_at)
@@ -341,7 +384,8 @@ def update(session: Session, settings: Settings, case: Case, fields: dict[str, A
 
 def follow_up(session: Session, settings: Settings, case: Case) -> None:
     """Ask the "after recovery" survey of the case's customer, once per case (made the first time it is needed;
-    a manager may pause it on the Surveys page)."""
+    a manager may pause it on the Surveys page): a survey like any other, so consent for feedback, survey
+    fatigue, quiet hours and caps decide whether and when it goes."""
     if case.follow_up_key is not None:
         return
     found = next((s for s in surveys.surveys(session) if s.name == FOLLOW_UP["name"]), None)
@@ -349,8 +393,7 @@ def follow_up(session: Session, settings: Settings, case: Case) -> None:
     if survey.status != "active":
         case.follow_up_key = "-"
         return
-    [invitation] = invitations.invite(session, settings, survey.id, [case.customer_id], follow_up=True,
-                                      key=f"case:{case.id}")
+    [invitation] = invitations.invite(session, settings, survey.id, [case.customer_id], key=f"case:{case.id}")
     case.follow_up_key = f"survey_{invitation.id}"
     cases.note(session, case, kind="follow-up", actor="worker", data={"invitation": invitation.id})
 
@@ -374,15 +417,9 @@ def dry_run(session: Session, settings: Settings, name: str, *, days: int, now: 
                              for p in promises.broken_since(session, since, limit=DRY_RUN_MOST)])
     elif kind == "support":
         found = events.named_after(session, [SUPPORT], 0, events.newest_id(session), since=since)[-DRY_RUN_MOST:]
-        window = rule.condition.get("days", 14)
-        groups = [[Signal("support", e.customer_id, e.timestamp, f"event:{e.message_id}",
-                          f"support contact about {e.properties.get('topic') or 'no topic'}",
-                          topic=str(e.properties.get("topic") or "")[:200] or None, channel=e.channel,
-                          times=sum(1 for o in found if o.customer_id == e.customer_id
-                                    and o.properties.get("topic") == e.properties.get("topic")
-                                    and e.timestamp - timedelta(days=window) <= o.timestamp <= e.timestamp))]
-                  for e in found]
-    rules = [r for r in policies.rules(session) if r.enabled and r.position <= rule.position]
+        groups = [[signal] for signal in support_groups(found, found, rule.condition.get("days", 14))]
+    rules = [r for r in policies.in_force(session, now) if r.position <= rule.position and r.name != rule.name]
+    rules = sorted([*rules, rule], key=lambda r: (r.position, r.name))  # (tried as if on, even when it is off)
     caught = []
     for group in groups:
         first = next(((signal, r) for r in rules for signal in group if matches(r.condition, signal)), None)

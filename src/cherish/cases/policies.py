@@ -16,6 +16,7 @@ from cherish.db.dialects import insert_ignore
 from cherish.errors import Conflict, InvalidInput, NotFound
 
 DEFAULT_TEAM = "service"
+MOST_MINUTES = 100_000  # a target's working minutes: within what the calendar looks ahead for
 # (name, priorities, first response and resolution in working minutes): an hour and a day for the urgent, down to
 # two days and two weeks for the low; a working day is eight hours
 BUILTIN_POLICIES = [("urgent", ["urgent"], 60, 8 * 60), ("high", ["high"], 4 * 60, 3 * 8 * 60),
@@ -88,6 +89,8 @@ def save_rule(session: Session, fields: dict[str, Any]) -> CaseRule:
         found.reason = reason.strip()
     if "actions" in fields:
         found.actions = case_rules.check_actions(fields["actions"])
+        if found.actions.get("team"):
+            team(session, found.actions["team"])  # (a team that exists, or 404)
     for field, kind in (("enabled", bool), ("position", int), ("description", str)):
         if fields.get(field) is not None:
             if not isinstance(fields[field], kind):
@@ -126,6 +129,9 @@ def save_sla_policy(session: Session, fields: dict[str, Any]) -> SlaPolicy:
     for field in ("first_response_minutes", "resolution_minutes", "position"):
         if fields.get(field) is not None:
             setattr(found, field, fields[field])
+    if max(found.first_response_minutes, found.resolution_minutes) > MOST_MINUTES:
+        raise InvalidInput(f"a target is at most {MOST_MINUTES:,} minutes of working time (about a year of "
+                           "working days)")
     if fields.get("priorities") is not None:
         wrong = [p for p in fields["priorities"] if p not in case_rules.PRIORITIES]
         if wrong:
@@ -221,7 +227,8 @@ def save_agent(session: Session, *, username: str, email: str, team_name: str, b
 def next_agent(session: Session, team_name: str, branch: str | None, now: datetime) -> Agent | None:
     """Who gets the next case of the team: an active agent of the case's branch when there is one, else the
     whole team, in turn (the one whose last assignment is oldest)."""
-    candidates = [a for a in agents(session, team_name=team_name) if a.active]
+    candidates = list(session.scalars(select(Agent).where(Agent.team == team_name, Agent.active.is_(True))
+                                      .order_by(Agent.username).with_for_update()))  # (one turn each at a time)
     local = [a for a in candidates if branch and a.branch == branch]
     pool = local or candidates
     if not pool:

@@ -60,8 +60,11 @@ def delivered(session: Session, deliveries: dict[str, datetime]) -> list[Promise
 
 
 def lapsed(session: Session, now: datetime, *, limit: int = 500) -> list[Promise]:
-    """Open promises whose time has passed: broken now (a delivery still not made is not a minor matter)."""
-    found = list(session.scalars(select(Promise).where(Promise.status == "open", Promise.due_at <= now)
+    """Open promises whose time has passed: broken now (a delivery still not made a day after its date is not a
+    minor matter; within that day its delivery may yet come, and settles it as kept or minor)."""
+    late = ((Promise.kind == "delivery") & (Promise.due_at <= now - MINOR_LATE)) | (
+        (Promise.kind != "delivery") & (Promise.due_at <= now))
+    found = list(session.scalars(select(Promise).where(Promise.status == "open", late)
                                  .order_by(Promise.due_at).limit(limit).with_for_update(skip_locked=True)))
     for promise in found:
         promise.status, promise.settled_at, promise.minor = "broken", now, False

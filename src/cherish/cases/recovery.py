@@ -1,8 +1,8 @@
 """The recovery rate: of the recovery cases closed, the share whose customer came back within 14 days of the case
-opening (bought again, or answered well: NPS 7 or more, CSAT 4-5, CES 5-7), with its Wilson interval; beside it the
-same share for customers who were unhappy before cases existed and got none, counted from their last unhappy
-answer. The two are comparable because both count the same 14 days from the trouble, and only troubles whose 14
-days are over count (a case opened yesterday has had no time to come back)."""
+being resolved (bought again, or answered well: NPS 7 or more, CSAT 4-5, CES 5-7), with its Wilson interval;
+beside it the same share for customers who were unhappy before cases existed and got none, counted from their
+last unhappy answer. The two are comparable because both count the same 14 days, and only those whose 14 days
+are over count (a case resolved yesterday has had no time to come back)."""
 
 from __future__ import annotations
 
@@ -45,10 +45,13 @@ def recovery_rates(session: Session, now: datetime | None = None) -> dict[str, A
         return {"with_case": share(0, 0), "before_cases": share(0, 0), "cases_began": None,
                 "window_days": WINDOW.days}
     closed: dict[str, datetime] = {}
-    for cid, opened in session.execute(select(Case.customer_id, Case.opened_at).where(
+    for cid, resolved in session.execute(select(Case.customer_id, Case.resolved_at).where(
             Case.status.in_(("resolved", "closed")), Case.resolution_code != "merged").order_by(Case.opened_at)):
-        closed.setdefault(cid, opened)
-    with_case = set(session.scalars(select(Case.customer_id).distinct()))
-    before = {cid: at for cid, at in feedback.unhappy_before(session, began).items() if cid not in with_case}
+        if resolved is not None:  # (counted from the resolution: a replacement order is not coming back)
+            closed.setdefault(cid, resolved)
+    first_case = dict(session.execute(select(Case.customer_id, func.min(Case.opened_at))
+                                      .group_by(Case.customer_id)).tuples().all())
+    before = {cid: at for cid, at in feedback.unhappy_before(session, began).items()  # (a case after their
+              if cid not in first_case or first_case[cid] > at + WINDOW}  # window does not change what came back)
     return {"with_case": _rate(session, closed, now), "before_cases": _rate(session, before, now), "cases_began": began,
             "window_days": WINDOW.days}

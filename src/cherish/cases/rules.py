@@ -17,7 +17,7 @@ signal decides its case (an NPS 2 that says "I will cancel" is one urgent compla
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from cherish.errors import InvalidInput
@@ -70,7 +70,8 @@ class Signal:
     channel: str | None = None
     branch: str | None = None
     topic: str | None = None
-    times: int = 1  # support contacts about ``topic`` within the window (the rule's days)
+    times: int = 1  # support contacts about ``topic`` within the longest window a rule looks at
+    contacts: list[datetime] = field(default_factory=list)  # when each of those was made
     promise_kind: str | None = None
     minor: bool = False
     comment: str | None = None
@@ -168,8 +169,10 @@ def matches(condition: dict[str, Any], signal: Signal) -> bool:
     if kind == "promise":
         return not signal.minor and signal.promise_kind in condition.get("kinds", PROMISE_KINDS)
     if kind == "support":
-        return (signal.times >= condition.get("times", 3)
-                and ("topics" not in condition or signal.topic in condition["topics"]))
+        since = signal.at - timedelta(days=condition.get("days", 14))
+        within = sum(1 for at in signal.contacts if since <= at <= signal.at) if signal.contacts else signal.times
+        return within >= condition.get("times", 3) and ("topics" not in condition
+                                                         or signal.topic in condition["topics"])
     return True
 
 

@@ -85,8 +85,10 @@ def _signal_activity(session: Session, case: Case, signal: Signal, now: datetime
 
 
 def open_of(session: Session, customer_id: str, reason: str) -> Case | None:
+    """The customer's open case of that reason, locked (an agent resolving it meanwhile is waited for, and then
+    it is no longer open)."""
     return session.scalar(select(Case).where(Case.customer_id == customer_id, Case.reason == reason,
-                                             Case.status.in_(OPEN)))
+                                             Case.status.in_(OPEN)).with_for_update())
 
 
 def get(session: Session, case_id: int, *, lock: bool = False) -> Case:
@@ -167,6 +169,9 @@ def _move(session: Session, case: Case, status: str, code: str | None, *, actor:
             raise InvalidInput(f"a case is resolved with a resolution_code: one of {', '.join(RESOLUTIONS)}")
         case.resolution_code, case.resolved_at = code, now
     elif status in OPEN and case.status == "resolved":
+        newer = open_of(session, case.customer_id, case.reason)
+        if newer is not None:
+            raise Conflict(f"case {newer.id} is open for the same customer and reason: work that one")
         case.resolved_at = None  # opened again: the resolution clock runs on
     if status == "closed":
         case.closed_at = now

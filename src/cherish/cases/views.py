@@ -33,7 +33,7 @@ def _no_bool(value: Any) -> Any:
 
 
 Order = Annotated[int, Field(ge=0, le=100_000), BeforeValidator(_no_bool)]
-Minutes = Annotated[int, Field(ge=1, le=525_600), BeforeValidator(_no_bool)]  # up to a year
+Minutes = Annotated[int, Field(ge=1, le=100_000), BeforeValidator(_no_bool)]  # about a year of working days
 
 
 def _iso_text(value: Any) -> Any:

@@ -179,8 +179,8 @@ def json_text(value: Any) -> str:
 
 def raw_rows(session: Session, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
     """Rows of a query with ``?`` placeholders, straight from the driver in the session's transaction: for hot
-    lookups where building SQLAlchemy statements costs more than the query. Values come as the driver gives
-    them (SQLite timestamps as text)."""
+    lookups where building SQLAlchemy statements costs more than the query. Times in ``params`` are compared as
+    the columns store them (naive UTC); values come as the driver gives them (SQLite timestamps as text)."""
     return _fetch(session, sql, params)[0]
 
 
@@ -203,7 +203,8 @@ def _fetch(session: Session, sql: str, params: Sequence[Any]) -> tuple[list[tupl
     cursor = driver_of(connection).cursor()
     try:
         # (never prepared on PostgreSQL: the store's connections prepare nothing, see db.engine)
-        cursor.execute(_placeholders(sql, connection.dialect.name == "sqlite"), list(params))
+        sqlite_dialect = connection.dialect.name == "sqlite"
+        cursor.execute(_placeholders(sql, sqlite_dialect), [_stored(v, sqlite_dialect) for v in params])
         return cursor.fetchall(), len(cursor.description)
     finally:
         cursor.close()

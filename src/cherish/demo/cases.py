@@ -14,6 +14,7 @@ from cherish.cases import apologies, flows, policies, promises
 from cherish.cases import service as cases
 from cherish.cases.flows import Replayed, consider, signals_of
 from cherish.config import Settings
+from cherish.contact import service as contact
 from cherish.db.base import utcnow
 from cherish.db.engine import Store
 from cherish.domain_events import service as domain_events
@@ -84,6 +85,7 @@ def _work(store: Store, now: datetime, seed: int) -> int:
                 if rng.random() < 0.7:
                     cases.change(session, case, {"status": "closed"}, actor="worker",
                                  now=answered + timedelta(days=4))
+                contact.lift(session, f"case:{case.id}")  # (as resolving does; no follow-up for the past)
                 resolved += 1
     return resolved
 

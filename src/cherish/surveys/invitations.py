@@ -212,7 +212,7 @@ def remind_due(session: Session, settings: Settings, *, now: datetime | None = N
 
 
 def _ask(session: Session, settings: Settings, invitations: list[Invitation], now: datetime, *,
-         reminder: bool, follow_up: bool = False) -> int:
+         reminder: bool) -> int:
     if not invitations:
         return 0
     found = {s.id: s for s in session.scalars(select(Survey).where(
@@ -227,10 +227,8 @@ def _ask(session: Session, settings: Settings, invitations: list[Invitation], no
             continue
         wording = surveys.version(session, survey.id, invitation.version)
         key = f"survey_{invitation.id}" + ("_reminder" if reminder else "")
-        topic = ("follow-up: " if follow_up else "survey reminder: " if reminder else SURVEY_TOPIC + " ") \
-            + survey.name
-        messages.append(Message(customer_id=invitation.customer_id or "",
-                                purpose="recovery" if follow_up else "feedback",
+        topic = ("survey reminder: " if reminder else SURVEY_TOPIC + " ") + survey.name
+        messages.append(Message(customer_id=invitation.customer_id or "", purpose="feedback",
                                 channel=survey.channel, topic=topic, key=key, expires_at=invitation.expires_at,
                                 content=content(settings, survey, wording, token_for(session, invitation.id),
                                                 reminder=reminder)))
@@ -245,11 +243,9 @@ def _ask(session: Session, settings: Settings, invitations: list[Invitation], no
 
 
 def invite(session: Session, settings: Settings, survey_id: str, customer_ids: list[str], *,
-           order_id: str | None = None, now: datetime | None = None, follow_up: bool = False,
-           key: str | None = None) -> list[Invitation]:
-    """Ask customers a survey now, by hand (the contact policy still decides). ``follow_up``: the question that
-    closes a recovery case, sent with the case's purpose (``recovery``) rather than as a new survey; ``key``: a
-    ``cause`` that asks it once (one customer)."""
+           order_id: str | None = None, now: datetime | None = None, key: str | None = None) -> list[Invitation]:
+    """Ask customers a survey now, by hand (the contact policy still decides); ``key``: a ``cause`` that asks it
+    once (one customer: the follow-up of a recovery case)."""
     now = now or utcnow()
     survey = surveys.get(session, survey_id)
     if survey.status != "active":
@@ -271,7 +267,7 @@ def invite(session: Session, settings: Settings, survey_id: str, customer_ids: l
                        expires_at=now + timedelta(days=survey.expires_days)) for c in customer_ids]
     session.add_all(made)
     session.flush()
-    _ask(session, settings, made, now, reminder=False, follow_up=follow_up)
+    _ask(session, settings, made, now, reminder=False)
     return made
 
 

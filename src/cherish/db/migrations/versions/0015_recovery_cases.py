@@ -183,13 +183,17 @@ def upgrade() -> None:
     with op.batch_alter_table('incident_customers', schema=None) as batch_op:
         batch_op.create_index('ix_incident_customers_customer', ['customer_id'], unique=False)
 
-    # the case rules read the answers given from now on: a store's history opens no cases
+    # the case rules read the answers given from now on, and the cases job the events stored from now on: a
+    # store's history opens no cases, makes no promises and apologises for nothing
     op.execute("INSERT INTO domain_event_consumers (consumer, position, updated_at) SELECT 'cases', "
                "COALESCE(MAX(position), 0), CURRENT_TIMESTAMP FROM domain_events")
+    op.execute("INSERT INTO instance_settings (name, value) SELECT 'cases_seen_event_id', CAST(MAX(id) AS VARCHAR(20)) "
+               "FROM events HAVING MAX(id) IS NOT NULL")
 
 
 def downgrade() -> None:
     op.execute("DELETE FROM domain_event_consumers WHERE consumer = 'cases'")
+    op.execute("DELETE FROM instance_settings WHERE name = 'cases_seen_event_id'")
     with op.batch_alter_table('incident_customers', schema=None) as batch_op:
         batch_op.drop_index('ix_incident_customers_customer')
 
