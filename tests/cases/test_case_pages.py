@@ -71,6 +71,7 @@ def test_an_agent_replies_from_the_case_and_the_customer_gets_the_email(store, s
         assert history.last_seen(session, case["customer_id"]) == seen_before
     page.goto(f"{live_url}/customers/{case['customer_id']}")
     assert f"case {case['id']}: reply" in page.inner_text("#contacts")
+    assert f"service message sent: case {case['id']}: reply" in page.inner_text("#timeline")  # among her events
     assert f"#{case['id']}" in page.inner_text("#customer-cases") and page.inner_text("#trust") == "100"
 
     # resolving without a code says why, and keeps the case as it was

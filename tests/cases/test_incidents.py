@@ -68,6 +68,14 @@ def test_an_incident_finds_whom_it_touched_and_apologises_once_each(store, setti
     assert len(announced) == 2 and all(e.data["incident_id"] == incident["id"] for e in announced)
     page = client.get(f"/api/customers/{people['ann']}/contacts", headers=bearer(keys["viewer"])).json()
     assert any(c["topic"] == f"incident {incident['id']}: apology" for c in page["items"])
+    timeline = client.get(f"/api/customers/{people['ann']}/timeline", headers=bearer(keys["viewer"])).json()
+    [apology] = [i for i in timeline["items"] if i["kind"] == "message"]
+    assert apology["event"] == f"incident {incident['id']}: apology" and timeline["items"][0] == apology
+    assert [i["kind"] for i in timeline["items"]].count("order") == 2  # her two orders, older than our apology
+    older = client.get(f"/api/customers/{people['ann']}/timeline?limit=1", headers=bearer(keys["viewer"])).json()
+    rest = client.get(f"/api/customers/{people['ann']}/timeline?limit=50&before={older['next']}",
+                      headers=bearer(keys["viewer"])).json()
+    assert [i["kind"] for i in older["items"] + rest["items"]].count("message") == 1  # on one page only
 
     by_product = client.post("/api/incidents", headers=bearer(keys["manager"]), json={
         "title": "Bad batch", "started_at": "2026-11-09T00:00:00Z", "apology": APOLOGY,

@@ -164,3 +164,16 @@ def sent_times(session: Session, keys: list[str]) -> dict[str, datetime]:
             select(Contact.key, Contact.send_at).where(Contact.key.in_(keys[start:start + 500]),
                                                        Contact.outcome == "sent")) if at is not None)
     return found
+
+
+def sent_between(session: Session, customer_ids: list[str], since: datetime | None, until: datetime | None, *,
+                 channel: str | None = None, limit: int = 500) -> list[Contact]:
+    """The messages that went to the customer from ``since`` to before ``until`` (either open), newest first."""
+    query = select(Contact).where(Contact.customer_id.in_(customer_ids), Contact.outcome == "sent")
+    if since is not None:
+        query = query.where(Contact.send_at >= since)
+    if until is not None:
+        query = query.where(Contact.send_at < until)
+    if channel:
+        query = query.where(Contact.channel == channel)
+    return list(session.scalars(query.order_by(Contact.send_at.desc(), Contact.id.desc()).limit(limit)))

@@ -31,6 +31,11 @@ def _read_cursor(cursor: str) -> tuple[datetime, int]:
         raise InvalidInput("before is not a cursor returned by an earlier page") from None
 
 
+def cursor_time(cursor: str) -> datetime:
+    """When the item a page's cursor points after happened (later pages hold what came before it)."""
+    return _read_cursor(cursor)[0]
+
+
 TIMELINE_KINDS = ("order", "track", "identify", "page", "screen", "group", "alias")
 _ORDER = "Order "  # a track event so named is an order's (Order Completed, Order Shipped, …): kind "order"
 

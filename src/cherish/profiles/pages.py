@@ -103,7 +103,7 @@ def customer_page(request: Request, customer_id: str, channel: str | None = None
         if customer is None:
             raise NotFound(f"no customer {customer_id}")
         kind, event = TIMELINE_SHOWS.get(show or "", (None, None))
-        page = history.timeline(session, customer.id, channel=channel or None, before=before, limit=50,
+        page = service.timeline(session, customer.id, channel=channel or None, before=before, limit=50,
                                   kind=kind, event=event)
         if request.headers.get("hx-request") and before:
             return render_page(request, "timeline_rows.html", principal, customer={"id": customer.id}, page=page,

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from cherish.analytics.service import scores_of
 from cherish.cases import promises
 from cherish.config import Settings
+from cherish.contact import service as contact
 from cherish.customers import service as customers
 from cherish.customers.traits import display_name
 from cherish.events import timeline as history
@@ -58,6 +59,27 @@ def _profile(session: Session, customer_id: str, created_at: datetime | None, na
             "last_seen_at": history.last_seen(session, customer_id),
         },
     }
+
+
+def timeline(session: Session, customer_id: str, *, channel: str | None = None, before: str | None = None,
+             limit: int = 50, kind: str | None = None, event: str | None = None) -> dict[str, Any]:
+    """The customer's timeline: what they did (their events, a page at a time) and, among them, what we sent
+    them (kind ``message``: replies from a case, apologies, invitations), each page holding the messages sent in
+    its stretch of time. A message is not the customer's doing: it does not move their last-seen date."""
+    page = history.timeline(session, customer_id, channel=channel, before=before, limit=limit, kind=kind,
+                            event=event)
+    if kind or event:
+        return page
+    until = history.cursor_time(before) if before else None
+    since = page["items"][-1]["timestamp"] if page["next"] and page["items"] else None
+    sent = contact.sent_between(session, [customer_id], since, until, channel=channel)
+    if not sent:
+        return page
+    messages = [{"id": c.id, "kind": "message", "event": c.topic, "channel": c.channel,
+                 "timestamp": c.send_at, "properties": {"purpose": c.purpose, "to": "the customer"},
+                 "summary": f"{c.purpose} message sent: {c.topic}"} for c in sent]
+    items = sorted(page["items"] + messages, key=lambda item: item["timestamp"], reverse=True)
+    return {**page, "items": items}
 
 
 def lookup(session: Session, settings: Settings, *, kind: str, value: str) -> str | None:

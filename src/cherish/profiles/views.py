@@ -101,7 +101,7 @@ def timeline(
 ) -> Any:
     with request.app.state.store.read() as session:
         customer, redirect = _customer_or_redirect(request, session, customer_id)
-        return redirect or fast_json(history.timeline(session, customer.id, channel=channel, before=before,
+        return redirect or fast_json(service.timeline(session, customer.id, channel=channel, before=before,
                                                       limit=limit, kind=kind or None, event=event or None))
 
 
