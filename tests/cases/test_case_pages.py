@@ -94,3 +94,28 @@ def test_an_agent_replies_from_the_case_and_the_customer_gets_the_email(store, s
         "button", name="Snooze a day").click()
     assert "snoozed until" in manager.locator("#case-rules tr", has_text="repeated-contact").inner_text()
     assert "mon-fri 09:00-17:00" in manager.inner_text("main")
+
+    # a rule and a service-level policy made on the page; a broken condition says why and saves nothing
+    rule = manager.locator("#rule-form")
+    rule.get_by_label("Name").fill("refund-twice")
+    rule.get_by_label("Reason of its cases").fill("refund chased")
+    rule.get_by_label("Condition").fill('{"signal": "support", "times": 2, "days": 7, "topics": "refund"}')
+    rule.get_by_role("button", name="Save the rule").click()
+    assert "topics is a non-empty list" in manager.inner_text("#rules-problem")
+    manager.locator("#rule-form").get_by_label("Name").fill("refund-twice")
+    manager.locator("#rule-form").get_by_label("Reason of its cases").fill("refund chased")
+    manager.locator("#rule-form").get_by_label("Position").fill("5")
+    manager.locator("#rule-form").get_by_role("button", name="Save the rule").click()  # (the example condition)
+    assert "refund chased" in manager.locator("#case-rules tr", has_text="refund-twice").inner_text()
+    sla = manager.locator("#sla-form")
+    sla.get_by_label("Policy").fill("vip")
+    sla.get_by_label("Priorities").select_option(["urgent", "high"])
+    sla.get_by_label("First response (hours)").fill("0.5")
+    sla.get_by_label("Resolution (hours)").fill("4")
+    sla.get_by_role("button", name="Save the policy").click()
+    rules = client.get("/api/case-rules", headers=bearer(keys["viewer"])).json()["items"]
+    assert next(r for r in rules if r["name"] == "refund-twice")["condition"] == {
+        "signal": "support", "times": 2, "days": 7, "topics": ["refund"]}
+    slas = {p["name"]: p for p in client.get("/api/sla-policies", headers=bearer(keys["viewer"])).json()["items"]}
+    assert (slas["vip"]["first_response_minutes"], slas["vip"]["resolution_minutes"]) == (30, 240)
+    assert slas["vip"]["priorities"] == ["urgent", "high"]

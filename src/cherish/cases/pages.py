@@ -3,6 +3,7 @@ case page with the customer's story beside it and the reply box, and the rules, 
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -174,17 +175,77 @@ async def case_change(request: Request, case_id: RowId, principal: Principal = D
 
 @router.get("/case-rules", response_class=HTMLResponse)
 def rules_page(request: Request, principal: Principal = Depends(require("manager")), dry: str | None = None,
-               days: int = 30) -> HTMLResponse:
+               days: int = 30, problem: str | None = None, status_code: int = 200) -> HTMLResponse:
     if not 1 <= days <= 365:
         raise InvalidInput("days is from 1 to 365")
     settings = request.app.state.settings
     with request.app.state.store.write() as session:
         listed = policies.rules(session)
         tried = flows.dry_run(session, settings, dry, days=days) if dry else None
-        return render_page(request, "case_rules.html", principal, rules=listed, tried=tried, days=days,
+        page = render_page(request, "case_rules.html", principal, rules=listed, tried=tried, days=days,
                            slas=policies.sla_policies(session), teams=policies.teams(session),
                            agents=policies.agents(session), hours=flows.calendar_of(settings).describe(),
-                           now=utcnow())
+                           now=utcnow(), problem=problem, priorities=PRIORITIES)
+    page.status_code = status_code
+    return page
+
+
+def _saved(request: Request, principal: Principal, what: str, save: Any) -> Response:
+    """Run ``save`` in a transaction; back to the page, or the page again with what was wrong."""
+    try:
+        with request.app.state.store.write() as session:
+            name = save(session)
+            audit(session, actor=principal.label, action=what, subject=name, details={"from": "dashboard"})
+    except CherishError as exc:
+        return rules_page(request, principal, problem=exc.message, status_code=400)
+    return RedirectResponse("/case-rules", status_code=303)
+
+
+@router.post("/case-rules", response_class=HTMLResponse)
+async def rule_saved(request: Request, principal: Principal = Depends(require("manager"))) -> Response:
+    """The page's rule form: a new rule, or a change of the one of that name (condition as JSON)."""
+    form = await _form(request)
+
+    def save(session: Any) -> str:
+        try:
+            condition = json.loads(form.get("condition") or "null")
+        except ValueError:
+            raise InvalidInput("the condition is JSON, as {\"signal\": \"answer\", \"verdicts\": [\"detractor\"]}") \
+                from None
+        actions = {k: form[k] for k in ("team", "priority") if form.get(k)}
+        fields: dict[str, Any] = {"name": form.get("name", ""), "reason": form.get("reason", ""),
+                                  "condition": condition, "actions": actions}
+        if form.get("position", "").strip():
+            if not form["position"].strip().isdigit():
+                raise InvalidInput("the position is a whole number")
+            fields["position"] = int(form["position"])
+        return policies.save_rule(session, fields).name
+
+    return _saved(request, principal, "case_rule_save", save)
+
+
+@router.post("/sla-policies", response_class=HTMLResponse)
+async def sla_saved(request: Request, principal: Principal = Depends(require("manager"))) -> Response:
+    """The page's service-level form: hours to the first response and to the resolution."""
+    form = await request.form()
+
+    def save(session: Any) -> str:
+        minutes = {}
+        for name in ("first_response", "resolution"):
+            try:
+                minutes[name] = round(float(str(form.get(name) or "")) * 60)
+            except ValueError:
+                raise InvalidInput(f"{name.replace('_', ' ')} is a number of hours") from None
+            if minutes[name] < 1:
+                raise InvalidInput(f"{name.replace('_', ' ')} is more than zero hours")
+        fields = {"name": str(form.get("name") or ""), "priorities": [str(p) for p in form.getlist("priorities")],
+                  "reasons": [r.strip() for r in str(form.get("reasons") or "").split(",") if r.strip()],
+                  "first_response_minutes": minutes["first_response"], "resolution_minutes": minutes["resolution"],
+                  "around_the_clock": form.get("around_the_clock") == "yes",
+                  "escalate_to": str(form.get("escalate_to") or "") or None}
+        return policies.save_sla_policy(session, fields).name
+
+    return _saved(request, principal, "sla_policy_save", save)
 
 
 @router.post("/case-rules/{name}", response_class=HTMLResponse)
